@@ -1,0 +1,146 @@
+package io.parasol.server;
+
+import com.google.errorprone.annotations.concurrent.GuardedBy;
+import io.grpc.Status;
+import io.parasol.proto.v1.BlockResult;
+import io.parasol.proto.v1.JobSpec;
+import io.parasol.proto.v1.Mode;
+import io.parasol.proto.v1.PushHeader;
+import io.parasol.proto.v1.PushKind;
+import io.parasol.proto.v1.PushOutcome;
+import io.parasol.proto.v1.PushResponse;
+import java.util.Arrays;
+import java.util.BitSet;
+
+/**
+ * Rounds of K contributions per block: synchronous SGD and local-update SGD.
+ *
+ * <p>sync (bulk synchronous parallel SGD): step t of block i collects gradients computed at
+ * version t; once K arrived, x_i ← x_i − η_i·(1/K)·Σ g_k is applied once (through the shard's
+ * optimizer) and the version becomes t+1. K defaults to the number of workers; K &lt; m is the
+ * "backup workers" scheme of Chen et al., "Revisiting Distributed Synchronous SGD" (2016): the
+ * first K win and later gradients for the step are dropped (ABORTED) and counted.
+ *
+ * <p>local (local-update SGD, periodic averaging): round r of block i collects models; once K
+ * arrived, x_i ← (1/K)·Σ x_k and the version becomes r+1.
+ */
+final class RoundRule implements UpdateRule {
+  private final JobSpec spec;
+  private final ShardCore core;
+  private final boolean averageModels;
+  private final int quorum;
+  private final Object lock = new Object();
+
+  /** Per block (by global id): the running sum of the current round. */
+  @GuardedBy("lock")
+  private final float[][] sums;
+
+  @GuardedBy("lock")
+  private final BitSet[] contributors;
+
+  RoundRule(JobSpec spec, ShardCore.BlockState[] blocks, ShardMetrics metrics, ShardCore core) {
+    this.spec = spec;
+    this.core = core;
+    this.averageModels = spec.getMode() == Mode.MODE_LOCAL;
+    this.quorum = spec.getQuorum() == 0 ? spec.getNumWorkers() : spec.getQuorum();
+    this.sums = new float[blocks.length][];
+    this.contributors = new BitSet[blocks.length];
+    for (ShardCore.BlockState b : blocks) {
+      if (b != null) {
+        sums[b.id] = new float[b.length];
+        contributors[b.id] = new BitSet();
+      }
+    }
+  }
+
+  int quorum() {
+    return quorum;
+  }
+
+  @Override
+  public void checkHeader(PushHeader h, ShardCore.BlockState[] blocks) throws ShardException {
+    PushKind want = averageModels ? PushKind.PUSH_MODEL : PushKind.PUSH_GRADIENT;
+    if (h.getKind() != want) {
+      throw ShardException.invalid("mode " + ShardCore.modeTag(spec.getMode()) + " takes "
+          + want + " pushes, got " + h.getKind());
+    }
+    synchronized (lock) {
+      check(h, blocks);
+    }
+  }
+
+  @GuardedBy("lock")
+  private void check(PushHeader h, ShardCore.BlockState[] blocks) throws ShardException {
+    String what = averageModels ? "round" : "step";
+    for (ShardCore.BlockState b : blocks) {
+      long v = b.version;
+      if (h.getStep() < v) {
+        throw new ShardException(Status.Code.ABORTED, what + " " + h.getStep() + " is over: block "
+            + b.id + " is at version " + v + "; the late contribution is dropped");
+      }
+      if (h.getStep() > v) {
+        throw ShardException.precondition(what + " " + Long.toUnsignedString(h.getStep())
+            + " has not started: block " + b.id + " is at version " + v);
+      }
+      if (contributors[b.id].get(h.getWorker())) {
+        throw new ShardException(Status.Code.ALREADY_EXISTS, "worker " + h.getWorker()
+            + " already contributed to " + what + " " + v + " of block " + b.id);
+      }
+    }
+  }
+
+  @Override
+  public PushResponse apply(PushHeader h, ShardCore.BlockState[] blocks, float[][] values)
+      throws ShardException {
+    PushResponse.Builder resp = PushResponse.newBuilder();
+    boolean completed = false;
+    synchronized (lock) {
+      // Re-check: the round may have moved on since the header arrived.
+      check(h, blocks);
+      for (int i = 0; i < blocks.length; i++) {
+        ShardCore.BlockState b = blocks[i];
+        float[] sum = sums[b.id];
+        float[] g = values[i];
+        for (int k = 0; k < sum.length; k++) {
+          sum[k] += g[k];
+        }
+        contributors[b.id].set(h.getWorker());
+        if (!averageModels) {
+          core.recordStaleness(b.id, 0);
+        }
+        if (contributors[b.id].cardinality() >= quorum) {
+          finish(b, sum);
+          completed = true;
+        }
+        resp.addBlocks(BlockResult.newBuilder().setBlockId(b.id).setStaleness(0)
+            .setVersion(b.version));
+      }
+    }
+    core.pushesApplied.incrementAndGet();
+    core.metrics().push(completed ? ShardMetrics.Outcome.APPLIED : ShardMetrics.Outcome.ACCEPTED);
+    return resp.setOutcome(completed ? PushOutcome.PUSH_APPLIED : PushOutcome.PUSH_ACCEPTED)
+        .build();
+  }
+
+  @GuardedBy("lock")
+  private void finish(ShardCore.BlockState b, float[] sum) {
+    float inv = 1f / contributors[b.id].cardinality();
+    for (int k = 0; k < sum.length; k++) {
+      sum[k] *= inv;
+    }
+    b.lock.lock();
+    try {
+      if (averageModels) {
+        System.arraycopy(sum, 0, b.values, 0, sum.length);
+      } else {
+        b.optimizer.step(b.values, sum, b.lr);
+      }
+      b.version++;
+    } finally {
+      b.lock.unlock();
+    }
+    core.recordUpdate(b.id);
+    Arrays.fill(sum, 0f);
+    contributors[b.id].clear();
+  }
+}

@@ -1,0 +1,613 @@
+package io.parasol.server;
+
+import com.google.protobuf.ByteString;
+import io.grpc.Status;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.parasol.common.FloatCodec;
+import io.parasol.common.Initializer;
+import io.parasol.common.JobSpecs;
+import io.parasol.proto.v1.BlockRead;
+import io.parasol.proto.v1.BlockSpec;
+import io.parasol.proto.v1.BlockStatus;
+import io.parasol.proto.v1.InitResponse;
+import io.parasol.proto.v1.JobSpec;
+import io.parasol.proto.v1.Mode;
+import io.parasol.proto.v1.PullRequest;
+import io.parasol.proto.v1.PushHeader;
+import io.parasol.proto.v1.PushResponse;
+import io.parasol.proto.v1.StatusResponse;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+import java.util.concurrent.Executor;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.ReentrantLock;
+import java.util.stream.Collectors;
+import com.google.errorprone.annotations.concurrent.GuardedBy;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One shard's state and logic, without gRPC: the job, the blocks it owns, the update rule of the
+ * job's mode, waiting pulls and per-worker bookkeeping.
+ *
+ * <p>Every method that takes client input validates all of it before changing anything and
+ * reports refusals as {@link ShardException}s carrying the gRPC status code.
+ *
+ * <p>Locking: {@link #lock} guards the job reference, waiting pulls, worker clocks and the
+ * dedupe table; each block's own lock guards its values, version and optimizer state. A thread
+ * holding a block lock never takes {@link #lock}.
+ */
+public final class ShardCore {
+  private static final Logger log = LoggerFactory.getLogger(ShardCore.class);
+
+  private final int shardIndex;
+  private final ShardMetrics metrics;
+  private final Executor callbacks;
+  private final Object lock = new Object();
+
+  @GuardedBy("lock")
+  private Job job;
+
+  @GuardedBy("lock")
+  private final List<Waiter> waiters = new ArrayList<>();
+
+  final AtomicLong pushesApplied = new AtomicLong();
+  final AtomicLong pushesDroppedStale = new AtomicLong();
+  final AtomicLong pushesDroppedLate = new AtomicLong();
+  final AtomicLong pushesRejected = new AtomicLong();
+  final AtomicLong pulls = new AtomicLong();
+  final AtomicLong updatesApplied = new AtomicLong();
+  private final AtomicLong stalenessSum = new AtomicLong();
+  private final AtomicLong stalenessCount = new AtomicLong();
+  private final AtomicLong stalenessMax = new AtomicLong();
+
+  /**
+   * @param shardIndex this shard's index in the job
+   * @param registry where the shard's meters go (null: a private registry)
+   * @param callbacks runs the continuations of pulls that waited (sending their blocks)
+   */
+  public ShardCore(int shardIndex, MeterRegistry registry, Executor callbacks) {
+    this.shardIndex = shardIndex;
+    this.metrics = new ShardMetrics(registry, shardIndex);
+    this.callbacks = callbacks;
+  }
+
+  public int shardIndex() {
+    return shardIndex;
+  }
+
+  /** A block this shard owns. */
+  static final class BlockState {
+    final int id;
+    final int length;
+    /** η_i: the block's step size. */
+    final float lr;
+    final ReentrantLock lock = new ReentrantLock();
+
+    @GuardedBy("lock")
+    final float[] values;
+
+    /** Written under {@link #lock}; read without it for waiting predicates. */
+    volatile long version;
+
+    @GuardedBy("lock")
+    final BlockOptimizer optimizer;
+
+    BlockState(int id, float[] values, float lr, BlockOptimizer optimizer) {
+      this.id = id;
+      this.length = values.length;
+      this.values = values;
+      this.lr = lr;
+      this.optimizer = optimizer;
+    }
+  }
+
+  /** An initialised job as this shard sees it. */
+  static final class Job {
+    final JobSpec spec;
+    final String fingerprint;
+    /** Indexed by global block id; null where another shard owns the block. */
+    final BlockState[] blocks;
+    final int[] ownedIds;
+    final UpdateRule rule;
+    /** ssp: steps each worker has completed (pushed). */
+    final long[] clocks;
+    final Dedupe dedupe;
+
+    Job(JobSpec spec, String fingerprint, BlockState[] blocks, int[] ownedIds, UpdateRule rule) {
+      this.spec = spec;
+      this.fingerprint = fingerprint;
+      this.blocks = blocks;
+      this.ownedIds = ownedIds;
+      this.rule = rule;
+      this.clocks = new long[spec.getNumWorkers()];
+      this.dedupe = new Dedupe(spec.getNumWorkers());
+    }
+  }
+
+  /** Declares the job; idempotent for the same spec. */
+  public InitResponse init(JobSpec spec, int claimedShard) throws ShardException {
+    List<String> problems = JobSpecs.problems(spec);
+    if (!problems.isEmpty()) {
+      throw ShardException.invalid("invalid job spec: " + String.join("; ", problems));
+    }
+    if (claimedShard != shardIndex) {
+      throw ShardException.precondition(
+          "this is shard " + shardIndex + ", the caller addressed shard " + claimedShard);
+    }
+    if (shardIndex >= spec.getNumShards()) {
+      throw ShardException.precondition("this is shard " + shardIndex + " but the job has "
+          + spec.getNumShards() + " shards");
+    }
+    String fp = JobSpecs.fingerprint(spec);
+    synchronized (lock) {
+      if (job != null) {
+        if (job.fingerprint.equals(fp)) {
+          return InitResponse.newBuilder().setFingerprint(fp).setCreated(false).build();
+        }
+        throw ShardException.precondition("shard " + shardIndex + " already serves job '"
+            + job.spec.getJobName() + "' (fingerprint " + job.fingerprint
+            + "); refusing a different spec with fingerprint " + fp);
+      }
+      job = createJob(spec, fp);
+      log.info("shard {} initialised job '{}' mode={} blocks={} floats={} fingerprint={}",
+          shardIndex, spec.getJobName(), spec.getMode(), job.ownedIds.length,
+          ownedFloats(job), fp);
+      return InitResponse.newBuilder().setFingerprint(fp).setCreated(true).build();
+    }
+  }
+
+  private Job createJob(JobSpec spec, String fp) {
+    BlockState[] blocks = new BlockState[spec.getBlocksCount()];
+    List<Integer> owned = new ArrayList<>();
+    for (BlockSpec b : spec.getBlocksList()) {
+      if (b.getShard() != shardIndex) {
+        continue;
+      }
+      float[] values = new float[b.getLength()];
+      Initializer.fill(spec.getSeed(), b.getId(), b.getInit(), b.getInitScale(), values, 0,
+          values.length);
+      float lr = b.getLearningRate() > 0 ? b.getLearningRate() : spec.getLearningRate();
+      blocks[b.getId()] = new BlockState(b.getId(), values, lr,
+          BlockOptimizer.create(spec.getOptimizer(), b.getLength()));
+      owned.add(b.getId());
+    }
+    int[] ownedIds = owned.stream().mapToInt(Integer::intValue).toArray();
+    UpdateRule rule = switch (spec.getMode()) {
+      case MODE_ASYNC, MODE_SSP -> new AsyncRule(spec, metrics, this);
+      case MODE_SYNC, MODE_LOCAL -> new RoundRule(spec, blocks, metrics, this);
+      default -> throw new IllegalStateException("validated mode " + spec.getMode());
+    };
+    Job j = new Job(spec, fp, blocks, ownedIds, rule);
+    metrics.bindBlocks(ownedIds, modeTag(spec.getMode()), j,
+        (jj, id) -> jj.blocks[id].version);
+    return j;
+  }
+
+  static String modeTag(Mode mode) {
+    return mode.name().substring("MODE_".length()).toLowerCase(java.util.Locale.ROOT);
+  }
+
+  private static long ownedFloats(Job j) {
+    long n = 0;
+    for (int id : j.ownedIds) {
+      n += j.blocks[id].length;
+    }
+    return n;
+  }
+
+  /** The job, after checking the caller's fingerprint. */
+  Job job(String fingerprint) throws ShardException {
+    Job j;
+    synchronized (lock) {
+      j = job;
+    }
+    if (j == null) {
+      throw ShardException.precondition("shard " + shardIndex + " has no job yet; call Init");
+    }
+    if (!j.fingerprint.equals(fingerprint)) {
+      throw ShardException.precondition("fingerprint '" + fingerprint
+          + "' does not match the job on shard " + shardIndex + " (" + j.fingerprint + ")");
+    }
+    return j;
+  }
+
+  private static void checkWorker(Job j, int worker) throws ShardException {
+    if (worker >= j.spec.getNumWorkers()) {
+      throw ShardException.invalid("worker " + worker + " is out of range: the job has "
+          + j.spec.getNumWorkers() + " workers");
+    }
+  }
+
+  /** The blocks a pull or push names, validated: owned here, no duplicates. */
+  static BlockState[] resolve(Job j, List<Integer> ids, int shardIndex) throws ShardException {
+    if (ids.isEmpty()) {
+      BlockState[] all = new BlockState[j.ownedIds.length];
+      for (int i = 0; i < all.length; i++) {
+        all[i] = j.blocks[j.ownedIds[i]];
+      }
+      return all;
+    }
+    if (ids.size() > j.ownedIds.length) {
+      throw ShardException.invalid("request names " + ids.size() + " blocks; shard " + shardIndex
+          + " owns " + j.ownedIds.length);
+    }
+    BlockState[] out = new BlockState[ids.size()];
+    boolean[] seen = new boolean[j.blocks.length];
+    for (int i = 0; i < out.length; i++) {
+      int id = ids.get(i);
+      if (id < 0 || id >= j.blocks.length) {
+        throw new ShardException(Status.Code.NOT_FOUND,
+            "unknown block " + Integer.toUnsignedString(id) + ": the job has " + j.blocks.length
+                + " blocks");
+      }
+      if (j.blocks[id] == null) {
+        throw new ShardException(Status.Code.NOT_FOUND,
+            "block " + id + " is not on shard " + shardIndex);
+      }
+      if (seen[id]) {
+        throw ShardException.invalid("block " + id + " is named twice");
+      }
+      seen[id] = true;
+      out[i] = j.blocks[id];
+    }
+    return out;
+  }
+
+  // ---------------------------------------------------------------------------------------
+  // Pull
+
+  /** A validated pull, ready to wait and then send. */
+  public final class PullPlan {
+    final Job job;
+    final BlockState[] blocks;
+    final long minVersion;
+    final int worker;
+    final long clock;
+
+    PullPlan(Job job, BlockState[] blocks, long minVersion, int worker, long clock) {
+      this.job = job;
+      this.blocks = blocks;
+      this.minVersion = minVersion;
+      this.worker = worker;
+      this.clock = clock;
+    }
+
+    boolean ready() {
+      for (BlockState b : blocks) {
+        if (b.version < minVersion) {
+          return false;
+        }
+      }
+      if (job.spec.getMode() == Mode.MODE_SSP) {
+        long min = Long.MAX_VALUE;
+        synchronized (lock) {
+          for (long c : job.clocks) {
+            min = Math.min(min, c);
+          }
+        }
+        return clock <= min + job.spec.getStalenessBound();
+      }
+      return true;
+    }
+
+    /** Number of blocks in the pull. */
+    public int size() {
+      return blocks.length;
+    }
+
+    /**
+     * Copies block {@code i} and its version under the block's lock and encodes it in chunks of
+     * at most {@code chunkFloats} floats.
+     */
+    public EncodedBlock encode(int i, int chunkFloats) {
+      BlockState b = blocks[i];
+      b.lock.lock();
+      try {
+        List<ByteString> chunks = new ArrayList<>((b.length + chunkFloats - 1) / chunkFloats);
+        for (int off = 0; off < b.length; off += chunkFloats) {
+          chunks.add(FloatCodec.encode(b.values, off, Math.min(chunkFloats, b.length - off)));
+        }
+        return new EncodedBlock(b.id, b.version, chunkFloats, chunks);
+      } finally {
+        b.lock.unlock();
+      }
+    }
+  }
+
+  /** A block's values at one version, as wire chunks. */
+  public record EncodedBlock(int blockId, long version, int chunkFloats, List<ByteString> chunks) {}
+
+  /** Validates a pull request. */
+  public PullPlan preparePull(PullRequest req) throws ShardException {
+    Job j = job(req.getFingerprint());
+    checkWorker(j, req.getWorker());
+    BlockState[] blocks = resolve(j, req.getBlockIdsList(), shardIndex);
+    return new PullPlan(j, blocks, req.getMinVersion(), req.getWorker(), req.getClock());
+  }
+
+  /** A waiting pull; cancel it when the caller goes away. */
+  public interface Cancellable {
+    void cancel();
+  }
+
+  private record Waiter(PullPlan plan, Runnable onReady) {}
+
+  /**
+   * Runs {@code onReady} (on the callback executor) once every block of the plan is at its
+   * minimum version and, in ssp, the worker's clock is within the bound.
+   */
+  public Cancellable awaitPull(PullPlan plan, Runnable onReady) {
+    Waiter w = new Waiter(plan, onReady);
+    synchronized (lock) {
+      if (!plan.ready()) {
+        waiters.add(w);
+        return () -> {
+          synchronized (lock) {
+            waiters.remove(w);
+          }
+        };
+      }
+    }
+    pulls.incrementAndGet();
+    metrics.pull();
+    callbacks.execute(onReady);
+    return () -> {};
+  }
+
+  /** Re-checks waiting pulls after versions or clocks changed. */
+  void signal() {
+    List<Runnable> ready = new ArrayList<>();
+    synchronized (lock) {
+      for (Iterator<Waiter> it = waiters.iterator(); it.hasNext(); ) {
+        Waiter w = it.next();
+        if (w.plan.ready()) {
+          it.remove();
+          ready.add(w.onReady);
+        }
+      }
+    }
+    for (Runnable r : ready) {
+      pulls.incrementAndGet();
+      metrics.pull();
+      callbacks.execute(r);
+    }
+  }
+
+  /** Number of pulls waiting (for tests and status). */
+  public int waitingPulls() {
+    synchronized (lock) {
+      return waiters.size();
+    }
+  }
+
+  // ---------------------------------------------------------------------------------------
+  // Push
+
+  /** A validated push header with buffers that the chunks fill. */
+  public final class PushPlan {
+    final Job job;
+    final PushHeader header;
+    final BlockState[] blocks;
+    final float[][] values;
+    private final int[] received;
+    private final int[] slotOf;
+
+    PushPlan(Job job, PushHeader header, BlockState[] blocks) {
+      this.job = job;
+      this.header = header;
+      this.blocks = blocks;
+      this.values = new float[blocks.length][];
+      this.received = new int[blocks.length];
+      this.slotOf = new int[job.blocks.length];
+      java.util.Arrays.fill(slotOf, -1);
+      for (int i = 0; i < blocks.length; i++) {
+        slotOf[blocks[i].id] = i;
+      }
+    }
+
+    /** Takes one chunk; chunks of a block must arrive in order and cover it exactly. */
+    public void accept(int blockId, int offset, ByteString bytes) throws ShardException {
+      try {
+        acceptUncounted(blockId, offset, bytes);
+      } catch (ShardException e) {
+        refused(e);
+        throw e;
+      }
+    }
+
+    private void acceptUncounted(int blockId, int offset, ByteString bytes)
+        throws ShardException {
+      if (blockId < 0 || blockId >= slotOf.length || slotOf[blockId] < 0) {
+        throw ShardException.invalid("chunk for block " + Integer.toUnsignedString(blockId)
+            + ", which the push header does not list");
+      }
+      int slot = slotOf[blockId];
+      BlockState b = blocks[slot];
+      if (bytes.size() % Float.BYTES != 0) {
+        throw ShardException.invalid("chunk for block " + blockId + " has " + bytes.size()
+            + " bytes, not a whole number of float32 values");
+      }
+      int n = bytes.size() / Float.BYTES;
+      if (offset != received[slot]) {
+        throw ShardException.invalid("chunk for block " + blockId + " starts at "
+            + Integer.toUnsignedString(offset) + "; expected " + received[slot]
+            + " (chunks must arrive in order without gaps)");
+      }
+      if (n == 0 || (long) offset + n > b.length) {
+        throw ShardException.invalid("chunk for block " + blockId + " covers [" + offset + ", "
+            + ((long) offset + n) + ") but the block has " + b.length + " values");
+      }
+      if (values[slot] == null) {
+        values[slot] = new float[b.length];
+      }
+      FloatCodec.decode(bytes, values[slot], offset);
+      if (!FloatCodec.allFinite(values[slot], offset, n)) {
+        throw ShardException.invalid("chunk for block " + blockId + " holds NaN or infinite"
+            + " values");
+      }
+      received[slot] += n;
+    }
+
+    /** Checks that every listed block arrived whole. */
+    void checkComplete() throws ShardException {
+      for (int i = 0; i < blocks.length; i++) {
+        if (received[i] != blocks[i].length) {
+          throw ShardException.invalid("push ended with block " + blocks[i].id + " at "
+              + received[i] + " of " + blocks[i].length + " values");
+        }
+      }
+    }
+  }
+
+  /** Validates a push header; a refusal is counted. */
+  public PushPlan preparePush(PushHeader h) throws ShardException {
+    try {
+      return preparePushUncounted(h);
+    } catch (ShardException e) {
+      refused(e);
+      throw e;
+    }
+  }
+
+  private PushPlan preparePushUncounted(PushHeader h) throws ShardException {
+    Job j = job(h.getFingerprint());
+    checkWorker(j, h.getWorker());
+    if (h.getBlocksCount() == 0) {
+      throw ShardException.invalid("push names no blocks");
+    }
+    List<Integer> ids = h.getBlocksList().stream().map(BlockRead::getBlockId)
+        .collect(Collectors.toList());
+    BlockState[] blocks = resolve(j, ids, shardIndex);
+    j.rule.checkHeader(h, blocks);
+    return new PushPlan(j, h, blocks);
+  }
+
+  /** Applies a complete push under the job's rule; retried sequences are answered once. */
+  public PushResponse push(PushPlan plan) throws ShardException {
+    try {
+      plan.checkComplete();
+    } catch (ShardException e) {
+      refused(e);
+      throw e;
+    }
+    PushHeader h = plan.header;
+    Dedupe.Entry prior = plan.job.dedupe.begin(h.getWorker(), h.getSequence());
+    if (prior != null) {
+      metrics.push(ShardMetrics.Outcome.DUPLICATE);
+      return prior.await();
+    }
+    PushResponse resp;
+    try {
+      resp = plan.job.rule.apply(h, plan.blocks, plan.values);
+    } catch (ShardException e) {
+      plan.job.dedupe.fail(h.getWorker(), h.getSequence(), e);
+      refused(e);
+      throw e;
+    }
+    plan.job.dedupe.finish(h.getWorker(), h.getSequence(), resp);
+    synchronized (lock) {
+      long[] clocks = plan.job.clocks;
+      clocks[h.getWorker()] = Math.max(clocks[h.getWorker()], h.getStep() + 1);
+    }
+    signal();
+    return resp;
+  }
+
+  /**
+   * Counts a refused push: ABORTED is a late contribution to a round that is over (dropped
+   * late), anything else a rejection.
+   */
+  void refused(ShardException e) {
+    if (e.code() == Status.Code.ABORTED) {
+      pushesDroppedLate.incrementAndGet();
+      metrics.push(ShardMetrics.Outcome.DROPPED_LATE);
+    } else {
+      pushesRejected.incrementAndGet();
+      metrics.push(ShardMetrics.Outcome.REJECTED);
+    }
+  }
+
+  /** Records the staleness of one applied or accepted gradient. */
+  void recordStaleness(int blockId, long tau) {
+    metrics.staleness(blockId, tau);
+    stalenessSum.addAndGet(tau);
+    stalenessCount.incrementAndGet();
+    stalenessMax.accumulateAndGet(tau, Math::max);
+  }
+
+  /** Records one applied update of a block (its version went up by one). */
+  void recordUpdate(int blockId) {
+    updatesApplied.incrementAndGet();
+    metrics.updated(blockId);
+  }
+
+  ShardMetrics metrics() {
+    return metrics;
+  }
+
+  // ---------------------------------------------------------------------------------------
+  // Status and inspection
+
+  public StatusResponse status() {
+    Job j;
+    synchronized (lock) {
+      j = job;
+    }
+    StatusResponse.Builder b = StatusResponse.newBuilder()
+        .setShard(shardIndex)
+        .setPushesApplied(pushesApplied.get())
+        .setPushesDroppedStale(pushesDroppedStale.get())
+        .setPushesDroppedLate(pushesDroppedLate.get())
+        .setPushesRejected(pushesRejected.get())
+        .setPulls(pulls.get())
+        .setUpdatesApplied(updatesApplied.get())
+        .setStalenessSum(stalenessSum.get())
+        .setStalenessCount(stalenessCount.get())
+        .setStalenessMax(stalenessMax.get());
+    if (j != null) {
+      b.setInitialised(true)
+          .setFingerprint(j.fingerprint)
+          .setJobName(j.spec.getJobName())
+          .setMode(j.spec.getMode())
+          .setNumWorkers(j.spec.getNumWorkers());
+      for (int id : j.ownedIds) {
+        BlockState s = j.blocks[id];
+        b.addBlocks(BlockStatus.newBuilder().setId(id).setLength(s.length)
+            .setVersion(s.version));
+      }
+    }
+    return b.build();
+  }
+
+  /** A copy of a block's values (tests, checkpoints). */
+  public float[] blockValues(int blockId) {
+    Job j;
+    synchronized (lock) {
+      j = job;
+    }
+    if (j == null || blockId < 0 || blockId >= j.blocks.length || j.blocks[blockId] == null) {
+      throw new IllegalArgumentException("block " + blockId + " is not on shard " + shardIndex);
+    }
+    BlockState b = j.blocks[blockId];
+    b.lock.lock();
+    try {
+      return b.values.clone();
+    } finally {
+      b.lock.unlock();
+    }
+  }
+
+  /** A block's version (tests). */
+  public long blockVersion(int blockId) {
+    Job j;
+    synchronized (lock) {
+      j = job;
+    }
+    if (j == null || blockId < 0 || blockId >= j.blocks.length || j.blocks[blockId] == null) {
+      throw new IllegalArgumentException("block " + blockId + " is not on shard " + shardIndex);
+    }
+    return j.blocks[blockId].version;
+  }
+}
