@@ -1,0 +1,58 @@
+package io.parasol.common;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.parasol.proto.v1.BlockSpec;
+import io.parasol.proto.v1.InitKind;
+import io.parasol.proto.v1.JobSpec;
+import io.parasol.proto.v1.Mode;
+import org.junit.jupiter.api.Test;
+
+class JobSpecsTest {
+  private static JobSpec spec() {
+    return JobSpec.newBuilder().setJobName("j").setMode(Mode.MODE_ASYNC).setNumShards(1)
+        .setNumWorkers(2).setLearningRate(0.1f).setSeed(1)
+        .addBlocks(BlockSpec.newBuilder().setId(0).setLength(4).setShard(0)).build();
+  }
+
+  @Test
+  void fingerprint_isStableAndSensitiveToEveryField() {
+    assertThat(JobSpecs.fingerprint(spec())).isEqualTo(JobSpecs.fingerprint(spec()));
+    assertThat(JobSpecs.fingerprint(spec().toBuilder().setSeed(2).build()))
+        .isNotEqualTo(JobSpecs.fingerprint(spec()));
+    assertThat(JobSpecs.fingerprint(spec().toBuilder().setLearningRate(0.2f).build()))
+        .isNotEqualTo(JobSpecs.fingerprint(spec()));
+    assertThat(JobSpecs.fingerprint(spec().toBuilder()
+        .setBlocks(0, spec().getBlocks(0).toBuilder().setInit(InitKind.INIT_NORMAL)).build()))
+        .isNotEqualTo(JobSpecs.fingerprint(spec()));
+  }
+
+  @Test
+  void problems_listsEachDefect() {
+    assertThat(JobSpecs.problems(spec())).isEmpty();
+    JobSpec bad = spec().toBuilder().setMode(Mode.MODE_UNSPECIFIED).setNumWorkers(0)
+        .setQuorum(3).setBlocks(0, BlockSpec.newBuilder().setId(1).setLength(0).setShard(4))
+        .build();
+    assertThat(JobSpecs.problems(bad)).anyMatch(p -> p.contains("mode"))
+        .anyMatch(p -> p.contains("num_workers"))
+        .anyMatch(p -> p.contains("quorum"))
+        .anyMatch(p -> p.contains("ids must be"))
+        .anyMatch(p -> p.contains("length"))
+        .anyMatch(p -> p.contains("shard 4"));
+  }
+
+  @Test
+  void initializer_isAPureFunctionOfSeedAndBlock() {
+    float[] a = new float[8];
+    float[] b = new float[8];
+    Initializer.fill(5, 2, InitKind.INIT_NORMAL, 0.5f, a, 0, 8);
+    Initializer.fill(5, 2, InitKind.INIT_NORMAL, 0.5f, b, 0, 8);
+    assertThat(a).isEqualTo(b);
+    Initializer.fill(5, 3, InitKind.INIT_NORMAL, 0.5f, b, 0, 8);
+    assertThat(a).isNotEqualTo(b);
+    Initializer.fill(5, 3, InitKind.INIT_UNIFORM, 0.5f, b, 0, 8);
+    for (float v : b) {
+      assertThat(Math.abs(v)).isLessThanOrEqualTo(0.5f);
+    }
+  }
+}
