@@ -39,6 +39,7 @@ public final class JobSpecs {
         .append('|').append(spec.getLocalSteps())
         .append('|').append(spec.getMaxStaleness())
         .append('|').append(spec.getStalenessLr().getNumber())
+        .append('|').append(Float.floatToIntBits(spec.getParticipation()))
         .append('|').append(spec.getOptimizer().getKind().getNumber())
         .append(',').append(Float.floatToIntBits(spec.getOptimizer().getBeta1()))
         .append(',').append(Float.floatToIntBits(spec.getOptimizer().getBeta2()))
@@ -76,6 +77,9 @@ public final class JobSpecs {
     }
     if (!(spec.getLearningRate() > 0) || !Float.isFinite(spec.getLearningRate())) {
       p.add("learning_rate must be a positive finite number, got " + spec.getLearningRate());
+    }
+    if (!(spec.getParticipation() >= 0 && spec.getParticipation() <= 1)) {
+      p.add("participation must be in [0, 1], got " + spec.getParticipation());
     }
     if (spec.getMode() == Mode.MODE_LOCAL && spec.getLocalSteps() == 0) {
       p.add("local mode needs local_steps >= 1");

@@ -2,6 +2,7 @@ package io.parasol.server;
 
 import com.google.errorprone.annotations.concurrent.GuardedBy;
 import io.grpc.Status;
+import io.parasol.common.Participation;
 import io.parasol.proto.v1.BlockResult;
 import io.parasol.proto.v1.JobSpec;
 import io.parasol.proto.v1.Mode;
@@ -22,13 +23,16 @@ import java.util.BitSet;
  * first K win and later gradients for the step are dropped (ABORTED) and counted.
  *
  * <p>local (local-update SGD, periodic averaging): round r of block i collects models; once K
- * arrived, x_i ← (1/K)·Σ x_k and the version becomes r+1.
+ * arrived, x_i ← (1/K)·Σ x_k and the version becomes r+1. With partial participation f only the
+ * workers {@link Participation} samples for round r may contribute, and K defaults to their
+ * number.
  */
 final class RoundRule implements UpdateRule {
   private final JobSpec spec;
   private final ShardCore core;
   private final boolean averageModels;
   private final int quorum;
+  private final boolean partial;
   private final Object lock = new Object();
 
   /** Per block (by global id): the running sum of the current round. */
@@ -42,7 +46,13 @@ final class RoundRule implements UpdateRule {
     this.spec = spec;
     this.core = core;
     this.averageModels = spec.getMode() == Mode.MODE_LOCAL;
-    this.quorum = spec.getQuorum() == 0 ? spec.getNumWorkers() : spec.getQuorum();
+    this.partial = averageModels
+        && Participation.count(spec.getNumWorkers(), spec.getParticipation())
+            < spec.getNumWorkers();
+    int participants = averageModels
+        ? Participation.count(spec.getNumWorkers(), spec.getParticipation())
+        : spec.getNumWorkers();
+    this.quorum = spec.getQuorum() == 0 ? participants : Math.min(spec.getQuorum(), participants);
     this.sums = new float[blocks.length][];
     this.contributors = new BitSet[blocks.length];
     for (ShardCore.BlockState b : blocks) {
@@ -72,6 +82,11 @@ final class RoundRule implements UpdateRule {
   @GuardedBy("lock")
   private void check(PushHeader h, ShardCore.BlockState[] blocks) throws ShardException {
     String what = averageModels ? "round" : "step";
+    if (partial && !Participation.includes(spec.getSeed(), h.getStep(), spec.getNumWorkers(),
+        spec.getParticipation(), h.getWorker())) {
+      throw ShardException.precondition("worker " + h.getWorker() + " is not sampled for round "
+          + Long.toUnsignedString(h.getStep()));
+    }
     for (ShardCore.BlockState b : blocks) {
       long v = b.version;
       if (h.getStep() < v) {

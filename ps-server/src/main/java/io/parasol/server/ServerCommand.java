@@ -1,5 +1,7 @@
 package io.parasol.server;
 
+import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
+import java.net.InetSocketAddress;
 import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
@@ -38,7 +40,9 @@ public final class ServerCommand implements Callable<Integer> {
       throw new CommandLine.ParameterException(new CommandLine(this),
           "--port must be in 0..65535, got " + port);
     }
-    ShardServer server = ShardServer.forAddress(host, port, shard, null).start();
+    ShardServer server = new ShardServer(
+        NettyServerBuilder.forAddress(new InetSocketAddress(host, port)), shard, shards, null)
+        .start();
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
       log.info("shard {} stopping", shard);
       try {

@@ -42,6 +42,7 @@ public final class ShardCore {
   private static final Logger log = LoggerFactory.getLogger(ShardCore.class);
 
   private final int shardIndex;
+  private final int expectedShards;
   private final ShardMetrics metrics;
   private final Executor callbacks;
   private final Object lock = new Object();
@@ -68,7 +69,17 @@ public final class ShardCore {
    * @param callbacks runs the continuations of pulls that waited (sending their blocks)
    */
   public ShardCore(int shardIndex, MeterRegistry registry, Executor callbacks) {
+    this(shardIndex, 0, registry, callbacks);
+  }
+
+  /**
+   * @param expectedShards the number of shards this process was started for; a job with another
+   *     number is refused (0: accept any)
+   */
+  public ShardCore(int shardIndex, int expectedShards, MeterRegistry registry,
+      Executor callbacks) {
     this.shardIndex = shardIndex;
+    this.expectedShards = expectedShards;
     this.metrics = new ShardMetrics(registry, shardIndex);
     this.callbacks = callbacks;
   }
@@ -135,6 +146,10 @@ public final class ShardCore {
     if (claimedShard != shardIndex) {
       throw ShardException.precondition(
           "this is shard " + shardIndex + ", the caller addressed shard " + claimedShard);
+    }
+    if (expectedShards > 0 && spec.getNumShards() != expectedShards) {
+      throw ShardException.precondition("shard " + shardIndex + " was started for "
+          + expectedShards + " shards; the job declares " + spec.getNumShards());
     }
     if (shardIndex >= spec.getNumShards()) {
       throw ShardException.precondition("this is shard " + shardIndex + " but the job has "

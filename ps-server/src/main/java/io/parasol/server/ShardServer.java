@@ -38,8 +38,17 @@ public final class ShardServer {
 
   /** A server built on {@code builder}; {@code registry} may be null. */
   public ShardServer(ServerBuilder<?> builder, int shardIndex, MeterRegistry registry) {
+    this(builder, shardIndex, 0, registry);
+  }
+
+  /**
+   * A server built on {@code builder} for a job of {@code expectedShards} shards (0: any);
+   * {@code registry} may be null.
+   */
+  public ShardServer(ServerBuilder<?> builder, int shardIndex, int expectedShards,
+      MeterRegistry registry) {
     this.callbacks = Executors.newCachedThreadPool(daemonThreads("shard-" + shardIndex + "-pull"));
-    this.core = new ShardCore(shardIndex, registry, callbacks);
+    this.core = new ShardCore(shardIndex, expectedShards, registry, callbacks);
     this.server = builder
         .addService(ServerInterceptors.intercept(
             new ShardService(core, FloatCodec.DEFAULT_CHUNK_FLOATS)))
