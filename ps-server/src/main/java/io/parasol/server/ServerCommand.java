@@ -30,6 +30,10 @@ public final class ServerCommand implements Callable<Integer> {
   @Option(names = "--shards", required = true, description = "Number of shards S in the job.")
   int shards;
 
+  @Option(names = "--metrics-port", defaultValue = "0",
+      description = "HTTP port serving Prometheus /metrics on --host; 0 = off (default).")
+  int metricsPort;
+
   @Override
   public Integer call() throws Exception {
     if (shards <= 0 || shard < 0 || shard >= shards) {
@@ -40,8 +44,11 @@ public final class ServerCommand implements Callable<Integer> {
       throw new CommandLine.ParameterException(new CommandLine(this),
           "--port must be in 0..65535, got " + port);
     }
+    MetricsServer metrics = metricsPort > 0
+        ? MetricsServer.start(MetricsServer.newRegistry(), host, metricsPort) : null;
     ShardServer server = new ShardServer(
-        NettyServerBuilder.forAddress(new InetSocketAddress(host, port)), shard, shards, null)
+        NettyServerBuilder.forAddress(new InetSocketAddress(host, port)), shard, shards,
+        metrics == null ? null : metrics.registry())
         .start();
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
       log.info("shard {} stopping", shard);
@@ -50,9 +57,12 @@ public final class ServerCommand implements Callable<Integer> {
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
       }
+      if (metrics != null) {
+        metrics.close();
+      }
     }, "shard-shutdown"));
     System.out.println("shard " + shard + "/" + shards + " listening on " + host + ":"
-        + server.port());
+        + server.port() + (metrics == null ? "" : ", metrics on :" + metrics.port() + "/metrics"));
     server.blockUntilShutdown();
     return 0;
   }

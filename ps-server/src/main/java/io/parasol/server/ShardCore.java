@@ -355,6 +355,19 @@ public final class ShardCore {
    */
   public Cancellable awaitPull(PullPlan plan, Runnable onReady) {
     Waiter w = new Waiter(plan, onReady);
+    boolean advanced = false;
+    synchronized (lock) {
+      // A pull at clock c says the worker completed c steps (ssp), even on a shard it does
+      // not push to.
+      long[] clocks = plan.job.clocks;
+      if (plan.clock > clocks[plan.worker]) {
+        clocks[plan.worker] = plan.clock;
+        advanced = true;
+      }
+    }
+    if (advanced) {
+      signal();
+    }
     synchronized (lock) {
       if (!plan.ready()) {
         waiters.add(w);
