@@ -1,0 +1,84 @@
+package io.parasol.worker.cli;
+
+import io.parasol.common.BlockLayout;
+import io.parasol.proto.v1.JobSpec;
+import io.parasol.worker.client.PsClient;
+import io.parasol.worker.data.Batches;
+import io.parasol.worker.model.Model;
+import io.parasol.worker.model.Models;
+import io.parasol.worker.train.JobSettings;
+import io.parasol.worker.train.TrainingData;
+import io.parasol.worker.train.TrainingLoop;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.factory.Nd4j;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+/** {@code parasol worker}: one worker process against running shards. */
+@Command(name = "worker", mixinStandardHelpOptions = true,
+    description = "Run one worker against running shards. Every worker of a job must be given"
+        + " the same job flags; the first to arrive declares the job (Init is idempotent).")
+public final class WorkerCommand implements Callable<Integer> {
+  @Mixin
+  JobOptions job;
+
+  @Option(names = "--servers", required = true, split = ",",
+      description = "Shard addresses host:port, in shard order, comma-separated.")
+  List<String> servers;
+
+  @Option(names = "--worker", required = true, description = "This worker's index k, 0..m-1.")
+  int worker;
+
+  @Override
+  public Integer call() {
+    JobSettings js = job.settings();
+    if (worker < 0 || worker >= js.numWorkers()) {
+      throw new IllegalArgumentException("--worker must be in 0.." + (js.numWorkers() - 1)
+          + ", got " + worker);
+    }
+    if (servers.size() != js.numShards()) {
+      throw new IllegalArgumentException("--servers lists " + servers.size()
+          + " addresses but --shards is " + js.numShards());
+    }
+    TrainingData data = job.loadData();
+    Model model = Models.create(job.model, data.train().numFeatures(),
+        data.train().numClasses());
+    BlockLayout layout = js.layout(model);
+    JobSpec spec = js.spec("parasol", model, layout);
+    long steps = job.steps > 0 ? job.steps : (long) job.epochs
+        * Math.max(1, (data.part(js.numWorkers(), worker).numExamples() + job.batchSize - 1)
+            / job.batchSize);
+    try (PsClient client = PsClient.connect(servers, layout, job.rpcTimeout(),
+        job.pullTimeout())) {
+      String fp = client.init(spec);
+      System.out.printf(Locale.ROOT, "worker %d/%d: job %s, %s mode, %d steps%n", worker,
+          js.numWorkers(), fp, JobSettings.modeName(js.mode()), steps);
+      TrainingLoop loop = new TrainingLoop(client, model,
+          data.part(js.numWorkers(), worker), data.test(),
+          new TrainingLoop.Config(worker, js, steps, job.batchSize,
+              worker == 0 ? job.evalEvery : 0),
+          new TrainingLoop.Listener() {
+            @Override
+            public void onEval(int w, long step, Model.Evaluation e) {
+              System.out.printf(Locale.ROOT, "  step %6d  test loss %.4f  test acc %.4f%n", step,
+                  e.loss(), e.accuracy());
+            }
+          });
+      TrainingLoop.Result r = loop.run();
+      float[] x = new float[layout.dimension()];
+      client.pull(worker, x, 0, 0);
+      Batches.Batch test = Batches.all(data.test());
+      Model.Evaluation e = model.evaluate(Nd4j.create(x, new long[] {1, x.length},
+          DataType.FLOAT), test.features(), test.targets());
+      System.out.printf(Locale.ROOT, "worker %d done: %d steps, %d late, last loss %.4f,"
+              + " test loss %.4f, test acc %.4f%n", worker, r.steps(), r.latePushes(),
+          r.lastLoss(), e.loss(), e.accuracy());
+    }
+    return 0;
+  }
+
+}

@@ -1,0 +1,100 @@
+package io.parasol.worker.model;
+
+import java.util.Locale;
+
+/** Builds a {@link Model} from its command-line name and checks that it fits the data. */
+public final class Models {
+
+  /** The accepted model names, for messages and help texts. */
+  public static final String ACCEPTED = "linear, logistic, softmax, mlp, mlp:H1[,H2...]";
+
+  /** Hidden width of plain "mlp". */
+  public static final int DEFAULT_HIDDEN = 64;
+
+  private Models() {}
+
+  /**
+   * Creates a model.
+   *
+   * @param spec "linear" (regression data), "logistic" (2 classes), "softmax", "mlp" (one hidden
+   *     layer of {@value #DEFAULT_HIDDEN}), or "mlp:H1,H2,..." with the hidden layer widths
+   * @param numFeatures features per example
+   * @param numClasses classes of the data, 0 for regression data
+   * @throws IllegalArgumentException for an unknown name, bad widths, or a model that does not
+   *     fit the data (e.g. logistic on 10 classes)
+   */
+  public static Model create(String spec, int numFeatures, int numClasses) {
+    String s = spec == null ? "" : spec.trim().toLowerCase(Locale.ROOT);
+    if (numFeatures <= 0) {
+      throw new IllegalArgumentException(
+          "number of features must be positive, got " + numFeatures);
+    }
+    if (numClasses < 0 || numClasses == 1) {
+      throw new IllegalArgumentException("number of classes must be 0 (regression) or >= 2, got "
+          + numClasses);
+    }
+    switch (s) {
+      case "linear" -> {
+        if (numClasses != 0) {
+          throw new IllegalArgumentException("model 'linear' needs regression data (real-valued"
+              + " targets), but the data has " + numClasses + " classes; use "
+              + (numClasses == 2 ? "logistic, softmax or mlp" : "softmax or mlp"));
+        }
+        return new LinearRegression(numFeatures);
+      }
+      case "logistic" -> {
+        requireClasses("logistic", numClasses);
+        if (numClasses != 2) {
+          throw new IllegalArgumentException("model 'logistic' is binary and needs 2 classes,"
+              + " but the data has " + numClasses + "; use softmax or mlp");
+        }
+        return new LogisticRegression(numFeatures);
+      }
+      case "softmax" -> {
+        requireClasses("softmax", numClasses);
+        return new SoftmaxRegression(numFeatures, numClasses);
+      }
+      case "mlp" -> {
+        requireClasses("mlp", numClasses);
+        return new Mlp(numFeatures, new int[] {DEFAULT_HIDDEN}, numClasses);
+      }
+      default -> {
+        if (s.startsWith("mlp:")) {
+          int[] hidden = parseWidths(spec, s.substring(4));
+          requireClasses("mlp", numClasses);
+          return new Mlp(numFeatures, hidden, numClasses);
+        }
+        throw new IllegalArgumentException(
+            "unknown model '" + spec + "'; expected one of " + ACCEPTED);
+      }
+    }
+  }
+
+  private static void requireClasses(String model, int numClasses) {
+    if (numClasses == 0) {
+      throw new IllegalArgumentException("model '" + model + "' needs class labels, but the"
+          + " data has real-valued targets (regression); use linear");
+    }
+  }
+
+  private static int[] parseWidths(String spec, String list) {
+    String[] parts = list.split(",", -1);
+    int[] widths = new int[parts.length];
+    for (int i = 0; i < parts.length; i++) {
+      String p = parts[i].trim();
+      int w;
+      try {
+        w = Integer.parseInt(p);
+      } catch (NumberFormatException e) {
+        throw new IllegalArgumentException("model '" + spec + "': hidden layer width '" + p
+            + "' is not an integer; expected mlp:H1[,H2...], e.g. mlp:128,64", e);
+      }
+      if (w <= 0) {
+        throw new IllegalArgumentException("model '" + spec + "': hidden layer width " + w
+            + " must be positive");
+      }
+      widths[i] = w;
+    }
+    return widths;
+  }
+}

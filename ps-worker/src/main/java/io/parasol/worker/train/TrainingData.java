@@ -1,0 +1,52 @@
+package io.parasol.worker.train;
+
+import io.parasol.worker.data.BundledData;
+import io.parasol.worker.data.DataFormat;
+import io.parasol.worker.data.Dataset;
+import io.parasol.worker.data.DatasetLoader;
+import io.parasol.worker.data.Scaling;
+import io.parasol.worker.data.Splits;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+/**
+ * A job's data as every worker sees it: loaded, split into train and test with the job's seed,
+ * scaled with statistics of the training set. Deterministic, so each worker can compute it on
+ * its own and take its part.
+ */
+public record TrainingData(String source, Dataset train, Dataset test) {
+
+  /**
+   * @param data a bundled name ("digits") or a path
+   * @param format the file's format (ignored for bundled names)
+   * @param labelColumn CSV label column, -1 for the last
+   * @param header whether a CSV has a header line
+   * @param regression targets are real values, not classes
+   */
+  public static TrainingData load(String data, DataFormat format, int labelColumn, boolean header,
+      boolean regression, double testFraction, Scaling scaling, long seed) {
+    if (!(testFraction > 0 && testFraction < 1)) {
+      throw new IllegalArgumentException("test fraction must be in (0, 1), got " + testFraction);
+    }
+    Dataset all;
+    if (BundledData.isBundled(data)) {
+      all = BundledData.load(data);
+    } else {
+      Path p = Path.of(data);
+      if (!Files.exists(p)) {
+        throw new IllegalArgumentException("data '" + data + "' is neither a bundled data set ("
+            + String.join(", ", BundledData.names()) + ") nor an existing file");
+      }
+      all = DatasetLoader.load(p, format,
+          new DatasetLoader.LoadOptions(labelColumn, header, regression, 0));
+    }
+    Splits.Split split = Splits.trainTest(all, testFraction, seed);
+    Scaling.Fitted fitted = scaling.fit(split.train());
+    return new TrainingData(data, fitted.apply(split.train()), fitted.apply(split.test()));
+  }
+
+  /** Worker k's part of the training set (contiguous, nearly equal parts). */
+  public Dataset part(int numWorkers, int worker) {
+    return Splits.partition(train, numWorkers, worker);
+  }
+}
