@@ -87,6 +87,23 @@ public final class JobOptions {
       description = "local: fraction of workers sampled per round, in (0, 1] (default: all).")
   float participation;
 
+  @Option(names = "--update-blocks", defaultValue = "all",
+      description = "Blocks each worker updates: all, or round-robin (worker k: blocks i with"
+          + " i mod m = k; coordinate-wise async SGD) (default: ${DEFAULT-VALUE}).")
+  String updateBlocks;
+
+  @Option(names = "--block-lr", defaultValue = "",
+      description = "Per-block step sizes: D comma-separated values, or NAME=LR pairs by tensor"
+          + " name (e.g. W=0.5,b=0.1); unset blocks use --lr.")
+  String blockLr;
+
+  @Option(names = "--partition",
+      description = "Training-set split among workers: iid (disjoint equal parts), shared"
+          + " (each worker samples the whole set), label-skew:ALPHA (Dirichlet non-IID)."
+          + " Default: iid; shared with --update-blocks round-robin, where a block only ever"
+          + " sees its owner's data.")
+  String partition;
+
   @Option(names = "--max-staleness", defaultValue = "0",
       description = "async/ssp: drop updates staler than this; 0 = keep all.")
   int maxStaleness;
@@ -146,7 +163,8 @@ public final class JobOptions {
     };
     return new JobSettings(JobSettings.parseMode(mode), shards, workers, lr, seed, quorum,
         stalenessBound, localSteps, maxStaleness, slr, JobSettings.parseOptimizer(optimizer),
-        maxBlockSize, participation);
+        maxBlockSize, participation, updateBlocks, blockLr,
+        partition != null ? partition : updateBlocks.equals("round-robin") ? "shared" : "iid");
   }
 
   TrainingData loadData() {

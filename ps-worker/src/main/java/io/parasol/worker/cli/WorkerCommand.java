@@ -35,7 +35,7 @@ public final class WorkerCommand implements Callable<Integer> {
 
   @Override
   public Integer call() {
-    JobSettings js = job.settings();
+    JobSettings js = job.settings().validated();
     if (worker < 0 || worker >= js.numWorkers()) {
       throw new IllegalArgumentException("--worker must be in 0.." + (js.numWorkers() - 1)
           + ", got " + worker);
@@ -57,8 +57,7 @@ public final class WorkerCommand implements Callable<Integer> {
       String fp = client.init(spec);
       System.out.printf(Locale.ROOT, "worker %d/%d: job %s, %s mode, %d steps%n", worker,
           js.numWorkers(), fp, JobSettings.modeName(js.mode()), steps);
-      TrainingLoop loop = new TrainingLoop(client, model,
-          data.part(js.numWorkers(), worker), data.test(),
+      TrainingLoop loop = new TrainingLoop(client, model, data.part(js, worker), data.test(),
           new TrainingLoop.Config(worker, js, steps, job.batchSize,
               worker == 0 ? job.evalEvery : 0),
           new TrainingLoop.Listener() {

@@ -92,6 +92,7 @@ public final class LocalRunner {
     int m = js.numWorkers();
     long steps = o.steps() > 0 ? o.steps()
         : (long) o.epochs() * ceilDiv(data.part(m, 0).numExamples(), o.batchSize());
+    js.validated();
     if (steps <= 0) {
       throw new IllegalArgumentException("nothing to do: steps and epochs are both 0");
     }
@@ -121,7 +122,7 @@ public final class LocalRunner {
         for (int k = 0; k < m; k++) {
           PsClient c = clients.get(k);
           c.init(spec);
-          TrainingLoop loop = new TrainingLoop(c, model, data.part(m, k), data.test(),
+          TrainingLoop loop = new TrainingLoop(c, model, data.part(js, k), data.test(),
               new TrainingLoop.Config(k, js, steps, o.batchSize(), k == 0 ? o.evalEvery() : 0),
               progress);
           futures.add(pool.submit(loop::run));
@@ -179,6 +180,7 @@ public final class LocalRunner {
   static Map<String, Object> modeParameters(JobSettings js) {
     Map<String, Object> p = new LinkedHashMap<>();
     p.put("quorum", js.quorum() == 0 ? js.numWorkers() : js.quorum());
+    p.put("partition", js.partition());
     p.put("optimizer", js.optimizer().name().substring("OPTIMIZER_".length())
         .toLowerCase(Locale.ROOT));
     switch (js.mode()) {
@@ -186,6 +188,10 @@ public final class LocalRunner {
         p.put("max_staleness", js.maxStaleness());
         p.put("staleness_lr", js.stalenessLr().name().substring("STALENESS_LR_".length())
             .toLowerCase(Locale.ROOT));
+        p.put("update_blocks", js.updateBlocks());
+        if (!js.blockLr().isBlank()) {
+          p.put("block_lr", js.blockLr());
+        }
         if (js.mode() == io.parasol.proto.v1.Mode.MODE_SSP) {
           p.put("staleness_bound", js.stalenessBound());
         }

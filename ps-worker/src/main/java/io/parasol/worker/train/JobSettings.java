@@ -26,10 +26,193 @@ import java.util.Locale;
  * @param optimizer server-side optimizer
  * @param maxBlockSize largest block in floats; 0 = about four blocks per shard
  * @param participation local: fraction of workers per round (0 or 1: all)
+ * @param updateBlocks which blocks each worker updates: "all" or "round-robin" (DASGD)
+ * @param blockLr per-block step sizes: "" (η everywhere), a list of D values, or
+ *     NAME=LR pairs matched against tensor names
+ * @param partition how the training set is split among workers: "iid" (disjoint equal
+ *     parts), "shared" (every worker samples the whole set) or "label-skew:ALPHA"
  */
 public record JobSettings(Mode mode, int numShards, int numWorkers, float learningRate, long seed,
     int quorum, int stalenessBound, int localSteps, int maxStaleness, StalenessLr stalenessLr,
-    OptimizerKind optimizer, int maxBlockSize, float participation) {
+    OptimizerKind optimizer, int maxBlockSize, float participation, String updateBlocks,
+    String blockLr, String partition) {
+
+  /** Settings with every option at its default. */
+  public static JobSettings defaults(Mode mode, int numShards, int numWorkers,
+      float learningRate) {
+    return new JobSettings(mode, numShards, numWorkers, learningRate, 1, 0, 2, 4, 0,
+        StalenessLr.STALENESS_LR_CONSTANT, OptimizerKind.OPTIMIZER_SGD, 0, 1f, "all", "", "iid");
+  }
+
+  public JobSettings withSeed(long v) {
+    return new JobSettings(mode, numShards, numWorkers, learningRate, v, quorum, stalenessBound,
+        localSteps, maxStaleness, stalenessLr, optimizer, maxBlockSize, participation,
+        updateBlocks, blockLr, partition);
+  }
+
+  public JobSettings withQuorum(int v) {
+    return new JobSettings(mode, numShards, numWorkers, learningRate, seed, v, stalenessBound,
+        localSteps, maxStaleness, stalenessLr, optimizer, maxBlockSize, participation,
+        updateBlocks, blockLr, partition);
+  }
+
+  public JobSettings withStalenessBound(int v) {
+    return new JobSettings(mode, numShards, numWorkers, learningRate, seed, quorum, v,
+        localSteps, maxStaleness, stalenessLr, optimizer, maxBlockSize, participation,
+        updateBlocks, blockLr, partition);
+  }
+
+  public JobSettings withLocalSteps(int v) {
+    return new JobSettings(mode, numShards, numWorkers, learningRate, seed, quorum,
+        stalenessBound, v, maxStaleness, stalenessLr, optimizer, maxBlockSize, participation,
+        updateBlocks, blockLr, partition);
+  }
+
+  public JobSettings withStaleness(int maxStaleness, StalenessLr stalenessLr) {
+    return new JobSettings(mode, numShards, numWorkers, learningRate, seed, quorum,
+        stalenessBound, localSteps, maxStaleness, stalenessLr, optimizer, maxBlockSize,
+        participation, updateBlocks, blockLr, partition);
+  }
+
+  public JobSettings withOptimizer(OptimizerKind v) {
+    return new JobSettings(mode, numShards, numWorkers, learningRate, seed, quorum,
+        stalenessBound, localSteps, maxStaleness, stalenessLr, v, maxBlockSize, participation,
+        updateBlocks, blockLr, partition);
+  }
+
+  public JobSettings withParticipation(float v) {
+    return new JobSettings(mode, numShards, numWorkers, learningRate, seed, quorum,
+        stalenessBound, localSteps, maxStaleness, stalenessLr, optimizer, maxBlockSize, v,
+        updateBlocks, blockLr, partition);
+  }
+
+  public JobSettings withUpdateBlocks(String v) {
+    return new JobSettings(mode, numShards, numWorkers, learningRate, seed, quorum,
+        stalenessBound, localSteps, maxStaleness, stalenessLr, optimizer, maxBlockSize,
+        participation, v, blockLr, partition);
+  }
+
+  public JobSettings withBlockLr(String v) {
+    return new JobSettings(mode, numShards, numWorkers, learningRate, seed, quorum,
+        stalenessBound, localSteps, maxStaleness, stalenessLr, optimizer, maxBlockSize,
+        participation, updateBlocks, v, partition);
+  }
+
+  public JobSettings withPartition(String v) {
+    return new JobSettings(mode, numShards, numWorkers, learningRate, seed, quorum,
+        stalenessBound, localSteps, maxStaleness, stalenessLr, optimizer, maxBlockSize,
+        participation, updateBlocks, blockLr, v);
+  }
+
+  /** Checks the combination of settings; throws IllegalArgumentException naming the flag. */
+  public JobSettings validated() {
+    if (!updateBlocks.equals("all") && !updateBlocks.equals("round-robin")) {
+      throw new IllegalArgumentException("unknown --update-blocks '" + updateBlocks
+          + "'; expected all or round-robin");
+    }
+    if (updateBlocks.equals("round-robin")
+        && (mode == Mode.MODE_SYNC || mode == Mode.MODE_LOCAL)) {
+      throw new IllegalArgumentException("--update-blocks round-robin is coordinate-wise"
+          + " asynchronous SGD: it applies to async and ssp, not " + modeName(mode));
+    }
+    if (!partition.equals("iid") && !partition.equals("shared")
+        && !partition.startsWith("label-skew:")) {
+      throw new IllegalArgumentException("unknown --partition '" + partition
+          + "'; expected iid, shared or label-skew:ALPHA");
+    }
+    if (partition.startsWith("label-skew:")) {
+      skewAlpha();
+    }
+    return this;
+  }
+
+  /** α of a label-skew partition. */
+  public double skewAlpha() {
+    String a = partition.substring("label-skew:".length());
+    try {
+      double alpha = Double.parseDouble(a);
+      if (alpha > 0 && Double.isFinite(alpha)) {
+        return alpha;
+      }
+    } catch (NumberFormatException e) {
+      // reported below
+    }
+    throw new IllegalArgumentException("--partition label-skew:ALPHA needs a positive ALPHA, got '"
+        + a + "'");
+  }
+
+  /**
+   * The blocks worker {@code k} pushes gradients for: null for all; with round-robin, blocks
+   * i with i mod m = k.
+   */
+  public int[] updateBlocksFor(int worker, BlockLayout layout) {
+    if (!updateBlocks.equals("round-robin")) {
+      return null;
+    }
+    int[] mine = java.util.stream.IntStream.range(0, layout.numBlocks())
+        .filter(i -> i % numWorkers == worker).toArray();
+    if (mine.length == 0) {
+      throw new IllegalArgumentException("--update-blocks round-robin leaves worker " + worker
+          + " without blocks: the model has " + layout.numBlocks() + " blocks for " + numWorkers
+          + " workers (lower --max-block-size)");
+    }
+    return mine;
+  }
+
+  /** Per-block step sizes η_i from {@link #blockLr} (0 = the job's η), or null. */
+  public float[] blockLearningRates(BlockLayout layout) {
+    if (blockLr == null || blockLr.isBlank()) {
+      return null;
+    }
+    float[] lrs = new float[layout.numBlocks()];
+    String[] parts = blockLr.split(",");
+    if (!blockLr.contains("=")) {
+      if (parts.length != layout.numBlocks()) {
+        throw new IllegalArgumentException("--block-lr lists " + parts.length
+            + " step sizes for " + layout.numBlocks() + " blocks");
+      }
+      for (int i = 0; i < parts.length; i++) {
+        lrs[i] = positiveFloat(parts[i]);
+      }
+      return lrs;
+    }
+    for (String part : parts) {
+      int eq = part.indexOf('=');
+      if (eq <= 0) {
+        throw new IllegalArgumentException("--block-lr takes NAME=LR pairs or a list of numbers;"
+            + " got '" + part + "'");
+      }
+      String name = part.substring(0, eq).trim();
+      float lr = positiveFloat(part.substring(eq + 1));
+      boolean matched = false;
+      for (BlockLayout.Block b : layout.blocks()) {
+        String tensor = b.name().contains("[") ? b.name().substring(0, b.name().indexOf('['))
+            : b.name();
+        if (tensor.equals(name)) {
+          lrs[b.id()] = lr;
+          matched = true;
+        }
+      }
+      if (!matched) {
+        throw new IllegalArgumentException("--block-lr names tensor '" + name
+            + "', which the model does not have");
+      }
+    }
+    return lrs;
+  }
+
+  private static float positiveFloat(String s) {
+    try {
+      float v = Float.parseFloat(s.trim());
+      if (v > 0 && Float.isFinite(v)) {
+        return v;
+      }
+    } catch (NumberFormatException e) {
+      // reported below
+    }
+    throw new IllegalArgumentException("--block-lr step size '" + s.trim()
+        + "' is not a positive number");
+  }
 
   /** Parses "sync", "async", "ssp" or "local". */
   public static Mode parseMode(String s) {
@@ -71,7 +254,7 @@ public record JobSettings(Mode mode, int numShards, int numWorkers, float learni
         .setJobName(jobName)
         .setModel(model.name())
         .setMode(mode)
-        .addAllBlocks(layout.toSpecs(null))
+        .addAllBlocks(layout.toSpecs(blockLearningRates(layout)))
         .setNumShards(numShards)
         .setNumWorkers(numWorkers)
         .setLearningRate(learningRate)

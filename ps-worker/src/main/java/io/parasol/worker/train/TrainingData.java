@@ -45,8 +45,22 @@ public record TrainingData(String source, Dataset train, Dataset test) {
     return new TrainingData(data, fitted.apply(split.train()), fitted.apply(split.test()));
   }
 
-  /** Worker k's part of the training set (contiguous, nearly equal parts). */
+  /** Worker k's part of the training set: contiguous nearly equal parts of the shuffle. */
   public Dataset part(int numWorkers, int worker) {
     return Splits.partition(train, numWorkers, worker);
+  }
+
+  /**
+   * Worker k's part under the job's partition rule: iid (disjoint equal parts), shared (the
+   * whole training set; each worker still draws its own batch order) or Dirichlet label skew.
+   */
+  public Dataset part(JobSettings js, int worker) {
+    if (js.partition().equals("shared")) {
+      return train;
+    }
+    if (js.partition().startsWith("label-skew:")) {
+      return Splits.labelSkew(train, js.numWorkers(), js.skewAlpha(), js.seed())[worker];
+    }
+    return part(js.numWorkers(), worker);
   }
 }

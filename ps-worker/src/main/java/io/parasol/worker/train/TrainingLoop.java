@@ -102,6 +102,7 @@ public final class TrainingLoop {
     long done = 0;
     long t = 0;
     boolean sync = cfg.mode() == Mode.MODE_SYNC;
+    int[] updateBlocks = cfg.job().updateBlocksFor(cfg.worker(), client.layout());
     while (sync ? t < cfg.steps() : done < cfg.steps()) {
       long t0 = System.nanoTime();
       long[] versions = client.pull(cfg.worker(), x, sync ? t : 0, done);
@@ -128,7 +129,7 @@ public final class TrainingLoop {
       lastLoss = lg.loss();
       try {
         client.push(cfg.worker(), step, PushKind.PUSH_GRADIENT, g, versions,
-            null, (float) lg.loss());
+            updateBlocks, (float) lg.loss());
         pushes++;
       } catch (StatusRuntimeException e) {
         if (sync && e.getStatus().getCode() == Status.Code.ABORTED) {

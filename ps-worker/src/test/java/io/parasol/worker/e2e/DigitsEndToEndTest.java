@@ -37,9 +37,8 @@ class DigitsEndToEndTest {
 
   @Test
   void sync_backupWorkers_dropLateGradientsAndStillTrain() throws Exception {
-    LocalRunner.Options o = Jobs.options(new io.parasol.worker.train.JobSettings(Mode.MODE_SYNC,
-        2, 4, 0.5f, 1, 3, 0, 1, 0, io.parasol.proto.v1.StalenessLr.STALENESS_LR_CONSTANT,
-        io.parasol.proto.v1.OptimizerKind.OPTIMIZER_SGD, 0, 1f), 10);
+    LocalRunner.Options o = Jobs.options(Jobs.settings(Mode.MODE_SYNC, 2, 4, 0.5f).withQuorum(3),
+        10);
     LocalRunner.Summary s = LocalRunner.run(o, null, null);
     System.out.print(LocalRunner.table(s));
     assertThat(s.testAccuracy()).isGreaterThanOrEqualTo(0.90);

@@ -1,8 +1,6 @@
 package io.parasol.worker.e2e;
 
 import io.parasol.proto.v1.Mode;
-import io.parasol.proto.v1.OptimizerKind;
-import io.parasol.proto.v1.StalenessLr;
 import io.parasol.worker.data.Scaling;
 import io.parasol.worker.local.LocalRunner;
 import io.parasol.worker.train.JobSettings;
@@ -24,8 +22,7 @@ final class Jobs {
   }
 
   static JobSettings settings(Mode mode, int shards, int workers, float lr) {
-    return new JobSettings(mode, shards, workers, lr, 1, 0, 2, 4, 0,
-        StalenessLr.STALENESS_LR_CONSTANT, OptimizerKind.OPTIMIZER_SGD, 0, 1f);
+    return JobSettings.defaults(mode, shards, workers, lr);
   }
 
   static LocalRunner.Options options(JobSettings js, int epochs) {
