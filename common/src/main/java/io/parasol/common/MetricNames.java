@@ -18,4 +18,29 @@ public final class MetricNames {
   public static final String SHARD_UPDATES = "parasol.shard.updates";
   /** Gauge of each block's version, tags shard and block. */
   public static final String SHARD_BLOCK_VERSION = "parasol.shard.block.version";
+  /** Summary of Age of Information Δ_ij, tags shard, block (i) and source (j). */
+  public static final String SHARD_AOI = "parasol.shard.aoi";
+  /** Counter of block value bytes, tags shard and direction (in, out). */
+  public static final String SHARD_BYTES = "parasol.shard.bytes";
+  /** Timer of the time pulls waited at the shard, tag shard. */
+  public static final String SHARD_PULL_WAIT = "parasol.shard.pull.wait";
+  /** Timer of sync/local round durations, tags shard and mode. */
+  public static final String SHARD_ROUND_DURATION = "parasol.shard.round.duration";
+  /** Summary of contributions per completed round, tags shard and mode. */
+  public static final String SHARD_ROUND_CONTRIBUTORS = "parasol.shard.round.contributors";
+
+  /** Gauge of the worker's latest mini-batch loss, tag worker. */
+  public static final String WORKER_LOSS = "parasol.worker.loss";
+  /** Gauge of the evaluator's test loss, tag worker. */
+  public static final String WORKER_TEST_LOSS = "parasol.worker.test.loss";
+  /** Gauge of the evaluator's test accuracy, tag worker. */
+  public static final String WORKER_TEST_ACCURACY = "parasol.worker.test.accuracy";
+  /** Counter of training examples processed, tag worker. */
+  public static final String WORKER_EXAMPLES = "parasol.worker.examples";
+  /** Counter of steps completed, tag worker. */
+  public static final String WORKER_STEPS = "parasol.worker.steps";
+  /** Timer of time per phase of a step, tags worker and phase (compute, pull, wait, push). */
+  public static final String WORKER_TIME = "parasol.worker.time";
+  /** Summary of the staleness the worker's pushes met (mean over the pushed blocks). */
+  public static final String WORKER_STALENESS = "parasol.worker.staleness";
 }

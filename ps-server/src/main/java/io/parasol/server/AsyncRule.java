@@ -19,10 +19,16 @@ import io.parasol.proto.v1.StalenessLr;
 final class AsyncRule implements UpdateRule {
   private final JobSpec spec;
   private final ShardCore core;
+  private ShardCore.Job job;
 
-  AsyncRule(JobSpec spec, ShardMetrics metrics, ShardCore core) {
+  AsyncRule(JobSpec spec, ShardCore core) {
     this.spec = spec;
     this.core = core;
+  }
+
+  @Override
+  public void bind(ShardCore.Job job) {
+    this.job = job;
   }
 
   @Override
@@ -41,15 +47,15 @@ final class AsyncRule implements UpdateRule {
   }
 
   @Override
-  public PushResponse apply(PushHeader h, ShardCore.BlockState[] blocks, float[][] values) {
+  public PushResponse apply(PushHeader h, ShardCore.BlockState[] blocks, float[][] values,
+      long[] read) {
     PushResponse.Builder resp = PushResponse.newBuilder();
     int applied = 0;
     for (int i = 0; i < blocks.length; i++) {
       ShardCore.BlockState b = blocks[i];
-      long read = h.getBlocks(i).getVersion();
       b.lock.lock();
       try {
-        long tau = b.version - read;
+        long tau = b.version - h.getBlocks(i).getVersion();
         if (spec.getMaxStaleness() > 0 && tau > spec.getMaxStaleness()) {
           resp.addBlocks(BlockResult.newBuilder().setBlockId(b.id).setStaleness(tau)
               .setVersion(b.version));
@@ -62,8 +68,8 @@ final class AsyncRule implements UpdateRule {
         b.optimizer.step(b.values, values[i], lr);
         b.version++;
         applied++;
-        core.recordStaleness(b.id, tau);
-        core.recordUpdate(b.id);
+        core.recordStaleness(job, b.id, tau, read);
+        core.recordUpdate(job, b.id);
         resp.addBlocks(BlockResult.newBuilder().setBlockId(b.id).setStaleness(tau)
             .setVersion(b.version));
       } finally {

@@ -30,6 +30,7 @@ import java.util.BitSet;
 final class RoundRule implements UpdateRule {
   private final JobSpec spec;
   private final ShardCore core;
+  private final ShardMetrics metrics;
   private final boolean averageModels;
   private final int quorum;
   private final boolean partial;
@@ -42,6 +43,11 @@ final class RoundRule implements UpdateRule {
   @GuardedBy("lock")
   private final BitSet[] contributors;
 
+  @GuardedBy("lock")
+  private final long[] roundStart;
+  private final int firstOwned;
+  private ShardCore.Job job;
+
   RoundRule(JobSpec spec, ShardCore.BlockState[] blocks, ShardMetrics metrics, ShardCore core) {
     this.spec = spec;
     this.core = core;
@@ -53,14 +59,26 @@ final class RoundRule implements UpdateRule {
         ? Participation.count(spec.getNumWorkers(), spec.getParticipation())
         : spec.getNumWorkers();
     this.quorum = spec.getQuorum() == 0 ? participants : Math.min(spec.getQuorum(), participants);
+    this.metrics = metrics;
     this.sums = new float[blocks.length][];
     this.contributors = new BitSet[blocks.length];
+    this.roundStart = new long[blocks.length];
+    int first = -1;
     for (ShardCore.BlockState b : blocks) {
       if (b != null) {
         sums[b.id] = new float[b.length];
         contributors[b.id] = new BitSet();
+        if (first < 0) {
+          first = b.id;
+        }
       }
     }
+    this.firstOwned = first;
+  }
+
+  @Override
+  public void bind(ShardCore.Job job) {
+    this.job = job;
   }
 
   int quorum() {
@@ -105,8 +123,8 @@ final class RoundRule implements UpdateRule {
   }
 
   @Override
-  public PushResponse apply(PushHeader h, ShardCore.BlockState[] blocks, float[][] values)
-      throws ShardException {
+  public PushResponse apply(PushHeader h, ShardCore.BlockState[] blocks, float[][] values,
+      long[] read) throws ShardException {
     PushResponse.Builder resp = PushResponse.newBuilder();
     boolean completed = false;
     synchronized (lock) {
@@ -119,9 +137,12 @@ final class RoundRule implements UpdateRule {
         for (int k = 0; k < sum.length; k++) {
           sum[k] += g[k];
         }
+        if (contributors[b.id].isEmpty()) {
+          roundStart[b.id] = System.nanoTime();
+        }
         contributors[b.id].set(h.getWorker());
         if (!averageModels) {
-          core.recordStaleness(b.id, 0);
+          core.recordStaleness(job, b.id, 0, read);
         }
         if (contributors[b.id].cardinality() >= quorum) {
           finish(b, sum);
@@ -154,7 +175,10 @@ final class RoundRule implements UpdateRule {
     } finally {
       b.lock.unlock();
     }
-    core.recordUpdate(b.id);
+    core.recordUpdate(job, b.id);
+    if (b.id == firstOwned) {
+      metrics.round(System.nanoTime() - roundStart[b.id], contributors[b.id].cardinality());
+    }
     Arrays.fill(sum, 0f);
     contributors[b.id].clear();
   }

@@ -125,6 +125,8 @@ public final class ShardCore {
     /** ssp: steps each worker has completed (pushed). */
     final long[] clocks;
     final Dedupe dedupe;
+    /** Set once, right after construction, before the job is published. */
+    StalenessTracker tracker;
 
     Job(JobSpec spec, String fingerprint, BlockState[] blocks, int[] ownedIds, UpdateRule rule) {
       this.spec = spec;
@@ -190,13 +192,14 @@ public final class ShardCore {
     }
     int[] ownedIds = owned.stream().mapToInt(Integer::intValue).toArray();
     UpdateRule rule = switch (spec.getMode()) {
-      case MODE_ASYNC, MODE_SSP -> new AsyncRule(spec, metrics, this);
+      case MODE_ASYNC, MODE_SSP -> new AsyncRule(spec, this);
       case MODE_SYNC, MODE_LOCAL -> new RoundRule(spec, blocks, metrics, this);
       default -> throw new IllegalStateException("validated mode " + spec.getMode());
     };
     Job j = new Job(spec, fp, blocks, ownedIds, rule);
-    metrics.bindBlocks(ownedIds, modeTag(spec.getMode()), j,
+    j.tracker = metrics.bindBlocks(spec.getBlocksCount(), ownedIds, modeTag(spec.getMode()), j,
         (jj, id) -> jj.blocks[id].version);
+    rule.bind(j);
     return j;
   }
 
@@ -280,6 +283,9 @@ public final class ShardCore {
     final long minVersion;
     final int worker;
     final long clock;
+    final long created = System.nanoTime();
+    /** How long the pull waited before it was released; set before its continuation runs. */
+    volatile long waitedNanos;
 
     PullPlan(Job job, BlockState[] blocks, long minVersion, int worker, long clock) {
       this.job = job;
@@ -310,6 +316,11 @@ public final class ShardCore {
     /** Number of blocks in the pull. */
     public int size() {
       return blocks.length;
+    }
+
+    /** Microseconds the pull waited at the shard. */
+    public long waitedMicros() {
+      return waitedNanos / 1000;
     }
 
     /**
@@ -378,29 +389,38 @@ public final class ShardCore {
         };
       }
     }
-    pulls.incrementAndGet();
-    metrics.pull();
+    released(plan);
     callbacks.execute(onReady);
     return () -> {};
   }
 
   /** Re-checks waiting pulls after versions or clocks changed. */
   void signal() {
-    List<Runnable> ready = new ArrayList<>();
+    List<Waiter> ready = new ArrayList<>();
     synchronized (lock) {
       for (Iterator<Waiter> it = waiters.iterator(); it.hasNext(); ) {
         Waiter w = it.next();
         if (w.plan.ready()) {
           it.remove();
-          ready.add(w.onReady);
+          ready.add(w);
         }
       }
     }
-    for (Runnable r : ready) {
-      pulls.incrementAndGet();
-      metrics.pull();
-      callbacks.execute(r);
+    for (Waiter w : ready) {
+      released(w.plan);
+      callbacks.execute(w.onReady);
     }
+  }
+
+  private void released(PullPlan plan) {
+    plan.waitedNanos = System.nanoTime() - plan.created;
+    pulls.incrementAndGet();
+    metrics.pull(plan.waitedNanos);
+  }
+
+  /** Counts block value bytes sent by pulls. */
+  void bytesOut(long n) {
+    metrics.bytesOut(n);
   }
 
   /** Number of pulls waiting (for tests and status). */
@@ -471,6 +491,7 @@ public final class ShardCore {
         values[slot] = new float[b.length];
       }
       FloatCodec.decode(bytes, values[slot], offset);
+      metrics.bytesIn(bytes.size());
       if (!FloatCodec.allFinite(values[slot], offset, n)) {
         throw ShardException.invalid("chunk for block " + blockId + " holds NaN or infinite"
             + " values");
@@ -526,9 +547,11 @@ public final class ShardCore {
       metrics.push(ShardMetrics.Outcome.DUPLICATE);
       return prior.await();
     }
+    long[] read = readVersions(plan.job, h);
+    plan.job.tracker.observe(read);
     PushResponse resp;
     try {
-      resp = plan.job.rule.apply(h, plan.blocks, plan.values);
+      resp = plan.job.rule.apply(h, plan.blocks, plan.values, read);
     } catch (ShardException e) {
       plan.job.dedupe.fail(h.getWorker(), h.getSequence(), e);
       refused(e);
@@ -557,18 +580,41 @@ public final class ShardCore {
     }
   }
 
-  /** Records the staleness of one applied or accepted gradient. */
-  void recordStaleness(int blockId, long tau) {
-    metrics.staleness(blockId, tau);
+  /** The versions a push says its worker read, by block id; -1 where it says nothing. */
+  private static long[] readVersions(Job j, PushHeader h) {
+    long[] read = new long[j.blocks.length];
+    java.util.Arrays.fill(read, -1);
+    for (BlockRead r : h.getSeenList()) {
+      if (r.getBlockId() < read.length) {
+        read[r.getBlockId()] = r.getVersion();
+      }
+    }
+    for (BlockRead r : h.getBlocksList()) {
+      read[r.getBlockId()] = r.getVersion();
+    }
+    return read;
+  }
+
+  /** Records the staleness and AoI of one applied or accepted gradient. */
+  void recordStaleness(Job j, int blockId, long tau, long[] read) {
+    j.tracker.record(blockId, tau, read, id -> j.blocks[id].version);
     stalenessSum.addAndGet(tau);
     stalenessCount.incrementAndGet();
     stalenessMax.accumulateAndGet(tau, Math::max);
   }
 
   /** Records one applied update of a block (its version went up by one). */
-  void recordUpdate(int blockId) {
+  void recordUpdate(Job j, int blockId) {
     updatesApplied.incrementAndGet();
     metrics.updated(blockId);
+    j.tracker.applied(blockId);
+  }
+
+  /** The job's staleness tracker (null before Init). */
+  public StalenessTracker tracker() {
+    synchronized (lock) {
+      return job == null ? null : job.tracker;
+    }
   }
 
   ShardMetrics metrics() {
@@ -600,6 +646,9 @@ public final class ShardCore {
           .setJobName(j.spec.getJobName())
           .setMode(j.spec.getMode())
           .setNumWorkers(j.spec.getNumWorkers());
+      for (long c : j.tracker.stalenessHistogram()) {
+        b.addStalenessCounts(c);
+      }
       for (int id : j.ownedIds) {
         BlockState s = j.blocks[id];
         b.addBlocks(BlockStatus.newBuilder().setId(id).setLength(s.length)

@@ -5,10 +5,13 @@ import io.micrometer.core.instrument.DistributionSummary;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Tags;
+import io.micrometer.core.instrument.Timer;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.parasol.common.MetricNames;
+import java.time.Duration;
 import java.util.EnumMap;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 import java.util.function.ToDoubleFunction;
 
 /** The meters of one shard, registered once per job on the shard's {@link MeterRegistry}. */
@@ -30,8 +33,12 @@ final class ShardMetrics {
   private final String shard;
   private final Map<Outcome, Counter> pushes = new EnumMap<>(Outcome.class);
   private final Counter pulls;
-  private DistributionSummary[] staleness = new DistributionSummary[0];
+  private final Counter bytesIn;
+  private final Counter bytesOut;
+  private final Timer pullWait;
   private Counter[] updates = new Counter[0];
+  private Timer roundDuration;
+  private DistributionSummary roundContributors;
 
   ShardMetrics(MeterRegistry registry, int shardIndex) {
     this.registry = registry == null ? new SimpleMeterRegistry() : registry;
@@ -46,25 +53,34 @@ final class ShardMetrics {
         .description("Pulls served by the shard")
         .tag("shard", shard)
         .register(this.registry);
+    bytesIn = Counter.builder(MetricNames.SHARD_BYTES)
+        .description("Block value bytes received (pushes) and sent (pulls)")
+        .baseUnit("bytes")
+        .tags("shard", shard, "direction", "in")
+        .register(this.registry);
+    bytesOut = Counter.builder(MetricNames.SHARD_BYTES)
+        .description("Block value bytes received (pushes) and sent (pulls)")
+        .baseUnit("bytes")
+        .tags("shard", shard, "direction", "out")
+        .register(this.registry);
+    pullWait = Timer.builder(MetricNames.SHARD_PULL_WAIT)
+        .description("Time a pull waited at the shard for its versions (the sync barrier) or"
+            + " for the ssp bound")
+        .tag("shard", shard)
+        .serviceLevelObjectives(WAIT_BUCKETS)
+        .register(this.registry);
   }
 
+  static final Duration[] WAIT_BUCKETS = {Duration.ofNanos(100_000), Duration.ofMillis(1),
+      Duration.ofMillis(5), Duration.ofMillis(20), Duration.ofMillis(100),
+      Duration.ofMillis(500), Duration.ofSeconds(2), Duration.ofSeconds(10)};
+
   /** Registers the per-block meters of a job; {@code blockIds} are the shard's blocks. */
-  <T> void bindBlocks(int[] blockIds, String mode, T state, BlockVersion<T> version) {
-    int max = 0;
-    for (int id : blockIds) {
-      max = Math.max(max, id + 1);
-    }
-    staleness = new DistributionSummary[max];
-    updates = new Counter[max];
+  <T> StalenessTracker bindBlocks(int numBlocks, int[] blockIds, String mode, T state,
+      BlockVersion<T> version) {
+    updates = new Counter[numBlocks];
     for (int id : blockIds) {
       Tags tags = Tags.of("shard", shard, "block", Integer.toString(id));
-      staleness[id] = DistributionSummary.builder(MetricNames.SHARD_STALENESS)
-          .description("Staleness tau = version now - version read, of each applied or accepted"
-              + " update")
-          .baseUnit("updates")
-          .tags(tags.and("mode", mode))
-          .serviceLevelObjectives(STALENESS_BUCKETS)
-          .register(registry);
       updates[id] = Counter.builder(MetricNames.SHARD_UPDATES)
           .description("Updates applied to the block (its version increments)")
           .tags(tags)
@@ -76,6 +92,20 @@ final class ShardMetrics {
           .tags(tags)
           .register(registry);
     }
+    if (!mode.equals("sync") && !mode.equals("local")) {
+      return new StalenessTracker(numBlocks, blockIds, registry, shard, mode);
+    }
+    roundDuration = Timer.builder(MetricNames.SHARD_ROUND_DURATION)
+        .description("sync/local: time from a round's first contribution to its completion")
+        .tags("shard", shard, "mode", mode)
+        .serviceLevelObjectives(WAIT_BUCKETS)
+        .register(registry);
+    roundContributors = DistributionSummary.builder(MetricNames.SHARD_ROUND_CONTRIBUTORS)
+        .description("sync/local: contributions a round waited for before completing")
+        .baseUnit("workers")
+        .tags("shard", shard, "mode", mode)
+        .register(registry);
+    return new StalenessTracker(numBlocks, blockIds, registry, shard, mode);
   }
 
   /** Reads a block's version from the shard's state, for the version gauge. */
@@ -88,16 +118,26 @@ final class ShardMetrics {
     pushes.get(outcome).increment();
   }
 
-  void pull() {
+  void pull(long waitedNanos) {
     pulls.increment();
+    pullWait.record(waitedNanos, TimeUnit.NANOSECONDS);
   }
 
-  void staleness(int blockId, long tau) {
-    staleness[blockId].record(tau);
+  void bytesIn(long n) {
+    bytesIn.increment(n);
+  }
+
+  void bytesOut(long n) {
+    bytesOut.increment(n);
   }
 
   void updated(int blockId) {
     updates[blockId].increment();
+  }
+
+  void round(long nanos, int contributors) {
+    roundDuration.record(nanos, TimeUnit.NANOSECONDS);
+    roundContributors.record(contributors);
   }
 
   MeterRegistry registry() {

@@ -8,6 +8,7 @@ import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import io.grpc.protobuf.services.HealthStatusManager;
 import io.grpc.protobuf.services.ProtoReflectionServiceV1;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.binder.grpc.MetricCollectingServerInterceptor;
 import io.parasol.common.FloatCodec;
 import io.parasol.proto.v1.ShardGrpc;
 import java.io.IOException;
@@ -49,6 +50,9 @@ public final class ShardServer {
       MeterRegistry registry) {
     this.callbacks = Executors.newCachedThreadPool(daemonThreads("shard-" + shardIndex + "-pull"));
     this.core = new ShardCore(shardIndex, expectedShards, registry, callbacks);
+    if (registry != null) {
+      builder.intercept(new MetricCollectingServerInterceptor(registry));
+    }
     this.server = builder
         .addService(ServerInterceptors.intercept(
             new ShardService(core, FloatCodec.DEFAULT_CHUNK_FLOATS)))

@@ -77,13 +77,17 @@ final class ShardService extends ShardGrpc.ShardImplBase {
         ShardCore.EncodedBlock block = plan.encode(i, chunkFloats);
         int offset = 0;
         for (var bytes : block.chunks()) {
-          call.onNext(PullChunk.newBuilder()
+          PullChunk.Builder c = PullChunk.newBuilder()
               .setVersion(block.version())
               .setChunk(BlockChunk.newBuilder()
                   .setBlockId(block.blockId())
                   .setOffset(offset)
-                  .setValues(bytes))
-              .build());
+                  .setValues(bytes));
+          if (i == 0 && offset == 0) {
+            c.setWaitedMicros(plan.waitedMicros());
+          }
+          call.onNext(c.build());
+          core.bytesOut(bytes.size());
           offset += bytes.size() / Float.BYTES;
         }
       }

@@ -12,12 +12,16 @@ import io.parasol.proto.v1.PushResponse;
  */
 interface UpdateRule {
 
+  /** Called once, when the job the rule belongs to is built. */
+  void bind(ShardCore.Job job);
+
   void checkHeader(PushHeader header, ShardCore.BlockState[] blocks) throws ShardException;
 
   /**
    * Applies (or accepts into the current round) the push's values for {@code blocks};
-   * {@code values[i]} belongs to {@code blocks[i]}.
+   * {@code values[i]} belongs to {@code blocks[i]}; {@code read} holds the versions the worker
+   * read of every block (-1 where unknown), for Age of Information.
    */
-  PushResponse apply(PushHeader header, ShardCore.BlockState[] blocks, float[][] values)
-      throws ShardException;
+  PushResponse apply(PushHeader header, ShardCore.BlockState[] blocks, float[][] values,
+      long[] read) throws ShardException;
 }

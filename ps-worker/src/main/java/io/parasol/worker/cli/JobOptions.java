@@ -3,6 +3,7 @@ package io.parasol.worker.cli;
 import io.parasol.proto.v1.StalenessLr;
 import io.parasol.worker.data.DataFormat;
 import io.parasol.worker.data.Scaling;
+import io.parasol.worker.train.DelayModel;
 import io.parasol.worker.train.JobSettings;
 import io.parasol.worker.train.TrainingData;
 import java.time.Duration;
@@ -125,6 +126,16 @@ public final class JobOptions {
           + " (default: ${DEFAULT-VALUE}).")
   int evalEvery;
 
+  @Option(names = "--compute-delay", defaultValue = "none",
+      description = "Injected delay per step on top of real compute: none, const:D, exp:MEAN"
+          + " (e.g. exp:10ms; seeded per worker) (default: ${DEFAULT-VALUE}).")
+  String computeDelay;
+
+  @Option(names = "--metrics-port", defaultValue = "0",
+      description = "HTTP port serving Prometheus /metrics on 127.0.0.1 (worker: --metrics-host);"
+          + " 0 = off (default).")
+  int metricsPort;
+
   @Option(names = "--rpc-timeout", defaultValue = "30s",
       description = "Deadline of push, init and status calls (default: ${DEFAULT-VALUE}).")
   String rpcTimeout;
@@ -170,6 +181,10 @@ public final class JobOptions {
   TrainingData loadData() {
     return TrainingData.load(data, DataFormat.parse(format), labelColumn, header, regression,
         testFraction, Scaling.parse(scaling), seed);
+  }
+
+  DelayModel computeDelay() {
+    return DelayModel.parse(computeDelay);
   }
 
   Duration rpcTimeout() {

@@ -1,5 +1,6 @@
 package io.parasol.worker.cli;
 
+import io.parasol.server.MetricsServer;
 import io.parasol.worker.local.LocalRunner;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -28,8 +29,24 @@ public final class LocalCommand implements Callable<Integer> {
   public Integer call() throws Exception {
     LocalRunner.Options o = new LocalRunner.Options(job.settings(), job.model, job.loadData(),
         job.batchSize, job.epochs, job.steps, job.evalEvery, job.rpcTimeout(),
-        job.pullTimeout());
-    LocalRunner.Summary s = LocalRunner.run(o, null, quiet ? null : System.out);
+        job.pullTimeout(), job.computeDelay());
+    if (job.metricsPort < 0 || job.metricsPort > 65535) {
+      throw new IllegalArgumentException("--metrics-port must be in 0..65535");
+    }
+    MetricsServer metrics = job.metricsPort > 0
+        ? MetricsServer.start(MetricsServer.newRegistry(), "127.0.0.1", job.metricsPort) : null;
+    LocalRunner.Summary s;
+    try {
+      if (metrics != null && !quiet) {
+        System.out.println("metrics on http://127.0.0.1:" + metrics.port() + "/metrics");
+      }
+      s = LocalRunner.run(o, metrics == null ? null : metrics.registry(),
+          quiet ? null : System.out);
+    } finally {
+      if (metrics != null) {
+        metrics.close();
+      }
+    }
     System.out.print(LocalRunner.table(s));
     if (summaryJson != null) {
       Path parent = summaryJson.toAbsolutePath().getParent();

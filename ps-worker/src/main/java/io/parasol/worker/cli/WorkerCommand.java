@@ -6,9 +6,12 @@ import io.parasol.worker.client.PsClient;
 import io.parasol.worker.data.Batches;
 import io.parasol.worker.model.Model;
 import io.parasol.worker.model.Models;
+import io.parasol.server.MetricsServer;
+import io.parasol.worker.train.DelayModel;
 import io.parasol.worker.train.JobSettings;
 import io.parasol.worker.train.TrainingData;
 import io.parasol.worker.train.TrainingLoop;
+import io.parasol.worker.train.WorkerMetrics;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
@@ -33,6 +36,10 @@ public final class WorkerCommand implements Callable<Integer> {
   @Option(names = "--worker", required = true, description = "This worker's index k, 0..m-1.")
   int worker;
 
+  @Option(names = "--metrics-host", defaultValue = "127.0.0.1",
+      description = "Address the metrics port listens on (default: ${DEFAULT-VALUE}).")
+  String metricsHost;
+
   @Override
   public Integer call() {
     JobSettings js = job.settings().validated();
@@ -52,21 +59,30 @@ public final class WorkerCommand implements Callable<Integer> {
     long steps = job.steps > 0 ? job.steps : (long) job.epochs
         * Math.max(1, (data.part(js.numWorkers(), worker).numExamples() + job.batchSize - 1)
             / job.batchSize);
+    MetricsServer metrics = null;
+    if (job.metricsPort > 0) {
+      try {
+        metrics = MetricsServer.start(MetricsServer.newRegistry(), metricsHost, job.metricsPort);
+      } catch (java.io.IOException e) {
+        throw new java.io.UncheckedIOException(e);
+      }
+    }
     try (PsClient client = PsClient.connect(servers, layout, job.rpcTimeout(),
-        job.pullTimeout())) {
+        job.pullTimeout(), metrics == null ? null : metrics.registry())) {
       String fp = client.init(spec);
       System.out.printf(Locale.ROOT, "worker %d/%d: job %s, %s mode, %d steps%n", worker,
           js.numWorkers(), fp, JobSettings.modeName(js.mode()), steps);
       TrainingLoop loop = new TrainingLoop(client, model, data.part(js, worker), data.test(),
           new TrainingLoop.Config(worker, js, steps, job.batchSize,
-              worker == 0 ? job.evalEvery : 0),
+              worker == 0 ? job.evalEvery : 0, job.computeDelay()),
           new TrainingLoop.Listener() {
             @Override
             public void onEval(int w, long step, Model.Evaluation e) {
               System.out.printf(Locale.ROOT, "  step %6d  test loss %.4f  test acc %.4f%n", step,
                   e.loss(), e.accuracy());
             }
-          });
+          }, metrics == null ? null : new WorkerMetrics(metrics.registry(), worker),
+          DelayModel.REAL);
       TrainingLoop.Result r = loop.run();
       float[] x = new float[layout.dimension()];
       client.pull(worker, x, 0, 0);
@@ -76,6 +92,10 @@ public final class WorkerCommand implements Callable<Integer> {
       System.out.printf(Locale.ROOT, "worker %d done: %d steps, %d late, last loss %.4f,"
               + " test loss %.4f, test acc %.4f%n", worker, r.steps(), r.latePushes(),
           r.lastLoss(), e.loss(), e.accuracy());
+    } finally {
+      if (metrics != null) {
+        metrics.close();
+      }
     }
     return 0;
   }

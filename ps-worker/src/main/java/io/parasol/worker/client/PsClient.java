@@ -5,6 +5,8 @@ import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import io.grpc.stub.StreamObserver;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.binder.grpc.MetricCollectingClientInterceptor;
 import io.parasol.common.BlockLayout;
 import io.parasol.common.FloatCodec;
 import io.parasol.proto.v1.BlockChunk;
@@ -50,6 +52,7 @@ public final class PsClient implements AutoCloseable {
   private final int chunkFloats;
   private final boolean ownsChannels;
   private volatile String fingerprint = "";
+  private final AtomicLong lastPullWaitMicros = new AtomicLong();
 
   /**
    * @param channels one per shard, in shard order
@@ -83,10 +86,20 @@ public final class PsClient implements AutoCloseable {
   /** Opens plaintext channels to {@code host:port} addresses (one per shard, in order). */
   public static PsClient connect(List<String> addresses, BlockLayout layout, Duration rpcTimeout,
       Duration pullTimeout) {
+    return connect(addresses, layout, rpcTimeout, pullTimeout, null);
+  }
+
+  /** As {@link #connect}, with gRPC client metrics on {@code registry} (may be null). */
+  public static PsClient connect(List<String> addresses, BlockLayout layout, Duration rpcTimeout,
+      Duration pullTimeout, MeterRegistry registry) {
     List<ManagedChannel> channels = new ArrayList<>();
     for (String a : addresses) {
-      channels.add(NettyChannelBuilder.forTarget(a).usePlaintext()
-          .maxInboundMessageSize(16 * 1024 * 1024).build());
+      NettyChannelBuilder b = NettyChannelBuilder.forTarget(a).usePlaintext()
+          .maxInboundMessageSize(16 * 1024 * 1024);
+      if (registry != null) {
+        b.intercept(new MetricCollectingClientInterceptor(registry));
+      }
+      channels.add(b.build());
     }
     return new PsClient(channels, layout, rpcTimeout, pullTimeout, true);
   }
@@ -126,6 +139,7 @@ public final class PsClient implements AutoCloseable {
    */
   public long[] pull(int worker, float[] dst, long minVersion, long clock) {
     long[] versions = new long[layout.numBlocks()];
+    lastPullWaitMicros.set(0);
     List<CompletableFuture<Void>> calls = new ArrayList<>(stubs.size());
     for (int s = 0; s < stubs.size(); s++) {
       if (blocksOf.get(s).isEmpty()) {
@@ -169,6 +183,9 @@ public final class PsClient implements AutoCloseable {
       }
       FloatCodec.decode(chunk.getValues(), dst, b.offset() + chunk.getOffset());
       versions[id] = c.getVersion();
+      if (c.getWaitedMicros() > 0) {
+        lastPullWaitMicros.accumulateAndGet(c.getWaitedMicros(), Math::max);
+      }
     }
 
     @Override
@@ -199,8 +216,17 @@ public final class PsClient implements AutoCloseable {
       PushHeader.Builder h = PushHeader.newBuilder().setFingerprint(fingerprint)
           .setWorker(worker).setSequence(sequences[s].incrementAndGet()).setStep(step)
           .setKind(kind).setLoss(loss);
+      boolean[] pushed = new boolean[layout.numBlocks()];
       for (BlockLayout.Block b : mine) {
         h.addBlocks(BlockRead.newBuilder().setBlockId(b.id()).setVersion(versionsRead[b.id()]));
+        pushed[b.id()] = true;
+      }
+      // The versions read of every other block: the shard measures Age of Information with
+      // them.
+      for (int id = 0; id < pushed.length; id++) {
+        if (!pushed[id]) {
+          h.addSeen(BlockRead.newBuilder().setBlockId(id).setVersion(versionsRead[id]));
+        }
       }
       final int shard = s;
       CompletableFuture<Void> done = new CompletableFuture<>();
@@ -258,6 +284,11 @@ public final class PsClient implements AutoCloseable {
       }
     }
     return out;
+  }
+
+  /** How long the last pull waited at the slowest shard (barrier, ssp bound), microseconds. */
+  public long lastPullWaitMicros() {
+    return lastPullWaitMicros.get();
   }
 
   /** Every shard's status. */

@@ -9,9 +9,11 @@ import io.parasol.worker.data.Batches;
 import io.parasol.worker.data.Dataset;
 import io.parasol.worker.model.Model;
 import io.parasol.worker.model.Models;
+import io.parasol.worker.train.DelayModel;
 import io.parasol.worker.train.JobSettings;
 import io.parasol.worker.train.TrainingData;
 import io.parasol.worker.train.TrainingLoop;
+import io.parasol.worker.train.WorkerMetrics;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.time.Duration;
@@ -38,14 +40,22 @@ public final class LocalRunner {
 
   /** What to run. {@code steps} > 0 wins over {@code epochs}. */
   public record Options(JobSettings job, String model, TrainingData data, int batchSize,
-      int epochs, long steps, int evalEvery, Duration rpcTimeout, Duration pullTimeout) {}
+      int epochs, long steps, int evalEvery, Duration rpcTimeout, Duration pullTimeout,
+      DelayModel computeDelay) {
+    public Options(JobSettings job, String model, TrainingData data, int batchSize, int epochs,
+        long steps, int evalEvery, Duration rpcTimeout, Duration pullTimeout) {
+      this(job, model, data, batchSize, epochs, steps, evalEvery, rpcTimeout, pullTimeout,
+          DelayModel.NONE);
+    }
+  }
 
   /** The run's outcome, as printed and as written to the summary JSON. */
   public record Summary(String mode, int shards, int workers, String model, String data,
       int params, int blocks, long stepsPerWorker, int batchSize, double learningRate, long seed,
       double testAccuracy, double testLoss, double trainLoss, double wallSeconds,
       long updatesApplied, long pushesApplied, long latePushes, double meanStaleness,
-      long maxStaleness, Map<String, Object> modeParameters) {
+      long maxStaleness, Map<String, Object> modeParameters, Map<String, Object> stepMillis,
+      long[] stalenessCounts) {
 
     public Map<String, Object> toMap() {
       Map<String, Object> m = new LinkedHashMap<>();
@@ -70,6 +80,7 @@ public final class LocalRunner {
       m.put("mean_staleness", meanStaleness);
       m.put("max_staleness", maxStaleness);
       m.put("mode_parameters", modeParameters);
+      m.put("step_ms", stepMillis);
       return m;
     }
 
@@ -114,7 +125,7 @@ public final class LocalRunner {
       try {
         for (int k = 0; k < m; k++) {
           clients.add(PsClient.connect(cluster.addresses(), layout, o.rpcTimeout(),
-              o.pullTimeout()));
+              o.pullTimeout(), registry));
         }
         clients.get(0).init(spec);
         Progress progress = new Progress(out, steps, start);
@@ -123,8 +134,10 @@ public final class LocalRunner {
           PsClient c = clients.get(k);
           c.init(spec);
           TrainingLoop loop = new TrainingLoop(c, model, data.part(js, k), data.test(),
-              new TrainingLoop.Config(k, js, steps, o.batchSize(), k == 0 ? o.evalEvery() : 0),
-              progress);
+              new TrainingLoop.Config(k, js, steps, o.batchSize(), k == 0 ? o.evalEvery() : 0,
+                  o.computeDelay()),
+              progress, registry == null ? null : new WorkerMetrics(registry, k),
+              DelayModel.REAL);
           futures.add(pool.submit(loop::run));
         }
         List<TrainingLoop.Result> results = new ArrayList<>();
@@ -162,12 +175,21 @@ public final class LocalRunner {
           stalenessMax = Math.max(stalenessMax, s.getStalenessMax());
         }
         long late = results.stream().mapToLong(TrainingLoop.Result::latePushes).sum();
+        long[] tauCounts = new long[0];
+        for (StatusResponse s : clients.get(0).status()) {
+          if (tauCounts.length < s.getStalenessCountsCount()) {
+            tauCounts = java.util.Arrays.copyOf(tauCounts, s.getStalenessCountsCount());
+          }
+          for (int k = 0; k < s.getStalenessCountsCount(); k++) {
+            tauCounts[k] += s.getStalenessCounts(k);
+          }
+        }
         return new Summary(JobSettings.modeName(js.mode()), js.numShards(), m, model.name(),
             data.source(), layout.dimension(), layout.numBlocks(), steps, o.batchSize(),
             js.learningRate(), js.seed(), testEval.accuracy(), testEval.loss(),
             trainEval.loss(), wall, updates, pushes, late,
             stalenessCount == 0 ? 0 : (double) stalenessSum / stalenessCount, stalenessMax,
-            modeParameters(js));
+            modeParameters(js), stepMillis(results), tauCounts);
       } finally {
         pool.shutdownNow();
         for (PsClient c : clients) {
@@ -202,6 +224,18 @@ public final class LocalRunner {
       }
       default -> { }
     }
+    return p;
+  }
+
+  /** Mean milliseconds per step and phase, over all workers. */
+  static Map<String, Object> stepMillis(List<TrainingLoop.Result> results) {
+    long steps = results.stream().mapToLong(TrainingLoop.Result::steps).sum();
+    Map<String, Object> p = new LinkedHashMap<>();
+    double k = steps == 0 ? Double.NaN : 1000.0 / steps;
+    p.put("compute", results.stream().mapToDouble(TrainingLoop.Result::computeSeconds).sum() * k);
+    p.put("pull", results.stream().mapToDouble(r -> r.pullSeconds() - r.waitSeconds()).sum() * k);
+    p.put("wait", results.stream().mapToDouble(TrainingLoop.Result::waitSeconds).sum() * k);
+    p.put("push", results.stream().mapToDouble(TrainingLoop.Result::pushSeconds).sum() * k);
     return p;
   }
 
@@ -241,6 +275,19 @@ public final class LocalRunner {
     }
   }
 
+  private static String mapText(Map<?, ?> m) {
+    StringBuilder sb = new StringBuilder();
+    for (Map.Entry<?, ?> e : m.entrySet()) {
+      if (sb.length() > 0) {
+        sb.append(", ");
+      }
+      Object v = e.getValue();
+      sb.append(e.getKey()).append('=').append(v instanceof Double d
+          ? String.format(Locale.ROOT, "%.3f", d) : String.valueOf(v));
+    }
+    return sb.toString();
+  }
+
   /** The summary as an aligned two-column table. */
   public static String table(Summary s) {
     StringBuilder sb = new StringBuilder();
@@ -248,7 +295,7 @@ public final class LocalRunner {
     for (Map.Entry<String, Object> e : s.toMap().entrySet()) {
       Object v = e.getValue();
       String text = v instanceof Double d ? String.format(Locale.ROOT, "%.4f", d)
-          : String.valueOf(v);
+          : v instanceof Map<?, ?> mm ? mapText(mm) : String.valueOf(v);
       sb.append(String.format(Locale.ROOT, "  %-18s %s%n", e.getKey(), text));
     }
     return sb.toString();

@@ -3,12 +3,15 @@ package io.parasol.worker.train;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.parasol.common.Participation;
+import io.parasol.proto.v1.BlockResult;
 import io.parasol.proto.v1.Mode;
 import io.parasol.proto.v1.PushKind;
+import io.parasol.proto.v1.PushResponse;
 import io.parasol.worker.client.PsClient;
 import io.parasol.worker.data.Batches;
 import io.parasol.worker.data.Dataset;
 import io.parasol.worker.model.Model;
+import java.util.SplittableRandom;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
@@ -21,28 +24,33 @@ import org.nd4j.linalg.factory.Nd4j;
  *   <li>sync: step t pulls x at version t (waiting at the barrier), pushes g(x_t) tagged t. A
  *       worker that fell behind (its step completed without it, with backup workers) catches
  *       up to the version it reads; a late push (ABORTED) is counted and skipped.
- *   <li>async: pulls whatever is there, pushes the gradient with the versions it read.
+ *   <li>async: pulls whatever is there, pushes the gradient with the versions it read (only
+ *       for its own blocks under coordinate-wise DASGD).
  *   <li>ssp: as async, with the worker's clock on each pull so the shard holds it while it
  *       leads the slowest worker by more than s steps.
+ *   <li>local: round r pulls x_r, runs τ local SGD steps on the worker's copy and pushes the
+ *       model tagged r; workers the round's participation sample leaves out skip the round.
  * </ul>
  */
 public final class TrainingLoop {
 
   /**
    * @param worker this worker's index k
-   * @param job the job's settings (mode, seed, η, τ, participation)
+   * @param job the job's settings (mode, seed, η, τ, participation, blocks to update)
    * @param steps number of gradient steps (sync: the version to train to; local: local steps,
    *     so rounds = ceil(steps/τ))
    * @param batchSize b
    * @param evalEvery evaluate the pulled model on the test set every this many steps (0: never)
+   * @param computeDelay injected delay added to each step's compute
    */
-  public record Config(int worker, JobSettings job, long steps, int batchSize, int evalEvery) {
-    Mode mode() {
-      return job.mode();
+  public record Config(int worker, JobSettings job, long steps, int batchSize, int evalEvery,
+      DelayModel computeDelay) {
+    public Config(int worker, JobSettings job, long steps, int batchSize, int evalEvery) {
+      this(worker, job, steps, batchSize, evalEvery, DelayModel.NONE);
     }
 
-    long seed() {
-      return job.seed();
+    Mode mode() {
+      return job.mode();
     }
   }
 
@@ -53,9 +61,9 @@ public final class TrainingLoop {
     default void onEval(int worker, long step, Model.Evaluation eval) {}
   }
 
-  /** What one worker did. */
+  /** What one worker did; times in seconds. */
   public record Result(int worker, long steps, long pushes, long latePushes, double lastLoss,
-      double computeSeconds, double pullSeconds, double pushSeconds) {}
+      double computeSeconds, double pullSeconds, double waitSeconds, double pushSeconds) {}
 
   private final PsClient client;
   private final Model model;
@@ -63,15 +71,41 @@ public final class TrainingLoop {
   private final Dataset test;
   private final Config cfg;
   private final Listener listener;
+  private final WorkerMetrics metrics;
+  private final DelayModel.Sleeper sleeper;
+
+  // Bookkeeping of one run.
+  private long pushes;
+  private long late;
+  private long done;
+  private double lastLoss = Double.NaN;
+  private long computeNs;
+  private long pullNs;
+  private long waitNs;
+  private long pushNs;
+  private long lastEval = -1;
+  private INDArray testX;
+  private INDArray testY;
 
   public TrainingLoop(PsClient client, Model model, Dataset part, Dataset test, Config cfg,
       Listener listener) {
+    this(client, model, part, test, cfg, listener, null, DelayModel.REAL);
+  }
+
+  /**
+   * @param metrics where the worker's meters go (null: none)
+   * @param sleeper how injected delays are spent
+   */
+  public TrainingLoop(PsClient client, Model model, Dataset part, Dataset test, Config cfg,
+      Listener listener, WorkerMetrics metrics, DelayModel.Sleeper sleeper) {
     this.client = client;
     this.model = model;
     this.part = part;
     this.test = test;
     this.cfg = cfg;
     this.listener = listener == null ? new Listener() {} : listener;
+    this.metrics = metrics;
+    this.sleeper = sleeper;
   }
 
   /** A per-worker seed derived from the job seed, so workers draw independent batches. */
@@ -80,57 +114,66 @@ public final class TrainingLoop {
   }
 
   public Result run() {
-    if (cfg.mode() == Mode.MODE_LOCAL) {
-      return runLocal();
-    }
-    int d = client.layout().dimension();
-    float[] x = new float[d];
-    Batches batches = new Batches(part, cfg.batchSize(), workerSeed(cfg.seed(), cfg.worker()));
-    INDArray testX = null;
-    INDArray testY = null;
     if (test != null && cfg.evalEvery() > 0) {
       Batches.Batch all = Batches.all(test);
       testX = all.features();
       testY = all.targets();
     }
-    long pushes = 0;
-    long late = 0;
-    double lastLoss = Double.NaN;
-    long computeNs = 0;
-    long pullNs = 0;
-    long pushNs = 0;
-    long done = 0;
-    long t = 0;
+    Batches batches = new Batches(part, cfg.batchSize(), workerSeed(cfg.job().seed(),
+        cfg.worker()));
+    SplittableRandom delays = new SplittableRandom(workerSeed(cfg.job().seed(), cfg.worker())
+        ^ 0x5DEECE66DL);
+    try {
+      if (cfg.mode() == Mode.MODE_LOCAL) {
+        runLocal(batches, delays);
+      } else {
+        runGradients(batches, delays);
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw Status.CANCELLED.withDescription("worker " + cfg.worker() + " interrupted")
+          .asRuntimeException();
+    }
+    return new Result(cfg.worker(), done, pushes, late, lastLoss, computeNs / 1e9, pullNs / 1e9,
+        waitNs / 1e9, pushNs / 1e9);
+  }
+
+  /** sync, async and ssp. */
+  private void runGradients(Batches batches, SplittableRandom delays)
+      throws InterruptedException {
+    float[] x = new float[client.layout().dimension()];
     boolean sync = cfg.mode() == Mode.MODE_SYNC;
     int[] updateBlocks = cfg.job().updateBlocksFor(cfg.worker(), client.layout());
+    long t = 0;
     while (sync ? t < cfg.steps() : done < cfg.steps()) {
       long t0 = System.nanoTime();
       long[] versions = client.pull(cfg.worker(), x, sync ? t : 0, done);
-      long step = sync ? minMax(versions)[1] : done;
-      if (sync && minMax(versions)[0] != step) {
+      long wait = client.lastPullWaitMicros() * 1000;
+      long step = sync ? max(versions) : done;
+      if (sync && min(versions) != step) {
         // Blocks straddle a step boundary (backup workers moved on mid-pull): read again.
         versions = client.pull(cfg.worker(), x, step, done);
+        wait += client.lastPullWaitMicros() * 1000;
       }
-      long t1 = System.nanoTime();
-      pullNs += t1 - t0;
+      long pull = System.nanoTime() - t0;
       if (sync && step >= cfg.steps()) {
+        pullNs += pull;
+        waitNs += wait;
         break;
       }
-      if (cfg.evalEvery() > 0 && testX != null && done % cfg.evalEvery() == 0) {
-        listener.onEval(cfg.worker(), done, model.evaluate(params(x), testX, testY));
-      }
-      long t2 = System.nanoTime();
+      maybeEvaluate(x);
+      long t1 = System.nanoTime();
       Batches.Batch batch = batches.next();
       Model.LossAndGradient lg = model.lossAndGradient(params(x), batch.features(),
           batch.targets());
       float[] g = lg.gradient().toFloatVector();
-      long t3 = System.nanoTime();
-      computeNs += t3 - t2;
-      lastLoss = lg.loss();
+      sleeper.sleepNanos(cfg.computeDelay().sample(delays));
+      long t2 = System.nanoTime();
       try {
-        client.push(cfg.worker(), step, PushKind.PUSH_GRADIENT, g, versions,
+        PushResponse[] r = client.push(cfg.worker(), step, PushKind.PUSH_GRADIENT, g, versions,
             updateBlocks, (float) lg.loss());
         pushes++;
+        recordStaleness(r);
       } catch (StatusRuntimeException e) {
         if (sync && e.getStatus().getCode() == Status.Code.ABORTED) {
           late++;
@@ -138,64 +181,45 @@ public final class TrainingLoop {
           throw e;
         }
       }
-      pushNs += System.nanoTime() - t3;
-      listener.onStep(cfg.worker(), step, lg.loss());
-      done++;
+      long t3 = System.nanoTime();
+      finishStep(lg.loss(), batch.size(), t2 - t1, pull, wait, t3 - t2);
       t = step + 1;
     }
-    return new Result(cfg.worker(), done, pushes, late, lastLoss, computeNs / 1e9, pullNs / 1e9,
-        pushNs / 1e9);
   }
 
-  /**
-   * Local-update SGD: round r pulls the average x_r (version r), runs τ local SGD steps
-   * x ← x − η·g on the worker's own copy, and pushes the model tagged r. Workers that the
-   * round's participation sample leaves out skip to the next round.
-   */
-  private Result runLocal() {
+  /** Local-update SGD. */
+  private void runLocal(Batches batches, SplittableRandom delays) throws InterruptedException {
     JobSettings js = cfg.job();
     int tau = js.localSteps();
     long rounds = (cfg.steps() + tau - 1) / tau;
     float lr = js.learningRate();
     float[] x = new float[client.layout().dimension()];
-    Batches batches = new Batches(part, cfg.batchSize(), workerSeed(js.seed(), cfg.worker()));
-    INDArray testX = null;
-    INDArray testY = null;
-    if (test != null && cfg.evalEvery() > 0) {
-      Batches.Batch all = Batches.all(test);
-      testX = all.features();
-      testY = all.targets();
-    }
-    long pushes = 0;
-    long late = 0;
-    long done = 0;
-    double lastLoss = Double.NaN;
-    long computeNs = 0;
-    long pullNs = 0;
-    long pushNs = 0;
     long r = 0;
-    long lastEval = -1;
     while (r < rounds) {
       long t0 = System.nanoTime();
       long[] versions = client.pull(cfg.worker(), x, r, done);
-      long round = minMax(versions)[1];
-      if (minMax(versions)[0] != round) {
+      long wait = client.lastPullWaitMicros() * 1000;
+      long round = max(versions);
+      if (min(versions) != round) {
         versions = client.pull(cfg.worker(), x, round, done);
+        wait += client.lastPullWaitMicros() * 1000;
       }
-      pullNs += System.nanoTime() - t0;
+      long pull = System.nanoTime() - t0;
       if (round >= rounds) {
+        pullNs += pull;
+        waitNs += wait;
         break;
       }
-      if (testX != null && (lastEval < 0 || done - lastEval >= cfg.evalEvery())) {
-        listener.onEval(cfg.worker(), done, model.evaluate(params(x), testX, testY));
-        lastEval = done;
-      }
+      maybeEvaluate(x);
       if (!Participation.includes(js.seed(), round, js.numWorkers(), js.participation(),
           cfg.worker())) {
+        pullNs += pull;
+        waitNs += wait;
         r = round + 1;
         continue;
       }
       long t1 = System.nanoTime();
+      int examples = 0;
       for (int i = 0; i < tau; i++) {
         Batches.Batch batch = batches.next();
         Model.LossAndGradient lg = model.lossAndGradient(params(x), batch.features(),
@@ -204,12 +228,12 @@ public final class TrainingLoop {
         for (int k = 0; k < x.length; k++) {
           x[k] -= lr * g[k];
         }
+        sleeper.sleepNanos(cfg.computeDelay().sample(delays));
         lastLoss = lg.loss();
-        done++;
-        listener.onStep(cfg.worker(), done, lastLoss);
+        examples += batch.size();
+        listener.onStep(cfg.worker(), done + i + 1, lastLoss);
       }
       long t2 = System.nanoTime();
-      computeNs += t2 - t1;
       try {
         client.push(cfg.worker(), round, PushKind.PUSH_MODEL, x, versions, null,
             (float) lastLoss);
@@ -221,21 +245,75 @@ public final class TrainingLoop {
           throw e;
         }
       }
-      pushNs += System.nanoTime() - t2;
+      long t3 = System.nanoTime();
+      done += tau - 1; // finishStep counts the last one
+      finishStep(lastLoss, examples, t2 - t1, pull, wait, t3 - t2);
       r = round + 1;
     }
-    return new Result(cfg.worker(), done, pushes, late, lastLoss, computeNs / 1e9, pullNs / 1e9,
-        pushNs / 1e9);
   }
 
-  private static long[] minMax(long[] v) {
-    long lo = Long.MAX_VALUE;
-    long hi = Long.MIN_VALUE;
-    for (long x : v) {
-      lo = Math.min(lo, x);
-      hi = Math.max(hi, x);
+  private void maybeEvaluate(float[] x) {
+    if (testX == null || (lastEval >= 0 && done - lastEval < cfg.evalEvery())) {
+      return;
     }
-    return new long[] {lo, hi};
+    Model.Evaluation e = model.evaluate(params(x), testX, testY);
+    lastEval = done;
+    if (metrics != null) {
+      metrics.evaluated(e.loss(), e.accuracy());
+    }
+    listener.onEval(cfg.worker(), done, e);
+  }
+
+  private void finishStep(double loss, int examples, long compute, long pull, long wait,
+      long push) {
+    lastLoss = loss;
+    computeNs += compute;
+    pullNs += pull;
+    waitNs += wait;
+    pushNs += push;
+    done++;
+    if (metrics != null) {
+      metrics.step(loss, examples, compute, pull, wait, push);
+    }
+    if (cfg.mode() != Mode.MODE_LOCAL) {
+      listener.onStep(cfg.worker(), done, loss);
+    }
+  }
+
+  private void recordStaleness(PushResponse[] responses) {
+    if (metrics == null) {
+      return;
+    }
+    long sum = 0;
+    int n = 0;
+    for (PushResponse r : responses) {
+      if (r == null) {
+        continue;
+      }
+      for (BlockResult b : r.getBlocksList()) {
+        sum += b.getStaleness();
+        n++;
+      }
+    }
+    if (n > 0) {
+      metrics.staleness((double) sum / n);
+    }
+  }
+
+  private static long min(long[] v) {
+    long m = Long.MAX_VALUE;
+    for (long x : v) {
+      m = Math.min(m, x);
+    }
+    return m;
+  }
+
+  private static long max(long[] v) {
+    long m = Long.MIN_VALUE;
+    for (long x : v) {
+      m = Math.max(m, x);
+    }
+    return m;
   }
 
   static INDArray params(float[] x) {

@@ -1,0 +1,164 @@
+package io.parasol.server;
+
+import io.micrometer.core.instrument.DistributionSummary;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Tags;
+import io.parasol.common.MetricNames;
+import java.util.concurrent.atomic.AtomicLongArray;
+import java.util.function.IntToLongFunction;
+
+/**
+ * Staleness and Age of Information of the updates a shard applies: the quantities in the error
+ * floor Σ_i (α_i/κ_i)·Σ_{j≠i} L_ij·avg_k Δ_ij(k) of Redder, Ramaswamy and Karl, "Rate of
+ * Convergence Analysis of Constant Step-Size Distributed Stochastic Gradient Descent" (2022).
+ *
+ * <ul>
+ *   <li>τ, per applied update of block i: ν_i(now) − ν_i(read).
+ *   <li>updates per block ν_i, hence κ_i = ν_i / Σ_j ν_j.
+ *   <li>Δ_ij, per applied update of block i and every other block j: how many updates block j
+ *       had received since the version of j the worker read. Exact where j lives on this shard;
+ *       for a block on another shard, measured against the freshest version of j that this
+ *       shard has seen in any push (pushes carry the versions their worker read of every
+ *       block), so it is a lower bound.
+ * </ul>
+ *
+ * <p>Exact counts are kept here for tests and the Status call; the same figures go to
+ * Micrometer. Thread safety: every method may be called concurrently.
+ */
+public final class StalenessTracker {
+  /** Exact τ counts are kept for 0..HISTOGRAM_SIZE-2; the last entry collects the rest. */
+  public static final int HISTOGRAM_SIZE = 65;
+
+  private final int numBlocks;
+  private final boolean[] owned;
+  private final AtomicLongArray tauCounts = new AtomicLongArray(HISTOGRAM_SIZE);
+  private final AtomicLongArray updates;
+  /** Row i (owned), column j: sum and count of Δ_ij. */
+  private final AtomicLongArray aoiSum;
+  private final AtomicLongArray aoiCount;
+  /** Freshest version seen of each block owned elsewhere. */
+  private final AtomicLongArray known;
+  private final DistributionSummary[] staleness;
+  private final DistributionSummary[] aoi;
+
+  /**
+   * @param numBlocks D, the job's number of blocks
+   * @param ownedIds the blocks this shard owns
+   * @param registry where the meters go
+   * @param shard the shard tag
+   * @param mode the mode tag
+   */
+  StalenessTracker(int numBlocks, int[] ownedIds, MeterRegistry registry, String shard,
+      String mode) {
+    this.numBlocks = numBlocks;
+    this.owned = new boolean[numBlocks];
+    this.updates = new AtomicLongArray(numBlocks);
+    this.aoiSum = new AtomicLongArray(numBlocks * numBlocks);
+    this.aoiCount = new AtomicLongArray(numBlocks * numBlocks);
+    this.known = new AtomicLongArray(numBlocks);
+    this.staleness = new DistributionSummary[numBlocks];
+    this.aoi = new DistributionSummary[numBlocks * numBlocks];
+    for (int i : ownedIds) {
+      owned[i] = true;
+      Tags tags = Tags.of("shard", shard, "block", Integer.toString(i));
+      staleness[i] = DistributionSummary.builder(MetricNames.SHARD_STALENESS)
+          .description("Staleness tau = version now - version read, of each applied or"
+              + " accepted update")
+          .baseUnit("updates")
+          .tags(tags.and("mode", mode))
+          .serviceLevelObjectives(ShardMetrics.STALENESS_BUCKETS)
+          .register(registry);
+      for (int j = 0; j < numBlocks; j++) {
+        if (j == i) {
+          continue;
+        }
+        aoi[i * numBlocks + j] = DistributionSummary.builder(MetricNames.SHARD_AOI)
+            .description("Age of information Delta_ij: updates block j (source) received"
+                + " since the version the worker read, per applied update of block i")
+            .baseUnit("updates")
+            .tags(tags.and("source", Integer.toString(j)))
+            .register(registry);
+      }
+    }
+  }
+
+  /** Notes versions of other shards' blocks that a push reports ({@code -1}: not reported). */
+  void observe(long[] readVersions) {
+    for (int j = 0; j < numBlocks; j++) {
+      long v = readVersions[j];
+      if (!owned[j] && v >= 0) {
+        known.accumulateAndGet(j, v, Math::max);
+      }
+    }
+  }
+
+  /**
+   * Records one applied (or, in sync, accepted) update of block {@code i}.
+   *
+   * @param tau its staleness
+   * @param readVersions the versions the worker read, by block id; -1 where not reported
+   * @param currentVersion the current version of a block this shard owns
+   */
+  void record(int i, long tau, long[] readVersions, IntToLongFunction currentVersion) {
+    tauCounts.incrementAndGet((int) Math.min(tau, HISTOGRAM_SIZE - 1));
+    staleness[i].record(tau);
+    if (readVersions == null) {
+      return;
+    }
+    for (int j = 0; j < numBlocks; j++) {
+      long read = readVersions[j];
+      if (j == i || read < 0) {
+        continue;
+      }
+      long now = owned[j] ? currentVersion.applyAsLong(j) : known.get(j);
+      long delta = Math.max(0, now - read);
+      aoiSum.addAndGet(i * numBlocks + j, delta);
+      aoiCount.incrementAndGet(i * numBlocks + j);
+      aoi[i * numBlocks + j].record(delta);
+    }
+  }
+
+  /** Counts one applied update of block i (its version went up by one). */
+  void applied(int i) {
+    updates.incrementAndGet(i);
+  }
+
+  /** Number of recorded updates with staleness exactly {@code tau} (the last bucket: ≥). */
+  public long stalenessCount(int tau) {
+    return tauCounts.get(Math.min(tau, HISTOGRAM_SIZE - 1));
+  }
+
+  /** The exact histogram, index τ. */
+  public long[] stalenessHistogram() {
+    long[] out = new long[HISTOGRAM_SIZE];
+    for (int k = 0; k < out.length; k++) {
+      out[k] = tauCounts.get(k);
+    }
+    return out;
+  }
+
+  /** ν_i: updates applied to block i. */
+  public long updates(int i) {
+    return updates.get(i);
+  }
+
+  /** κ_i = ν_i / Σ_j ν_j over this shard's blocks (NaN before any update). */
+  public double kappa(int i) {
+    long total = 0;
+    for (int j = 0; j < numBlocks; j++) {
+      total += updates.get(j);
+    }
+    return total == 0 ? Double.NaN : (double) updates.get(i) / total;
+  }
+
+  /** Mean Δ_ij over the updates of block i (NaN when none recorded). */
+  public double meanAoi(int i, int j) {
+    long n = aoiCount.get(i * numBlocks + j);
+    return n == 0 ? Double.NaN : (double) aoiSum.get(i * numBlocks + j) / n;
+  }
+
+  /** Number of Δ_ij samples. */
+  public long aoiCount(int i, int j) {
+    return aoiCount.get(i * numBlocks + j);
+  }
+}

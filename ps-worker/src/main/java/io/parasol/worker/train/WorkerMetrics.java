@@ -1,0 +1,95 @@
+package io.parasol.worker.train;
+
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.DistributionSummary;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
+import io.parasol.common.MetricNames;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+
+/** One worker's meters: loss, test loss and accuracy, throughput and time per phase. */
+public final class WorkerMetrics {
+  private final MeterRegistry registry;
+  private final String worker;
+  private final AtomicLong lossBits = new AtomicLong(Double.doubleToLongBits(Double.NaN));
+  private final AtomicLong testLossBits = new AtomicLong(Double.doubleToLongBits(Double.NaN));
+  private final AtomicLong testAccBits = new AtomicLong(Double.doubleToLongBits(Double.NaN));
+  private final Counter examples;
+  private final Counter steps;
+  private final Timer compute;
+  private final Timer pull;
+  private final Timer wait;
+  private final Timer push;
+  private final DistributionSummary staleness;
+  private boolean evaluatorRegistered;
+
+  public WorkerMetrics(MeterRegistry registry, int workerIndex) {
+    this.registry = registry;
+    this.worker = Integer.toString(workerIndex);
+    Gauge.builder(MetricNames.WORKER_LOSS, lossBits, b -> Double.longBitsToDouble(b.get()))
+        .description("The worker's latest mini-batch training loss")
+        .tag("worker", worker)
+        .register(registry);
+    examples = Counter.builder(MetricNames.WORKER_EXAMPLES)
+        .description("Training examples processed")
+        .baseUnit("examples")
+        .tag("worker", worker)
+        .register(registry);
+    steps = Counter.builder(MetricNames.WORKER_STEPS)
+        .description("Training steps completed (gradient computed and pushed)")
+        .baseUnit("steps")
+        .tag("worker", worker)
+        .register(registry);
+    compute = phase("compute");
+    pull = phase("pull");
+    wait = phase("wait");
+    push = phase("push");
+    staleness = DistributionSummary.builder(MetricNames.WORKER_STALENESS)
+        .description("Staleness tau the worker's pushes met, averaged over the pushed blocks")
+        .baseUnit("updates")
+        .tag("worker", worker)
+        .register(registry);
+  }
+
+  private Timer phase(String name) {
+    return Timer.builder(MetricNames.WORKER_TIME)
+        .description("Time per step phase: compute (gradient, local steps, injected delay),"
+            + " pull (transfer), wait (at the shard's barrier or ssp bound), push")
+        .tags("worker", worker, "phase", name)
+        .register(registry);
+  }
+
+  void step(double loss, int batch, long computeNs, long pullNs, long waitNs, long pushNs) {
+    lossBits.set(Double.doubleToLongBits(loss));
+    examples.increment(batch);
+    steps.increment();
+    compute.record(computeNs, TimeUnit.NANOSECONDS);
+    pull.record(Math.max(0, pullNs - waitNs), TimeUnit.NANOSECONDS);
+    wait.record(waitNs, TimeUnit.NANOSECONDS);
+    push.record(pushNs, TimeUnit.NANOSECONDS);
+  }
+
+  void staleness(double meanTau) {
+    staleness.record(meanTau);
+  }
+
+  synchronized void evaluated(double testLoss, double testAccuracy) {
+    if (!evaluatorRegistered) {
+      Gauge.builder(MetricNames.WORKER_TEST_LOSS, testLossBits,
+              b -> Double.longBitsToDouble(b.get()))
+          .description("Test loss of the model this worker pulled (the evaluator)")
+          .tag("worker", worker)
+          .register(registry);
+      Gauge.builder(MetricNames.WORKER_TEST_ACCURACY, testAccBits,
+              b -> Double.longBitsToDouble(b.get()))
+          .description("Test accuracy of the model this worker pulled (the evaluator)")
+          .tag("worker", worker)
+          .register(registry);
+      evaluatorRegistered = true;
+    }
+    testLossBits.set(Double.doubleToLongBits(testLoss));
+    testAccBits.set(Double.doubleToLongBits(testAccuracy));
+  }
+}
