@@ -2,6 +2,8 @@ package io.parasol.worker.cli;
 
 import io.parasol.server.MetricsServer;
 import io.parasol.worker.local.LocalRunner;
+import io.parasol.worker.local.RunReport;
+import io.parasol.worker.train.JobSettings;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -25,6 +27,14 @@ public final class LocalCommand implements Callable<Integer> {
   @Option(names = "--quiet", description = "Print only the summary.")
   boolean quiet;
 
+  @Option(names = "--run-dir", defaultValue = "runs",
+      description = "Where each run's folder (summary.json, loss.csv, staleness.csv, loss.png,"
+          + " staleness.png) goes (default: ${DEFAULT-VALUE}).")
+  Path runDir;
+
+  @Option(names = "--no-report", description = "Write no run folder.")
+  boolean noReport;
+
   @Override
   public Integer call() throws Exception {
     LocalRunner.Options o = new LocalRunner.Options(job.settings(), job.model, job.loadData(),
@@ -36,18 +46,25 @@ public final class LocalCommand implements Callable<Integer> {
     MetricsServer metrics = job.metricsPort > 0
         ? MetricsServer.start(MetricsServer.newRegistry(), "127.0.0.1", job.metricsPort) : null;
     LocalRunner.Summary s;
+    Path folder;
     try {
       if (metrics != null && !quiet) {
         System.out.println("metrics on http://127.0.0.1:" + metrics.port() + "/metrics");
       }
+      folder = noReport ? null
+          : RunReport.newFolder(runDir, JobSettings.modeName(o.job().mode()));
       s = LocalRunner.run(o, metrics == null ? null : metrics.registry(),
-          quiet ? null : System.out);
+          quiet ? null : System.out, folder);
+
     } finally {
       if (metrics != null) {
         metrics.close();
       }
     }
     System.out.print(LocalRunner.table(s));
+    if (folder != null) {
+      System.out.println("run folder: " + folder.toAbsolutePath().normalize());
+    }
     if (summaryJson != null) {
       Path parent = summaryJson.toAbsolutePath().getParent();
       if (parent != null) {

@@ -16,6 +16,7 @@ import io.parasol.worker.train.TrainingLoop;
 import io.parasol.worker.train.WorkerMetrics;
 import java.io.IOException;
 import java.io.PrintStream;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -94,6 +95,15 @@ public final class LocalRunner {
   /** Runs the job; progress lines go to {@code out} (null: silent). */
   public static Summary run(Options o, MeterRegistry registry, PrintStream out)
       throws IOException, InterruptedException {
+    return run(o, registry, out, null);
+  }
+
+  /**
+   * Runs the job; progress lines go to {@code out} (null: silent); when {@code runDir} is not
+   * null, writes the run folder (CSV and PNG plots) there.
+   */
+  public static Summary run(Options o, MeterRegistry registry, PrintStream out, Path runDir)
+      throws IOException, InterruptedException {
     JobSettings js = o.job();
     TrainingData data = o.data();
     Dataset train = data.train();
@@ -128,7 +138,7 @@ public final class LocalRunner {
               o.pullTimeout(), registry));
         }
         clients.get(0).init(spec);
-        Progress progress = new Progress(out, steps, start);
+        RunReport report = new RunReport(steps, new Progress(out, steps, start));
         List<Future<TrainingLoop.Result>> futures = new ArrayList<>();
         for (int k = 0; k < m; k++) {
           PsClient c = clients.get(k);
@@ -136,7 +146,7 @@ public final class LocalRunner {
           TrainingLoop loop = new TrainingLoop(c, model, data.part(js, k), data.test(),
               new TrainingLoop.Config(k, js, steps, o.batchSize(), k == 0 ? o.evalEvery() : 0,
                   o.computeDelay()),
-              progress, registry == null ? null : new WorkerMetrics(registry, k),
+              report, registry == null ? null : new WorkerMetrics(registry, k),
               DelayModel.REAL);
           futures.add(pool.submit(loop::run));
         }
@@ -184,12 +194,17 @@ public final class LocalRunner {
             tauCounts[k] += s.getStalenessCounts(k);
           }
         }
-        return new Summary(JobSettings.modeName(js.mode()), js.numShards(), m, model.name(),
+        Summary summary = new Summary(JobSettings.modeName(js.mode()), js.numShards(), m,
+            model.name(),
             data.source(), layout.dimension(), layout.numBlocks(), steps, o.batchSize(),
             js.learningRate(), js.seed(), testEval.accuracy(), testEval.loss(),
             trainEval.loss(), wall, updates, pushes, late,
             stalenessCount == 0 ? 0 : (double) stalenessSum / stalenessCount, stalenessMax,
             modeParameters(js), stepMillis(results), tauCounts);
+        if (runDir != null) {
+          report.write(runDir, summary);
+        }
+        return summary;
       } finally {
         pool.shutdownNow();
         for (PsClient c : clients) {
