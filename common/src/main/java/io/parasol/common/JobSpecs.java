@@ -19,7 +19,15 @@ public final class JobSpecs {
   /** The most workers a job may declare. */
   public static final int MAX_WORKERS = 4096;
 
+  /** Lease of a worker when the spec does not set one. */
+  public static final int DEFAULT_LEASE_MILLIS = 10_000;
+
   private JobSpecs() {}
+
+  /** The spec's lease in milliseconds, with the default applied. */
+  public static long leaseMillis(JobSpec spec) {
+    return spec.getLeaseMillis() == 0 ? DEFAULT_LEASE_MILLIS : spec.getLeaseMillis();
+  }
 
   /**
    * A stable hex digest of the spec's fields. Every process computes the same fingerprint for
@@ -40,6 +48,7 @@ public final class JobSpecs {
         .append('|').append(spec.getMaxStaleness())
         .append('|').append(spec.getStalenessLr().getNumber())
         .append('|').append(Float.floatToIntBits(spec.getParticipation()))
+        .append('|').append(spec.getLeaseMillis())
         .append('|').append(spec.getOptimizer().getKind().getNumber())
         .append(',').append(Float.floatToIntBits(spec.getOptimizer().getBeta1()))
         .append(',').append(Float.floatToIntBits(spec.getOptimizer().getBeta2()))

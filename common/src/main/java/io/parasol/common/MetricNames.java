@@ -29,6 +29,15 @@ public final class MetricNames {
   /** Summary of contributions per completed round, tags shard and mode. */
   public static final String SHARD_ROUND_CONTRIBUTORS = "parasol.shard.round.contributors";
 
+  /** Counter of worker lease events, tags shard and event (expired, rejoined). */
+  public static final String SHARD_LEASES = "parasol.shard.leases";
+  /** Timer of checkpoint writes, tag shard. */
+  public static final String SHARD_CHECKPOINTS = "parasol.shard.checkpoints";
+  /** Counter of checkpoint bytes written, tag shard. */
+  public static final String SHARD_CHECKPOINT_BYTES = "parasol.shard.checkpoint.bytes";
+  /** Gauge of live workers, tag shard. */
+  public static final String SHARD_LIVE_WORKERS = "parasol.shard.workers.live";
+
   /** Gauge of the worker's latest mini-batch loss, tag worker. */
   public static final String WORKER_LOSS = "parasol.worker.loss";
   /** Gauge of the evaluator's test loss, tag worker. */

@@ -144,7 +144,7 @@ final class RoundRule implements UpdateRule {
         if (!averageModels) {
           core.recordStaleness(job, b.id, 0, read);
         }
-        if (contributors[b.id].cardinality() >= quorum) {
+        if (contributors[b.id].cardinality() >= effectiveQuorum(h.getStep())) {
           finish(b, sum);
           completed = true;
         }
@@ -156,6 +156,60 @@ final class RoundRule implements UpdateRule {
     core.metrics().push(completed ? ShardMetrics.Outcome.APPLIED : ShardMetrics.Outcome.ACCEPTED);
     return resp.setOutcome(completed ? PushOutcome.PUSH_APPLIED : PushOutcome.PUSH_ACCEPTED)
         .build();
+  }
+
+  /**
+   * K for a round: the configured quorum, but never more than the live workers that may
+   * contribute (the round's sampled participants, in local mode with partial participation).
+   */
+  private int effectiveQuorum(long round) {
+    int eligibleLive = 0;
+    for (int w = 0; w < spec.getNumWorkers(); w++) {
+      if (core.isLive(job, w) && (!partial || Participation.includes(spec.getSeed(), round,
+          spec.getNumWorkers(), spec.getParticipation(), w))) {
+        eligibleLive++;
+      }
+    }
+    return Math.max(1, Math.min(quorum, eligibleLive));
+  }
+
+  @Override
+  public boolean awaits(ShardCore.BlockState b, int worker) {
+    synchronized (lock) {
+      if (contributors[b.id].get(worker)) {
+        return true;
+      }
+      // Not sampled for this round (local with partial participation): nothing to give.
+      return partial && !Participation.includes(spec.getSeed(), b.version, spec.getNumWorkers(),
+          spec.getParticipation(), worker);
+    }
+  }
+
+  @Override
+  public void membershipChanged() {
+    boolean any = false;
+    synchronized (lock) {
+      for (ShardCore.BlockState b : job.blocks) {
+        if (b == null || contributors[b.id].isEmpty()) {
+          continue;
+        }
+        if (contributors[b.id].cardinality() >= effectiveQuorum(b.version)) {
+          finish(b, sums[b.id]);
+          any = true;
+        }
+      }
+    }
+    if (any) {
+      core.signal();
+    }
+  }
+
+  @Override
+  public String describeRound(ShardCore.BlockState b) {
+    synchronized (lock) {
+      return (averageModels ? "round " : "step ") + b.version + " has contributions from"
+          + " workers " + contributors[b.id] + " and completes at " + effectiveQuorum(b.version);
+    }
   }
 
   @GuardedBy("lock")

@@ -1,7 +1,9 @@
 package io.parasol.server;
 
-import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
-import java.net.InetSocketAddress;
+import io.grpc.ServerBuilder;
+import io.parasol.server.security.BearerTokenInterceptor;
+import io.parasol.server.security.TlsConfig;
+import io.parasol.server.security.Tokens;
 import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
@@ -34,6 +36,40 @@ public final class ServerCommand implements Callable<Integer> {
       description = "HTTP port serving Prometheus /metrics on --host; 0 = off (default).")
   int metricsPort;
 
+  @Option(names = "--checkpoint-dir",
+      description = "Directory for this shard's checkpoints; restored on start. Off when unset.")
+  java.nio.file.Path checkpointDir;
+
+  @Option(names = "--checkpoint-interval", defaultValue = "30",
+      description = "Seconds between checkpoints (when anything changed) (default: ${DEFAULT-VALUE}).")
+  int checkpointSeconds;
+
+  @Option(names = "--checkpoint-updates", defaultValue = "0",
+      description = "Also checkpoint after this many block updates; 0 = off (default).")
+  long checkpointUpdates;
+
+  @Option(names = "--grace", defaultValue = "10",
+      description = "Seconds in-flight calls get to finish on SIGTERM (default: ${DEFAULT-VALUE}).")
+  int graceSeconds;
+
+  @Option(names = "--tls-cert", description = "PEM certificate chain: serve gRPC over TLS.")
+  String tlsCert;
+
+  @Option(names = "--tls-key", description = "PEM PKCS#8 private key for --tls-cert.")
+  String tlsKey;
+
+  @Option(names = "--tls-client-ca",
+      description = "PEM CA bundle: require client certificates signed by it (mTLS).")
+  String tlsClientCa;
+
+  @Option(names = "--token-file",
+      description = "File holding the bearer token every call must carry (health excepted).")
+  String tokenFile;
+
+  @Option(names = "--token-env",
+      description = "Environment variable holding the bearer token (if no --token-file).")
+  String tokenEnv;
+
   @Override
   public Integer call() throws Exception {
     if (shards <= 0 || shard < 0 || shard >= shards) {
@@ -46,14 +82,34 @@ public final class ServerCommand implements Callable<Integer> {
     }
     MetricsServer metrics = metricsPort > 0
         ? MetricsServer.start(MetricsServer.newRegistry(), host, metricsPort) : null;
-    ShardServer server = new ShardServer(
-        NettyServerBuilder.forAddress(new InetSocketAddress(host, port)), shard, shards,
-        metrics == null ? null : metrics.registry())
-        .start();
+    TlsConfig tls;
+    String token;
+    try {
+      tls = TlsConfig.serverFromFlags(tlsCert, tlsKey, tlsClientCa);
+      token = Tokens.load(tokenFile, tokenEnv);
+    } catch (IllegalArgumentException e) {
+      throw new CommandLine.ParameterException(new CommandLine(this), e.getMessage());
+    }
+    ServerBuilder<?> builder = TlsConfig.serverBuilder(host, port,
+        tls == null ? null : tls.serverCredentials());
+    if (token != null) {
+      builder.intercept(BearerTokenInterceptor.standard(token));
+    }
+    ShardServer server = new ShardServer(builder, shard, shards,
+        metrics == null ? null : metrics.registry());
+    if (checkpointDir != null) {
+      if (checkpointSeconds <= 0 || checkpointUpdates < 0) {
+        throw new CommandLine.ParameterException(new CommandLine(this),
+            "--checkpoint-interval must be >= 1 and --checkpoint-updates >= 0");
+      }
+      server.checkpointing(new Checkpoints(checkpointDir, shard),
+          java.time.Duration.ofSeconds(checkpointSeconds), checkpointUpdates);
+    }
+    server.start();
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-      log.info("shard {} stopping", shard);
+      log.info("shard {} stopping: finishing in-flight calls, then a last checkpoint", shard);
       try {
-        server.stop(10, TimeUnit.SECONDS);
+        server.stop(graceSeconds, TimeUnit.SECONDS);
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
       }
@@ -62,7 +118,8 @@ public final class ServerCommand implements Callable<Integer> {
       }
     }, "shard-shutdown"));
     System.out.println("shard " + shard + "/" + shards + " listening on " + host + ":"
-        + server.port() + (metrics == null ? "" : ", metrics on :" + metrics.port() + "/metrics"));
+        + server.port() + (tls == null ? "" : tls.mutual() ? " (mTLS)" : " (TLS)")
+        + (token == null ? "" : ", token required") + (metrics == null ? "" : ", metrics on :" + metrics.port() + "/metrics"));
     server.blockUntilShutdown();
     return 0;
   }

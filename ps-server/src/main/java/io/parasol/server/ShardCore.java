@@ -22,6 +22,7 @@ import java.util.List;
 import java.util.concurrent.Executor;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.LongSupplier;
 import java.util.stream.Collectors;
 import com.google.errorprone.annotations.concurrent.GuardedBy;
 import org.slf4j.Logger;
@@ -43,6 +44,7 @@ public final class ShardCore {
 
   private final int shardIndex;
   private final int expectedShards;
+  private final LongSupplier nanoClock;
   private final ShardMetrics metrics;
   private final Executor callbacks;
   private final Object lock = new Object();
@@ -58,6 +60,7 @@ public final class ShardCore {
   final AtomicLong pushesDroppedLate = new AtomicLong();
   final AtomicLong pushesRejected = new AtomicLong();
   final AtomicLong pulls = new AtomicLong();
+  final AtomicLong pushesDuplicate = new AtomicLong();
   final AtomicLong updatesApplied = new AtomicLong();
   private final AtomicLong stalenessSum = new AtomicLong();
   private final AtomicLong stalenessCount = new AtomicLong();
@@ -78,6 +81,13 @@ public final class ShardCore {
    */
   public ShardCore(int shardIndex, int expectedShards, MeterRegistry registry,
       Executor callbacks) {
+    this(shardIndex, expectedShards, registry, callbacks, System::nanoTime);
+  }
+
+  /** As above, with the clock that leases are measured on (tests inject a fake one). */
+  public ShardCore(int shardIndex, int expectedShards, MeterRegistry registry,
+      Executor callbacks, LongSupplier nanoClock) {
+    this.nanoClock = nanoClock;
     this.shardIndex = shardIndex;
     this.expectedShards = expectedShards;
     this.metrics = new ShardMetrics(registry, shardIndex);
@@ -127,6 +137,12 @@ public final class ShardCore {
     final Dedupe dedupe;
     /** Set once, right after construction, before the job is published. */
     StalenessTracker tracker;
+    /** Membership, guarded by the shard's lock: when each worker was last heard from. */
+    final long[] lastSeen;
+    final boolean[] live;
+    /** A lock-free copy of {@link #live}, written under the shard's lock. */
+    final java.util.concurrent.atomic.AtomicIntegerArray liveView;
+    final long leaseNanos;
 
     Job(JobSpec spec, String fingerprint, BlockState[] blocks, int[] ownedIds, UpdateRule rule) {
       this.spec = spec;
@@ -136,6 +152,21 @@ public final class ShardCore {
       this.rule = rule;
       this.clocks = new long[spec.getNumWorkers()];
       this.dedupe = new Dedupe(spec.getNumWorkers());
+      this.lastSeen = new long[spec.getNumWorkers()];
+      this.live = new boolean[spec.getNumWorkers()];
+      this.liveView = new java.util.concurrent.atomic.AtomicIntegerArray(spec.getNumWorkers());
+      this.leaseNanos = JobSpecs.leaseMillis(spec) * 1_000_000L;
+    }
+
+    /** Number of live workers; call under the shard's lock. */
+    int liveCount() {
+      int n = 0;
+      for (boolean b : live) {
+        if (b) {
+          n++;
+        }
+      }
+      return n;
     }
   }
 
@@ -197,6 +228,17 @@ public final class ShardCore {
       default -> throw new IllegalStateException("validated mode " + spec.getMode());
     };
     Job j = new Job(spec, fp, blocks, ownedIds, rule);
+    // Every worker starts live, with a full lease to show up in.
+    java.util.Arrays.fill(j.live, true);
+    for (int w = 0; w < j.live.length; w++) {
+      j.liveView.set(w, 1);
+    }
+    java.util.Arrays.fill(j.lastSeen, nanoClock.getAsLong());
+    io.micrometer.core.instrument.Gauge.builder(
+            io.parasol.common.MetricNames.SHARD_LIVE_WORKERS, j, jj -> liveWorkers(jj).size())
+        .description("Workers whose lease is current")
+        .tag("shard", Integer.toString(shardIndex))
+        .register(metrics.registry());
     j.tracker = metrics.bindBlocks(spec.getBlocksCount(), ownedIds, modeTag(spec.getMode()), j,
         (jj, id) -> jj.blocks[id].version);
     rule.bind(j);
@@ -297,18 +339,17 @@ public final class ShardCore {
 
     boolean ready() {
       for (BlockState b : blocks) {
-        if (b.version < minVersion) {
+        // In sync/local rounds, a worker waiting for a version its own contribution has not
+        // gone into (it joined late, or this shard restarted from a checkpoint without it)
+        // reads the current version and contributes to the open round instead of waiting.
+        if (b.version < minVersion && job.rule.awaits(b, worker)) {
           return false;
         }
       }
       if (job.spec.getMode() == Mode.MODE_SSP) {
-        long min = Long.MAX_VALUE;
         synchronized (lock) {
-          for (long c : job.clocks) {
-            min = Math.min(min, c);
-          }
+          return clock <= slowestLiveClock(job) + job.spec.getStalenessBound();
         }
-        return clock <= min + job.spec.getStalenessBound();
       }
       return true;
     }
@@ -349,6 +390,7 @@ public final class ShardCore {
   public PullPlan preparePull(PullRequest req) throws ShardException {
     Job j = job(req.getFingerprint());
     checkWorker(j, req.getWorker());
+    touch(j, req.getWorker());
     BlockState[] blocks = resolve(j, req.getBlockIdsList(), shardIndex);
     return new PullPlan(j, blocks, req.getMinVersion(), req.getWorker(), req.getClock());
   }
@@ -523,6 +565,7 @@ public final class ShardCore {
   private PushPlan preparePushUncounted(PushHeader h) throws ShardException {
     Job j = job(h.getFingerprint());
     checkWorker(j, h.getWorker());
+    touch(j, h.getWorker());
     if (h.getBlocksCount() == 0) {
       throw ShardException.invalid("push names no blocks");
     }
@@ -544,6 +587,7 @@ public final class ShardCore {
     PushHeader h = plan.header;
     Dedupe.Entry prior = plan.job.dedupe.begin(h.getWorker(), h.getSequence());
     if (prior != null) {
+      pushesDuplicate.incrementAndGet();
       metrics.push(ShardMetrics.Outcome.DUPLICATE);
       return prior.await();
     }
@@ -617,8 +661,237 @@ public final class ShardCore {
     }
   }
 
+  /** Records a checkpoint written. */
+  void checkpointed(long nanos, long bytes) {
+    metrics.checkpoint(nanos, bytes);
+  }
+
   ShardMetrics metrics() {
     return metrics;
+  }
+
+
+  // ---------------------------------------------------------------------------------------
+  // Membership: leases
+
+  /** The smallest clock among live workers (this worker's own if none is live). */
+  @GuardedBy("lock")
+  private static long slowestLiveClock(Job j) {
+    long min = Long.MAX_VALUE;
+    for (int w = 0; w < j.clocks.length; w++) {
+      if (j.live[w]) {
+        min = Math.min(min, j.clocks[w]);
+      }
+    }
+    return min == Long.MAX_VALUE ? Long.MAX_VALUE / 2 : min;
+  }
+
+  /** Renews a worker's lease; a worker that had expired rejoins. */
+  private void touch(Job j, int worker) {
+    boolean rejoined = false;
+    synchronized (lock) {
+      j.lastSeen[worker] = nanoClock.getAsLong();
+      if (!j.live[worker]) {
+        j.live[worker] = true;
+        j.liveView.set(worker, 1);
+        rejoined = true;
+      }
+    }
+    if (rejoined) {
+      log.info("shard {}: worker {} rejoined ({} live)", shardIndex, worker, liveWorkers(j));
+      metrics.membership(true);
+      j.rule.membershipChanged();
+      signal();
+    }
+  }
+
+  /** Answers a heartbeat: renews the lease (and the ssp clock) and lists the live workers. */
+  public io.parasol.proto.v1.HeartbeatResponse heartbeat(
+      io.parasol.proto.v1.HeartbeatRequest req) throws ShardException {
+    Job j = job(req.getFingerprint());
+    checkWorker(j, req.getWorker());
+    touch(j, req.getWorker());
+    boolean advanced = false;
+    synchronized (lock) {
+      if (req.getClock() > j.clocks[req.getWorker()]) {
+        j.clocks[req.getWorker()] = req.getClock();
+        advanced = true;
+      }
+    }
+    if (advanced) {
+      signal();
+    }
+    return io.parasol.proto.v1.HeartbeatResponse.newBuilder()
+        .setLeaseMillis((int) JobSpecs.leaseMillis(j.spec))
+        .addAllLiveWorkers(liveWorkers(j)).build();
+  }
+
+  /** The live workers, ascending. */
+  List<Integer> liveWorkers(Job j) {
+    List<Integer> out = new ArrayList<>();
+    synchronized (lock) {
+      for (int w = 0; w < j.live.length; w++) {
+        if (j.live[w]) {
+          out.add(w);
+        }
+      }
+    }
+    return out;
+  }
+
+  /** Whether a worker is live, for the rules; takes no lock (rules call it under theirs). */
+  boolean isLive(Job j, int worker) {
+    return j.liveView.get(worker) != 0;
+  }
+
+  /**
+   * Expires the leases of workers not heard from for longer than the job's lease; rounds and
+   * ssp bounds then go on without them. Called periodically by the server, directly by tests.
+   * Returns the workers that expired.
+   */
+  public List<Integer> expireLeases() {
+    Job j;
+    synchronized (lock) {
+      j = job;
+    }
+    if (j == null) {
+      return List.of();
+    }
+    List<Integer> expired = new ArrayList<>();
+    long now = nanoClock.getAsLong();
+    synchronized (lock) {
+      for (int w = 0; w < j.live.length; w++) {
+        if (j.live[w] && now - j.lastSeen[w] > j.leaseNanos) {
+          j.live[w] = false;
+          j.liveView.set(w, 0);
+          expired.add(w);
+        }
+      }
+    }
+    if (!expired.isEmpty()) {
+      for (int w : expired) {
+        log.warn("shard {}: worker {} lease expired (silent for more than {} ms); live workers"
+            + " now {}", shardIndex, w, j.leaseNanos / 1_000_000, liveWorkers(j));
+        metrics.membership(false);
+      }
+      j.rule.membershipChanged();
+      signal();
+    }
+    return expired;
+  }
+
+  /** Why a pull is still waiting, for the status that ends it at its deadline. */
+  public String describeWait(PullPlan plan) {
+    StringBuilder sb = new StringBuilder();
+    for (BlockState b : plan.blocks) {
+      if (b.version < plan.minVersion) {
+        sb.append("block ").append(b.id).append(" is at version ").append(b.version)
+            .append(", the pull needs ").append(plan.minVersion).append("; ")
+            .append(plan.job.rule.describeRound(b)).append("; live workers ")
+            .append(liveWorkers(plan.job));
+        return sb.toString();
+      }
+    }
+    if (plan.job.spec.getMode() == Mode.MODE_SSP) {
+      long slowest;
+      synchronized (lock) {
+        slowest = slowestLiveClock(plan.job);
+      }
+      return "worker " + plan.worker + " at clock " + plan.clock + " leads the slowest live"
+          + " worker (clock " + slowest + ") by more than the staleness bound "
+          + plan.job.spec.getStalenessBound();
+    }
+    return "the pull was ready";
+  }
+
+  // ---------------------------------------------------------------------------------------
+  // Checkpoints
+
+  /**
+   * A consistent copy of every block (values, version and optimizer state under the block's
+   * lock) and the worker clocks; null before Init. Open sync/local rounds are not part of it.
+   */
+  public Checkpoints.Snapshot snapshot() {
+    Job j;
+    long[] clocks;
+    synchronized (lock) {
+      j = job;
+      if (j == null) {
+        return null;
+      }
+      clocks = j.clocks.clone();
+    }
+    List<Checkpoints.BlockState> blocks = new ArrayList<>(j.ownedIds.length);
+    for (int id : j.ownedIds) {
+      BlockState b = j.blocks[id];
+      b.lock.lock();
+      try {
+        float[][] state = b.optimizer.state();
+        float[][] copy = new float[state.length][];
+        for (int k = 0; k < state.length; k++) {
+          copy[k] = state[k].clone();
+        }
+        blocks.add(new Checkpoints.BlockState(id, b.version, b.values.clone(),
+            b.optimizer.steps(), copy));
+      } finally {
+        b.lock.unlock();
+      }
+    }
+    return new Checkpoints.Snapshot(j.spec, clocks, blocks);
+  }
+
+  /** Restores a checkpoint into a shard that has no job yet. */
+  public void restore(Checkpoints.Snapshot snap) throws ShardException {
+    List<String> problems = JobSpecs.problems(snap.spec());
+    if (!problems.isEmpty()) {
+      throw ShardException.invalid("checkpoint holds an invalid job spec: "
+          + String.join("; ", problems));
+    }
+    synchronized (lock) {
+      if (job != null) {
+        throw ShardException.precondition("shard " + shardIndex + " already has a job");
+      }
+      Job j = createJob(snap.spec(), JobSpecs.fingerprint(snap.spec()));
+      if (snap.blocks().size() != j.ownedIds.length) {
+        throw ShardException.invalid("checkpoint holds " + snap.blocks().size()
+            + " blocks; shard " + shardIndex + " owns " + j.ownedIds.length);
+      }
+      for (Checkpoints.BlockState saved : snap.blocks()) {
+        BlockState b = saved.id() >= 0 && saved.id() < j.blocks.length ? j.blocks[saved.id()]
+            : null;
+        if (b == null || saved.values().length != b.length) {
+          throw ShardException.invalid("checkpoint block " + saved.id()
+              + " does not match the job's layout on shard " + shardIndex);
+        }
+        float[][] state = b.optimizer.state();
+        if (saved.optimizerState().length != state.length) {
+          throw ShardException.invalid("checkpoint block " + saved.id()
+              + " has optimizer state of another optimizer");
+        }
+        System.arraycopy(saved.values(), 0, b.values, 0, b.length);
+        for (int k = 0; k < state.length; k++) {
+          System.arraycopy(saved.optimizerState()[k], 0, state[k], 0, state[k].length);
+        }
+        b.optimizer.setSteps(saved.optimizerSteps());
+        b.version = saved.version();
+      }
+      System.arraycopy(snap.clocks(), 0, j.clocks, 0,
+          Math.min(snap.clocks().length, j.clocks.length));
+      job = j;
+      log.info("shard {} restored job '{}' from a checkpoint: versions {}", shardIndex,
+          snap.spec().getJobName(), versions(j));
+    }
+  }
+
+  private static String versions(Job j) {
+    StringBuilder sb = new StringBuilder("{");
+    for (int id : j.ownedIds) {
+      if (sb.length() > 1) {
+        sb.append(", ");
+      }
+      sb.append(id).append('=').append(j.blocks[id].version);
+    }
+    return sb.append('}').toString();
   }
 
   // ---------------------------------------------------------------------------------------
@@ -636,6 +909,7 @@ public final class ShardCore {
         .setPushesDroppedLate(pushesDroppedLate.get())
         .setPushesRejected(pushesRejected.get())
         .setPulls(pulls.get())
+        .setPushesDuplicate(pushesDuplicate.get())
         .setUpdatesApplied(updatesApplied.get())
         .setStalenessSum(stalenessSum.get())
         .setStalenessCount(stalenessCount.get())
@@ -649,6 +923,7 @@ public final class ShardCore {
       for (long c : j.tracker.stalenessHistogram()) {
         b.addStalenessCounts(c);
       }
+      b.addAllLiveWorkers(liveWorkers(j));
       for (int id : j.ownedIds) {
         BlockState s = j.blocks[id];
         b.addBlocks(BlockStatus.newBuilder().setId(id).setLength(s.length)

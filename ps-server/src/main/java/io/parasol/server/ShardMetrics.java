@@ -36,6 +36,10 @@ final class ShardMetrics {
   private final Counter bytesIn;
   private final Counter bytesOut;
   private final Timer pullWait;
+  private final Timer checkpoints;
+  private final Counter checkpointBytes;
+  private final Counter expired;
+  private final Counter rejoined;
   private Counter[] updates = new Counter[0];
   private Timer roundDuration;
   private DistributionSummary roundContributors;
@@ -62,6 +66,23 @@ final class ShardMetrics {
         .description("Block value bytes received (pushes) and sent (pulls)")
         .baseUnit("bytes")
         .tags("shard", shard, "direction", "out")
+        .register(this.registry);
+    checkpoints = Timer.builder(MetricNames.SHARD_CHECKPOINTS)
+        .description("Checkpoints written, and how long each took")
+        .tag("shard", shard)
+        .register(this.registry);
+    checkpointBytes = Counter.builder(MetricNames.SHARD_CHECKPOINT_BYTES)
+        .description("Bytes written to checkpoints")
+        .baseUnit("bytes")
+        .tag("shard", shard)
+        .register(this.registry);
+    expired = Counter.builder(MetricNames.SHARD_LEASES)
+        .description("Worker lease events: expired (left the live set) and rejoined")
+        .tags("shard", shard, "event", "expired")
+        .register(this.registry);
+    rejoined = Counter.builder(MetricNames.SHARD_LEASES)
+        .description("Worker lease events: expired (left the live set) and rejoined")
+        .tags("shard", shard, "event", "rejoined")
         .register(this.registry);
     pullWait = Timer.builder(MetricNames.SHARD_PULL_WAIT)
         .description("Time a pull waited at the shard for its versions (the sync barrier) or"
@@ -133,6 +154,15 @@ final class ShardMetrics {
 
   void updated(int blockId) {
     updates[blockId].increment();
+  }
+
+  void checkpoint(long nanos, long bytes) {
+    checkpoints.record(nanos, TimeUnit.NANOSECONDS);
+    checkpointBytes.increment(bytes);
+  }
+
+  void membership(boolean joined) {
+    (joined ? rejoined : expired).increment();
   }
 
   void round(long nanos, int contributors) {

@@ -15,6 +15,8 @@ import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -34,6 +36,7 @@ public final class ShardServer {
 
   private final ShardCore core;
   private final ExecutorService callbacks;
+  private final ScheduledExecutorService timer;
   private final HealthStatusManager health = new HealthStatusManager();
   private final Server server;
 
@@ -50,12 +53,16 @@ public final class ShardServer {
       MeterRegistry registry) {
     this.callbacks = Executors.newCachedThreadPool(daemonThreads("shard-" + shardIndex + "-pull"));
     this.core = new ShardCore(shardIndex, expectedShards, registry, callbacks);
+    ScheduledThreadPoolExecutor t = new ScheduledThreadPoolExecutor(1,
+        daemonThreads("shard-" + shardIndex + "-timer"));
+    t.setRemoveOnCancelPolicy(true);
+    this.timer = t;
     if (registry != null) {
       builder.intercept(new MetricCollectingServerInterceptor(registry));
     }
     this.server = builder
         .addService(ServerInterceptors.intercept(
-            new ShardService(core, FloatCodec.DEFAULT_CHUNK_FLOATS)))
+            new ShardService(core, FloatCodec.DEFAULT_CHUNK_FLOATS, timer)))
         .addService(health.getHealthService())
         .addService(ProtoReflectionServiceV1.newInstance())
         .maxInboundMessageSize(MAX_INBOUND_MESSAGE_BYTES)
@@ -69,8 +76,79 @@ public final class ShardServer {
         shardIndex, registry);
   }
 
+  /** How often leases (and the update-count checkpoint trigger) are checked. */
+  static final long LEASE_CHECK_MILLIS = 200;
+
+  private Checkpoints checkpoints;
+  private long checkpointEveryUpdates;
+  private long updatesAtCheckpoint = -1;
+
+  /**
+   * Checkpoints into {@code cp} every {@code interval} (when anything changed), every
+   * {@code everyUpdates} block updates (0: no count trigger), and on stop; on start, restores
+   * the newest valid checkpoint. Call before {@link #start}.
+   */
+  public ShardServer checkpointing(Checkpoints cp, java.time.Duration interval,
+      long everyUpdates) {
+    this.checkpoints = cp;
+    this.checkpointEveryUpdates = everyUpdates;
+    timer.scheduleWithFixedDelay(this::checkpointIfChanged, interval.toMillis(),
+        interval.toMillis(), TimeUnit.MILLISECONDS);
+    return this;
+  }
+
+  /** Writes a checkpoint now if the state changed since the last one; false if none taken. */
+  public synchronized boolean checkpointIfChanged() {
+    if (checkpoints == null) {
+      return false;
+    }
+    long updates = core.updatesApplied.get();
+    if (updates == updatesAtCheckpoint) {
+      return false;
+    }
+    Checkpoints.Snapshot snap = core.snapshot();
+    if (snap == null) {
+      return false;
+    }
+    long t0 = System.nanoTime();
+    try {
+      long bytes = checkpoints.write(snap);
+      updatesAtCheckpoint = updates;
+      core.checkpointed(System.nanoTime() - t0, bytes);
+      return true;
+    } catch (IOException e) {
+      log.error("shard {}: checkpoint to {} failed", core.shardIndex(), checkpoints.newest(), e);
+      return false;
+    }
+  }
+
   public ShardServer start() throws IOException {
+    if (checkpoints != null) {
+      Checkpoints.Snapshot snap = checkpoints.load();
+      if (snap != null) {
+        try {
+          core.restore(snap);
+          updatesAtCheckpoint = core.updatesApplied.get();
+        } catch (ShardException e) {
+          throw new IOException("cannot restore " + checkpoints.newest() + ": " + e.getMessage(),
+              e);
+        }
+      }
+    }
     server.start();
+    timer.scheduleWithFixedDelay(() -> {
+      try {
+        core.expireLeases();
+        if (checkpoints != null && checkpointEveryUpdates > 0 && updatesAtCheckpoint >= 0
+            ? core.updatesApplied.get() - updatesAtCheckpoint >= checkpointEveryUpdates
+            : checkpoints != null && checkpointEveryUpdates > 0
+                && core.updatesApplied.get() >= checkpointEveryUpdates) {
+          checkpointIfChanged();
+        }
+      } catch (RuntimeException e) {
+        log.error("shard {}: lease check failed", core.shardIndex(), e);
+      }
+    }, LEASE_CHECK_MILLIS, LEASE_CHECK_MILLIS, TimeUnit.MILLISECONDS);
     health.setStatus("", ServingStatus.SERVING);
     health.setStatus(ShardGrpc.SERVICE_NAME, ServingStatus.SERVING);
     log.info("shard {} listening on port {}", core.shardIndex(), port());
@@ -85,7 +163,10 @@ public final class ShardServer {
     return core;
   }
 
-  /** Stops accepting calls, lets in-flight calls finish for up to {@code grace}, then stops. */
+  /**
+   * Stops accepting calls, lets in-flight calls finish for up to {@code grace}, writes a last
+   * checkpoint (when checkpointing), then stops.
+   */
   public void stop(long grace, TimeUnit unit) throws InterruptedException {
     health.enterTerminalState();
     server.shutdown();
@@ -93,7 +174,9 @@ public final class ShardServer {
       server.shutdownNow();
       server.awaitTermination(grace, unit);
     }
+    checkpointIfChanged();
     callbacks.shutdownNow();
+    timer.shutdownNow();
   }
 
   public void blockUntilShutdown() throws InterruptedException {

@@ -1,9 +1,13 @@
 package io.parasol.server;
 
+import io.grpc.Context;
+import io.grpc.Deadline;
 import io.grpc.Status;
 import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
 import io.parasol.proto.v1.BlockChunk;
+import io.parasol.proto.v1.HeartbeatRequest;
+import io.parasol.proto.v1.HeartbeatResponse;
 import io.parasol.proto.v1.InitRequest;
 import io.parasol.proto.v1.InitResponse;
 import io.parasol.proto.v1.PullChunk;
@@ -13,6 +17,11 @@ import io.parasol.proto.v1.PushResponse;
 import io.parasol.proto.v1.ShardGrpc;
 import io.parasol.proto.v1.StatusRequest;
 import io.parasol.proto.v1.StatusResponse;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -24,12 +33,29 @@ import org.slf4j.LoggerFactory;
 final class ShardService extends ShardGrpc.ShardImplBase {
   private static final Logger log = LoggerFactory.getLogger(ShardService.class);
 
+  /** A waiting pull is answered this long before its deadline, with the reason it waited. */
+  static final long DEADLINE_MARGIN_NANOS = 50_000_000L;
+
   private final ShardCore core;
   private final int chunkFloats;
+  private final ScheduledExecutorService timer;
 
-  ShardService(ShardCore core, int chunkFloats) {
+  ShardService(ShardCore core, int chunkFloats, ScheduledExecutorService timer) {
     this.core = core;
     this.chunkFloats = chunkFloats;
+    this.timer = timer;
+  }
+
+  @Override
+  public void heartbeat(HeartbeatRequest req, StreamObserver<HeartbeatResponse> out) {
+    try {
+      out.onNext(core.heartbeat(req));
+      out.onCompleted();
+    } catch (ShardException e) {
+      fail(out, e);
+    } catch (RuntimeException e) {
+      internal(out, "Heartbeat", e);
+    }
   }
 
   @Override
@@ -64,8 +90,48 @@ final class ShardService extends ShardGrpc.ShardImplBase {
       fail(out, e);
       return;
     }
-    ShardCore.Cancellable waiting = core.awaitPull(plan, () -> send(plan, call));
-    call.setOnCancelHandler(waiting::cancel);
+    AtomicBoolean answered = new AtomicBoolean();
+    AtomicReference<ScheduledFuture<?>> timeout = new AtomicReference<>();
+    ShardCore.Cancellable waiting = core.awaitPull(plan, () -> {
+      if (answered.compareAndSet(false, true)) {
+        ScheduledFuture<?> t = timeout.getAndSet(null);
+        if (t != null) {
+          t.cancel(false);
+        }
+        send(plan, call);
+      }
+    });
+    call.setOnCancelHandler(() -> {
+      waiting.cancel();
+      ScheduledFuture<?> t = timeout.getAndSet(null);
+      if (t != null) {
+        t.cancel(false);
+      }
+    });
+    // A barrier never outlives its caller's deadline silently: just before it, the pull is
+    // answered with DEADLINE_EXCEEDED and the reason the round could not complete.
+    Deadline deadline = Context.current().getDeadline();
+    if (deadline != null && !answered.get()) {
+      long in = deadline.timeRemaining(TimeUnit.NANOSECONDS) - DEADLINE_MARGIN_NANOS;
+      if (in > 0) {
+        timeout.set(timer.schedule(() -> {
+          if (answered.compareAndSet(false, true)) {
+            waiting.cancel();
+            if (!call.isCancelled()) {
+              call.onError(Status.DEADLINE_EXCEEDED.withDescription(
+                  "shard " + core.shardIndex() + ": " + core.describeWait(plan))
+                  .asRuntimeException());
+            }
+          }
+        }, in, TimeUnit.NANOSECONDS));
+        if (answered.get()) {
+          ScheduledFuture<?> t = timeout.getAndSet(null);
+          if (t != null) {
+            t.cancel(false);
+          }
+        }
+      }
+    }
   }
 
   private void send(ShardCore.PullPlan plan, ServerCallStreamObserver<PullChunk> call) {

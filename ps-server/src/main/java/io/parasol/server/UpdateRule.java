@@ -15,6 +15,22 @@ interface UpdateRule {
   /** Called once, when the job the rule belongs to is built. */
   void bind(ShardCore.Job job);
 
+  /**
+   * Whether a worker pulling a newer version of {@code b} must wait for it (true), or should
+   * read the current version and contribute to its open round (false: rounds only).
+   */
+  default boolean awaits(ShardCore.BlockState b, int worker) {
+    return true;
+  }
+
+  /** The live set changed: rounds may now be complete. */
+  default void membershipChanged() {}
+
+  /** For a block whose round is open, who contributed and who is awaited. */
+  default String describeRound(ShardCore.BlockState b) {
+    return "updates are applied on arrival";
+  }
+
   void checkHeader(PushHeader header, ShardCore.BlockState[] blocks) throws ShardException;
 
   /**

@@ -195,13 +195,23 @@ class ShardServiceTest {
   }
 
   @Test
-  void pull_barrierEndsAtTheDeadline() {
+  void pull_barrierEndsAtTheDeadlineAndSaysWhy() throws Exception {
+    for (int block = 0; block < 2; block++) {
+      float[] g = new float[block == 0 ? 4 : 3];
+      assertThat(push(Specs.headerMsg(header(block).setSequence(block + 1).build()),
+          Specs.chunkMsg(block, 0, g))).isInstanceOf(PushResponse.class);
+    }
     StatusRuntimeException e = org.junit.jupiter.api.Assertions.assertThrows(
         StatusRuntimeException.class,
-        () -> blocking.withDeadlineAfter(200, TimeUnit.MILLISECONDS)
+        () -> blocking.withDeadlineAfter(500, TimeUnit.MILLISECONDS)
             .pull(PullRequest.newBuilder().setFingerprint(fp).setMinVersion(1).build())
             .hasNext());
     assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.DEADLINE_EXCEEDED);
+    System.out.println("barrier timeout: " + e.getStatus().getDescription());
+    assertThat(e.getStatus().getDescription())
+        .contains("block 0 is at version 0, the pull needs 1")
+        .contains("step 0 has contributions from workers {0} and completes at 2")
+        .contains("live workers [0, 1]");
   }
 
   @Test

@@ -164,29 +164,43 @@ class UpdateRulesTest {
   void pull_waitsForTheMinimumVersionThenRuns() throws Exception {
     JobSpec spec = Specs.spec(Mode.MODE_SYNC, 2, 1f, 1).build();
     ShardCore core = core(spec);
+    push(core, Specs.header(spec, 0, 1, 0, PushKind.PUSH_GRADIENT, 0, 0), 1f);
     AtomicInteger ran = new AtomicInteger();
     ShardCore.PullPlan plan = core.preparePull(PullRequest.newBuilder()
         .setFingerprint(Specs.fp(spec)).setWorker(0).setMinVersion(1).build());
     core.awaitPull(plan, ran::incrementAndGet);
-    assertThat(ran).hasValue(0);
+    assertThat(ran).as("worker 0 contributed to step 0: it waits for step 1").hasValue(0);
     assertThat(core.waitingPulls()).isEqualTo(1);
 
-    push(core, Specs.header(spec, 0, 1, 0, PushKind.PUSH_GRADIENT, 0, 0), 1f);
-    assertThat(ran).hasValue(0);
     push(core, Specs.header(spec, 1, 1, 0, PushKind.PUSH_GRADIENT, 0, 0), 1f);
     assertThat(ran).hasValue(1);
     assertThat(core.waitingPulls()).isZero();
   }
 
   @Test
-  void pull_cancelledWaiterNeverRuns() throws Exception {
-    JobSpec spec = Specs.spec(Mode.MODE_SYNC, 1, 1f, 1).build();
+  void pull_byAWorkerMissingFromTheOpenRound_readsTheCurrentVersion() throws Exception {
+    // As after a shard restart that lost the worker's accepted contribution: it must not wait
+    // for a step that cannot complete without it.
+    JobSpec spec = Specs.spec(Mode.MODE_SYNC, 2, 1f, 1).build();
     ShardCore core = core(spec);
+    push(core, Specs.header(spec, 1, 1, 0, PushKind.PUSH_GRADIENT, 0, 0), 1f);
+    AtomicInteger ran = new AtomicInteger();
+    core.awaitPull(core.preparePull(PullRequest.newBuilder().setFingerprint(Specs.fp(spec))
+        .setWorker(0).setMinVersion(1).build()), ran::incrementAndGet);
+    assertThat(ran).hasValue(1);
+    assertThat(core.blockVersion(0)).isZero();
+  }
+
+  @Test
+  void pull_cancelledWaiterNeverRuns() throws Exception {
+    JobSpec spec = Specs.spec(Mode.MODE_SYNC, 2, 1f, 1).build();
+    ShardCore core = core(spec);
+    push(core, Specs.header(spec, 0, 1, 0, PushKind.PUSH_GRADIENT, 0, 0), 1f);
     AtomicInteger ran = new AtomicInteger();
     ShardCore.PullPlan plan = core.preparePull(PullRequest.newBuilder()
         .setFingerprint(Specs.fp(spec)).setWorker(0).setMinVersion(1).build());
     core.awaitPull(plan, ran::incrementAndGet).cancel();
-    push(core, Specs.header(spec, 0, 1, 0, PushKind.PUSH_GRADIENT, 0, 0), 1f);
+    push(core, Specs.header(spec, 1, 1, 0, PushKind.PUSH_GRADIENT, 0, 0), 1f);
     assertThat(ran).hasValue(0);
   }
 }

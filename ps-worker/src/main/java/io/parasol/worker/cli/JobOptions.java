@@ -136,6 +136,11 @@ public final class JobOptions {
           + " 0 = off (default).")
   int metricsPort;
 
+  @Option(names = "--lease", defaultValue = "10s",
+      description = "How long a silent worker stays live on the shards; sync/local rounds and"
+          + " ssp bounds go on without it after that (default: ${DEFAULT-VALUE}).")
+  String lease;
+
   @Option(names = "--rpc-timeout", defaultValue = "30s",
       description = "Deadline of push, init and status calls (default: ${DEFAULT-VALUE}).")
   String rpcTimeout;
@@ -175,12 +180,21 @@ public final class JobOptions {
     return new JobSettings(JobSettings.parseMode(mode), shards, workers, lr, seed, quorum,
         stalenessBound, localSteps, maxStaleness, slr, JobSettings.parseOptimizer(optimizer),
         maxBlockSize, participation, updateBlocks, blockLr,
-        partition != null ? partition : updateBlocks.equals("round-robin") ? "shared" : "iid");
+        partition != null ? partition : updateBlocks.equals("round-robin") ? "shared" : "iid",
+        leaseMillis());
   }
 
   TrainingData loadData() {
     return TrainingData.load(data, DataFormat.parse(format), labelColumn, header, regression,
         testFraction, Scaling.parse(scaling), seed);
+  }
+
+  int leaseMillis() {
+    long ms = parseDuration("--lease", lease).toMillis();
+    if (ms < 100 || ms > 3_600_000) {
+      throw new IllegalArgumentException("--lease must be between 100ms and 60m, got " + lease);
+    }
+    return (int) ms;
   }
 
   DelayModel computeDelay() {

@@ -6,7 +6,11 @@ import io.parasol.worker.client.PsClient;
 import io.parasol.worker.data.Batches;
 import io.parasol.worker.model.Model;
 import io.parasol.worker.model.Models;
+import io.grpc.CallCredentials;
 import io.parasol.server.MetricsServer;
+import io.parasol.server.security.BearerToken;
+import io.parasol.server.security.TlsConfig;
+import io.parasol.server.security.Tokens;
 import io.parasol.worker.train.DelayModel;
 import io.parasol.worker.train.JobSettings;
 import io.parasol.worker.train.TrainingData;
@@ -35,6 +39,30 @@ public final class WorkerCommand implements Callable<Integer> {
 
   @Option(names = "--worker", required = true, description = "This worker's index k, 0..m-1.")
   int worker;
+
+  @Option(names = "--tls", description = "Talk TLS to the shards (trusting the system's CAs"
+      + " unless --tls-ca is given). Any --tls-* flag turns TLS on.")
+  boolean tlsOn;
+
+  @Option(names = "--tls-ca", description = "PEM CA bundle that signed the shards' certificates.")
+  String tlsCa;
+
+  @Option(names = "--tls-cert", description = "PEM client certificate, for mTLS.")
+  String tlsCert;
+
+  @Option(names = "--tls-key", description = "PEM PKCS#8 key of --tls-cert.")
+  String tlsKey;
+
+  @Option(names = "--tls-authority",
+      description = "Server name to expect in the shards' certificates (e.g. localhost).")
+  String tlsAuthority;
+
+  @Option(names = "--token-file", description = "File holding the bearer token to send.")
+  String tokenFile;
+
+  @Option(names = "--token-env",
+      description = "Environment variable holding the bearer token (if no --token-file).")
+  String tokenEnv;
 
   @Option(names = "--metrics-host", defaultValue = "127.0.0.1",
       description = "Address the metrics port listens on (default: ${DEFAULT-VALUE}).")
@@ -67,7 +95,20 @@ public final class WorkerCommand implements Callable<Integer> {
         throw new java.io.UncheckedIOException(e);
       }
     }
-    try (PsClient client = PsClient.connect(servers, layout, job.rpcTimeout(),
+    boolean useTls = tlsOn || tlsCa != null || tlsCert != null || tlsKey != null
+        || tlsAuthority != null;
+    TlsConfig tls = useTls ? TlsConfig.client(tlsCa, tlsCert, tlsKey, tlsAuthority) : null;
+    String token = Tokens.load(tokenFile, tokenEnv);
+    CallCredentials creds = token == null ? null
+        : tls != null ? BearerToken.requiringTls(token) : new BearerToken(token);
+    if (token != null && tls == null) {
+      System.err.println("parasol worker: warning: the bearer token travels in clear text"
+          + " without --tls");
+    }
+    PsClient.Connection conn = new PsClient.Connection(servers,
+        tls == null ? null : tls.channelCredentials(), tls == null ? null
+        : tls.authorityOverride(), creds);
+    try (PsClient client = PsClient.connect(conn, layout, job.rpcTimeout(),
         job.pullTimeout(), metrics == null ? null : metrics.registry())) {
       String fp = client.init(spec);
       System.out.printf(Locale.ROOT, "worker %d/%d: job %s, %s mode, %d steps%n", worker,

@@ -31,77 +31,89 @@ import java.util.Locale;
  *     NAME=LR pairs matched against tensor names
  * @param partition how the training set is split among workers: "iid" (disjoint equal
  *     parts), "shared" (every worker samples the whole set) or "label-skew:ALPHA"
+ * @param leaseMillis how long a silent worker stays live on the shards (0: 10 s)
  */
 public record JobSettings(Mode mode, int numShards, int numWorkers, float learningRate, long seed,
     int quorum, int stalenessBound, int localSteps, int maxStaleness, StalenessLr stalenessLr,
     OptimizerKind optimizer, int maxBlockSize, float participation, String updateBlocks,
-    String blockLr, String partition) {
+    String blockLr, String partition, int leaseMillis) {
 
   /** Settings with every option at its default. */
   public static JobSettings defaults(Mode mode, int numShards, int numWorkers,
       float learningRate) {
     return new JobSettings(mode, numShards, numWorkers, learningRate, 1, 0, 2, 4, 0,
-        StalenessLr.STALENESS_LR_CONSTANT, OptimizerKind.OPTIMIZER_SGD, 0, 1f, "all", "", "iid");
+        StalenessLr.STALENESS_LR_CONSTANT, OptimizerKind.OPTIMIZER_SGD, 0, 1f, "all", "", "iid", 0);
+  }
+
+  public JobSettings withLeaseMillis(int v) {
+    return new JobSettings(mode, numShards, numWorkers, learningRate, seed, quorum,
+        stalenessBound, localSteps, maxStaleness, stalenessLr, optimizer, maxBlockSize,
+        participation, updateBlocks, blockLr, partition, v);
+  }
+
+  /** The lease with the default applied, in milliseconds. */
+  public long lease() {
+    return leaseMillis == 0 ? io.parasol.common.JobSpecs.DEFAULT_LEASE_MILLIS : leaseMillis;
   }
 
   public JobSettings withSeed(long v) {
     return new JobSettings(mode, numShards, numWorkers, learningRate, v, quorum, stalenessBound,
         localSteps, maxStaleness, stalenessLr, optimizer, maxBlockSize, participation,
-        updateBlocks, blockLr, partition);
+        updateBlocks, blockLr, partition, leaseMillis);
   }
 
   public JobSettings withQuorum(int v) {
     return new JobSettings(mode, numShards, numWorkers, learningRate, seed, v, stalenessBound,
         localSteps, maxStaleness, stalenessLr, optimizer, maxBlockSize, participation,
-        updateBlocks, blockLr, partition);
+        updateBlocks, blockLr, partition, leaseMillis);
   }
 
   public JobSettings withStalenessBound(int v) {
     return new JobSettings(mode, numShards, numWorkers, learningRate, seed, quorum, v,
         localSteps, maxStaleness, stalenessLr, optimizer, maxBlockSize, participation,
-        updateBlocks, blockLr, partition);
+        updateBlocks, blockLr, partition, leaseMillis);
   }
 
   public JobSettings withLocalSteps(int v) {
     return new JobSettings(mode, numShards, numWorkers, learningRate, seed, quorum,
         stalenessBound, v, maxStaleness, stalenessLr, optimizer, maxBlockSize, participation,
-        updateBlocks, blockLr, partition);
+        updateBlocks, blockLr, partition, leaseMillis);
   }
 
   public JobSettings withStaleness(int maxStaleness, StalenessLr stalenessLr) {
     return new JobSettings(mode, numShards, numWorkers, learningRate, seed, quorum,
         stalenessBound, localSteps, maxStaleness, stalenessLr, optimizer, maxBlockSize,
-        participation, updateBlocks, blockLr, partition);
+        participation, updateBlocks, blockLr, partition, leaseMillis);
   }
 
   public JobSettings withOptimizer(OptimizerKind v) {
     return new JobSettings(mode, numShards, numWorkers, learningRate, seed, quorum,
         stalenessBound, localSteps, maxStaleness, stalenessLr, v, maxBlockSize, participation,
-        updateBlocks, blockLr, partition);
+        updateBlocks, blockLr, partition, leaseMillis);
   }
 
   public JobSettings withParticipation(float v) {
     return new JobSettings(mode, numShards, numWorkers, learningRate, seed, quorum,
         stalenessBound, localSteps, maxStaleness, stalenessLr, optimizer, maxBlockSize, v,
-        updateBlocks, blockLr, partition);
+        updateBlocks, blockLr, partition, leaseMillis);
   }
 
   public JobSettings withUpdateBlocks(String v) {
     return new JobSettings(mode, numShards, numWorkers, learningRate, seed, quorum,
         stalenessBound, localSteps, maxStaleness, stalenessLr, optimizer, maxBlockSize,
-        participation, v, blockLr, partition);
+        participation, v, blockLr, partition, leaseMillis);
   }
 
   public JobSettings withBlockLr(String v) {
     return new JobSettings(mode, numShards, numWorkers, learningRate, seed, quorum,
         stalenessBound, localSteps, maxStaleness, stalenessLr, optimizer, maxBlockSize,
-        participation, updateBlocks, v, partition);
+        participation, updateBlocks, v, partition, leaseMillis);
   }
 
   public JobSettings withPartition(String v) {
     return new JobSettings(mode, numShards, numWorkers, learningRate, seed, quorum,
         stalenessBound, localSteps, maxStaleness, stalenessLr, optimizer, maxBlockSize,
-        participation, updateBlocks, blockLr, v);
+        participation, updateBlocks, blockLr, v, leaseMillis);
   }
 
   /** Checks the combination of settings; throws IllegalArgumentException naming the flag. */
@@ -266,6 +278,7 @@ public record JobSettings(Mode mode, int numShards, int numWorkers, float learni
         .setStalenessLr(stalenessLr)
         .setOptimizer(OptimizerSpec.newBuilder().setKind(optimizer))
         .setParticipation(participation)
+        .setLeaseMillis(leaseMillis)
         .build();
   }
 }

@@ -1,17 +1,18 @@
 package io.parasol.worker.train;
 
 import io.grpc.Status;
-import io.grpc.StatusRuntimeException;
 import io.parasol.common.Participation;
 import io.parasol.proto.v1.BlockResult;
 import io.parasol.proto.v1.Mode;
 import io.parasol.proto.v1.PushKind;
-import io.parasol.proto.v1.PushResponse;
 import io.parasol.worker.client.PsClient;
 import io.parasol.worker.data.Batches;
 import io.parasol.worker.data.Dataset;
 import io.parasol.worker.model.Model;
 import java.util.SplittableRandom;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
@@ -77,7 +78,7 @@ public final class TrainingLoop {
   // Bookkeeping of one run.
   private long pushes;
   private long late;
-  private long done;
+  private volatile long done;
   private double lastLoss = Double.NaN;
   private long computeNs;
   private long pullNs;
@@ -123,6 +124,15 @@ public final class TrainingLoop {
         cfg.worker()));
     SplittableRandom delays = new SplittableRandom(workerSeed(cfg.job().seed(), cfg.worker())
         ^ 0x5DEECE66DL);
+    // Keep the lease alive while waiting at a barrier or computing for long.
+    long period = Math.max(50, cfg.job().lease() / 4);
+    ScheduledExecutorService heartbeats = Executors.newSingleThreadScheduledExecutor(r -> {
+      Thread th = new Thread(r, "heartbeat-" + cfg.worker());
+      th.setDaemon(true);
+      return th;
+    });
+    heartbeats.scheduleWithFixedDelay(() -> client.heartbeat(cfg.worker(), done), period,
+        period, TimeUnit.MILLISECONDS);
     try {
       if (cfg.mode() == Mode.MODE_LOCAL) {
         runLocal(batches, delays);
@@ -133,6 +143,8 @@ public final class TrainingLoop {
       Thread.currentThread().interrupt();
       throw Status.CANCELLED.withDescription("worker " + cfg.worker() + " interrupted")
           .asRuntimeException();
+    } finally {
+      heartbeats.shutdownNow();
     }
     return new Result(cfg.worker(), done, pushes, late, lastLoss, computeNs / 1e9, pullNs / 1e9,
         waitNs / 1e9, pushNs / 1e9);
@@ -149,13 +161,12 @@ public final class TrainingLoop {
       long t0 = System.nanoTime();
       long[] versions = client.pull(cfg.worker(), x, sync ? t : 0, done);
       long wait = client.lastPullWaitMicros() * 1000;
-      long step = sync ? max(versions) : done;
-      if (sync && min(versions) != step) {
-        // Blocks straddle a step boundary (backup workers moved on mid-pull): read again.
-        versions = client.pull(cfg.worker(), x, step, done);
-        wait += client.lastPullWaitMicros() * 1000;
-      }
       long pull = System.nanoTime() - t0;
+      // sync: each shard's step is the version of its blocks. They agree unless backup workers
+      // or a shard restored from a checkpoint moved one shard on; each shard then gets the
+      // gradient for its own step.
+      long[] steps = sync ? shardSteps(versions) : uniform(done);
+      long step = sync ? minPositive(steps) : done;
       if (sync && step >= cfg.steps()) {
         pullNs += pull;
         waitNs += wait;
@@ -169,21 +180,79 @@ public final class TrainingLoop {
       float[] g = lg.gradient().toFloatVector();
       sleeper.sleepNanos(cfg.computeDelay().sample(delays));
       long t2 = System.nanoTime();
-      try {
-        PushResponse[] r = client.push(cfg.worker(), step, PushKind.PUSH_GRADIENT, g, versions,
-            updateBlocks, (float) lg.loss());
-        pushes++;
-        recordStaleness(r);
-      } catch (StatusRuntimeException e) {
-        if (sync && e.getStatus().getCode() == Status.Code.ABORTED) {
-          late++;
-        } else {
-          throw e;
-        }
-      }
+      PsClient.ShardOutcome[] outcomes = client.pushEach(cfg.worker(), steps,
+          PushKind.PUSH_GRADIENT, g, versions, updateBlocks, (float) lg.loss());
+      pushes++;
+      recordOutcomes(outcomes, sync);
       long t3 = System.nanoTime();
       finishStep(lg.loss(), batch.size(), t2 - t1, pull, wait, t3 - t2);
       t = step + 1;
+    }
+  }
+
+  /** Per shard, the smallest version of its blocks (-1 for a shard without blocks). */
+  private long[] shardSteps(long[] versions) {
+    int shards = client.layout().numShards();
+    long[] steps = new long[shards];
+    java.util.Arrays.fill(steps, Long.MAX_VALUE);
+    for (var b : client.layout().blocks()) {
+      steps[b.shard()] = Math.min(steps[b.shard()], versions[b.id()]);
+    }
+    for (int s = 0; s < shards; s++) {
+      if (steps[s] == Long.MAX_VALUE) {
+        steps[s] = -1;
+      }
+    }
+    return steps;
+  }
+
+  private long[] uniform(long step) {
+    long[] steps = new long[client.layout().numShards()];
+    java.util.Arrays.fill(steps, step);
+    return steps;
+  }
+
+  private static long minPositive(long[] v) {
+    long m = Long.MAX_VALUE;
+    for (long x : v) {
+      if (x >= 0) {
+        m = Math.min(m, x);
+      }
+    }
+    return m;
+  }
+
+  /**
+   * Counts late contributions (ABORTED: the round was over) and contributions a shard already
+   * had (ALREADY_EXISTS, after a retry across a shard restart); any other refusal ends the run.
+   */
+  private void recordOutcomes(PsClient.ShardOutcome[] outcomes, boolean rounds) {
+    long sum = 0;
+    int n = 0;
+    boolean wasLate = false;
+    for (PsClient.ShardOutcome o : outcomes) {
+      if (o == null) {
+        continue;
+      }
+      if (o.ok()) {
+        for (BlockResult b : o.response().getBlocksList()) {
+          sum += b.getStaleness();
+          n++;
+        }
+        continue;
+      }
+      Status.Code code = o.status().getCode();
+      if (rounds && code == Status.Code.ABORTED) {
+        wasLate = true;
+      } else if (!(rounds && code == Status.Code.ALREADY_EXISTS)) {
+        throw o.status().augmentDescription("push to shard " + o.shard()).asRuntimeException();
+      }
+    }
+    if (wasLate) {
+      late++;
+    }
+    if (metrics != null && n > 0) {
+      metrics.staleness((double) sum / n);
     }
   }
 
@@ -234,17 +303,9 @@ public final class TrainingLoop {
         listener.onStep(cfg.worker(), done + i + 1, lastLoss);
       }
       long t2 = System.nanoTime();
-      try {
-        client.push(cfg.worker(), round, PushKind.PUSH_MODEL, x, versions, null,
-            (float) lastLoss);
-        pushes++;
-      } catch (StatusRuntimeException e) {
-        if (e.getStatus().getCode() == Status.Code.ABORTED) {
-          late++;
-        } else {
-          throw e;
-        }
-      }
+      recordOutcomes(client.pushEach(cfg.worker(), uniform(round), PushKind.PUSH_MODEL, x,
+          versions, null, (float) lastLoss), true);
+      pushes++;
       long t3 = System.nanoTime();
       done += tau - 1; // finishStep counts the last one
       finishStep(lastLoss, examples, t2 - t1, pull, wait, t3 - t2);
@@ -277,26 +338,6 @@ public final class TrainingLoop {
     }
     if (cfg.mode() != Mode.MODE_LOCAL) {
       listener.onStep(cfg.worker(), done, loss);
-    }
-  }
-
-  private void recordStaleness(PushResponse[] responses) {
-    if (metrics == null) {
-      return;
-    }
-    long sum = 0;
-    int n = 0;
-    for (PushResponse r : responses) {
-      if (r == null) {
-        continue;
-      }
-      for (BlockResult b : r.getBlocksList()) {
-        sum += b.getStaleness();
-        n++;
-      }
-    }
-    if (n > 0) {
-      metrics.staleness((double) sum / n);
     }
   }
 
