@@ -142,6 +142,8 @@ public final class ShardCore {
     final boolean[] live;
     /** A lock-free copy of {@link #live}, written under the shard's lock. */
     final java.util.concurrent.atomic.AtomicIntegerArray liveView;
+    /** Pushes and pulls in flight per worker. */
+    final java.util.concurrent.atomic.AtomicIntegerArray streams;
     final long leaseNanos;
 
     Job(JobSpec spec, String fingerprint, BlockState[] blocks, int[] ownedIds, UpdateRule rule) {
@@ -155,6 +157,7 @@ public final class ShardCore {
       this.lastSeen = new long[spec.getNumWorkers()];
       this.live = new boolean[spec.getNumWorkers()];
       this.liveView = new java.util.concurrent.atomic.AtomicIntegerArray(spec.getNumWorkers());
+      this.streams = new java.util.concurrent.atomic.AtomicIntegerArray(spec.getNumWorkers());
       this.leaseNanos = JobSpecs.leaseMillis(spec) * 1_000_000L;
     }
 
@@ -273,6 +276,22 @@ public final class ShardCore {
     return j;
   }
 
+  /** Most pushes plus pulls one worker may have in flight on a shard. */
+  public static final int MAX_STREAMS_PER_WORKER = 16;
+
+  /** Takes one of the worker's stream slots; RESOURCE_EXHAUSTED when it has none left. */
+  static void acquireStream(Job j, int worker) throws ShardException {
+    if (j.streams.incrementAndGet(worker) > MAX_STREAMS_PER_WORKER) {
+      j.streams.decrementAndGet(worker);
+      throw new ShardException(Status.Code.RESOURCE_EXHAUSTED, "worker " + worker + " already"
+          + " has " + MAX_STREAMS_PER_WORKER + " pushes and pulls in flight on this shard");
+    }
+  }
+
+  static void releaseStream(Job j, int worker) {
+    j.streams.decrementAndGet(worker);
+  }
+
   private static void checkWorker(Job j, int worker) throws ShardException {
     if (worker >= j.spec.getNumWorkers()) {
       throw ShardException.invalid("worker " + worker + " is out of range: the job has "
@@ -359,6 +378,16 @@ public final class ShardCore {
       return blocks.length;
     }
 
+    private final java.util.concurrent.atomic.AtomicBoolean released =
+        new java.util.concurrent.atomic.AtomicBoolean();
+
+    /** Gives the worker's stream slot back; idempotent. */
+    public void release() {
+      if (released.compareAndSet(false, true)) {
+        releaseStream(job, worker);
+      }
+    }
+
     /** Microseconds the pull waited at the shard. */
     public long waitedMicros() {
       return waitedNanos / 1000;
@@ -392,6 +421,7 @@ public final class ShardCore {
     checkWorker(j, req.getWorker());
     touch(j, req.getWorker());
     BlockState[] blocks = resolve(j, req.getBlockIdsList(), shardIndex);
+    acquireStream(j, req.getWorker());
     return new PullPlan(j, blocks, req.getMinVersion(), req.getWorker(), req.getClock());
   }
 
@@ -541,6 +571,16 @@ public final class ShardCore {
       received[slot] += n;
     }
 
+    private final java.util.concurrent.atomic.AtomicBoolean released =
+        new java.util.concurrent.atomic.AtomicBoolean();
+
+    /** Gives the worker's stream slot back (a push that ends early); idempotent. */
+    public void release() {
+      if (released.compareAndSet(false, true)) {
+        releaseStream(job, header.getWorker());
+      }
+    }
+
     /** Checks that every listed block arrived whole. */
     void checkComplete() throws ShardException {
       for (int i = 0; i < blocks.length; i++) {
@@ -573,11 +613,20 @@ public final class ShardCore {
         .collect(Collectors.toList());
     BlockState[] blocks = resolve(j, ids, shardIndex);
     j.rule.checkHeader(h, blocks);
+    acquireStream(j, h.getWorker());
     return new PushPlan(j, h, blocks);
   }
 
   /** Applies a complete push under the job's rule; retried sequences are answered once. */
   public PushResponse push(PushPlan plan) throws ShardException {
+    try {
+      return pushHeld(plan);
+    } finally {
+      plan.release();
+    }
+  }
+
+  private PushResponse pushHeld(PushPlan plan) throws ShardException {
     try {
       plan.checkComplete();
     } catch (ShardException e) {

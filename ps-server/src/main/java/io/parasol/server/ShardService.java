@@ -103,6 +103,7 @@ final class ShardService extends ShardGrpc.ShardImplBase {
     });
     call.setOnCancelHandler(() -> {
       waiting.cancel();
+      plan.release();
       ScheduledFuture<?> t = timeout.getAndSet(null);
       if (t != null) {
         t.cancel(false);
@@ -117,6 +118,7 @@ final class ShardService extends ShardGrpc.ShardImplBase {
         timeout.set(timer.schedule(() -> {
           if (answered.compareAndSet(false, true)) {
             waiting.cancel();
+            plan.release();
             if (!call.isCancelled()) {
               call.onError(Status.DEADLINE_EXCEEDED.withDescription(
                   "shard " + core.shardIndex() + ": " + core.describeWait(plan))
@@ -135,6 +137,14 @@ final class ShardService extends ShardGrpc.ShardImplBase {
   }
 
   private void send(ShardCore.PullPlan plan, ServerCallStreamObserver<PullChunk> call) {
+    try {
+      sendHeld(plan, call);
+    } finally {
+      plan.release();
+    }
+  }
+
+  private void sendHeld(ShardCore.PullPlan plan, ServerCallStreamObserver<PullChunk> call) {
     try {
       for (int i = 0; i < plan.size(); i++) {
         if (call.isCancelled()) {
@@ -205,10 +215,19 @@ final class ShardService extends ShardGrpc.ShardImplBase {
         }
       } catch (ShardException e) {
         finished = true;
+        dropPlan();
         fail(out, e);
       } catch (RuntimeException e) {
         finished = true;
+        dropPlan();
         internal(out, "Push", e);
+      }
+    }
+
+    private void dropPlan() {
+      if (plan != null) {
+        plan.release();
+        plan = null;
       }
     }
 
@@ -216,7 +235,7 @@ final class ShardService extends ShardGrpc.ShardImplBase {
     public void onError(Throwable t) {
       // The client cancelled or the stream broke: nothing was applied.
       finished = true;
-      plan = null;
+      dropPlan();
     }
 
     @Override

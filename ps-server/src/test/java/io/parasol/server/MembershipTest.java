@@ -1,0 +1,104 @@
+package io.parasol.server;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.parasol.common.FloatCodec;
+import io.parasol.proto.v1.HeartbeatRequest;
+import io.parasol.proto.v1.JobSpec;
+import io.parasol.proto.v1.Mode;
+import io.parasol.proto.v1.PullRequest;
+import io.parasol.proto.v1.PushKind;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import org.junit.jupiter.api.Test;
+
+/** Leases on an injected clock: dead workers leave rounds and ssp bounds; they can return. */
+class MembershipTest {
+  private final AtomicLong now = new AtomicLong(1_000_000_000L);
+
+  private ShardCore core(JobSpec spec) throws ShardException {
+    ShardCore core = new ShardCore(0, 0, null, Runnable::run, now::get);
+    core.init(spec, 0);
+    return core;
+  }
+
+  private static void push(ShardCore core, JobSpec spec, int worker, long seq, long step,
+      long read) throws ShardException {
+    ShardCore.PushPlan plan = core.preparePush(
+        Specs.header(spec, worker, seq, step, PushKind.PUSH_GRADIENT, 0, read));
+    plan.accept(0, 0, FloatCodec.encode(new float[] {1f}));
+    core.push(plan);
+  }
+
+  private void advanceMillis(long ms) {
+    now.addAndGet(ms * 1_000_000L);
+  }
+
+  @Test
+  void expiredWorker_leavesTheSyncRoundWhichCompletesWithoutIt() throws Exception {
+    JobSpec spec = Specs.spec(Mode.MODE_SYNC, 3, 1f, 1).setLeaseMillis(1000).build();
+    ShardCore core = core(spec);
+    push(core, spec, 0, 1, 0, 0);
+    push(core, spec, 1, 1, 0, 0);
+    AtomicInteger released = new AtomicInteger();
+    core.awaitPull(core.preparePull(PullRequest.newBuilder().setFingerprint(Specs.fp(spec))
+        .setWorker(0).setMinVersion(1).build()), released::incrementAndGet);
+    assertThat(core.blockVersion(0)).isZero();
+
+    advanceMillis(900);
+    assertThat(core.expireLeases()).isEmpty();
+    core.heartbeat(HeartbeatRequest.newBuilder().setFingerprint(Specs.fp(spec)).setWorker(0)
+        .build());
+    core.heartbeat(HeartbeatRequest.newBuilder().setFingerprint(Specs.fp(spec)).setWorker(1)
+        .build());
+    advanceMillis(200);
+    // Worker 2 has been silent for 1.1 s > 1 s: it leaves, and step 0 completes with 2 of 3.
+    assertThat(core.expireLeases()).containsExactly(2);
+    assertThat(core.blockVersion(0)).isEqualTo(1);
+    assertThat(released).hasValue(1);
+    assertThat(core.status().getLiveWorkersList()).containsExactly(0, 1);
+
+    // Later steps need only the live workers.
+    push(core, spec, 0, 2, 1, 1);
+    push(core, spec, 1, 2, 1, 1);
+    assertThat(core.blockVersion(0)).isEqualTo(2);
+
+    // Worker 2 comes back: any call renews it, and step 2 waits for it again.
+    core.preparePull(PullRequest.newBuilder().setFingerprint(Specs.fp(spec)).setWorker(2)
+        .setMinVersion(2).build());
+    assertThat(core.status().getLiveWorkersList()).containsExactly(0, 1, 2);
+    push(core, spec, 0, 3, 2, 2);
+    push(core, spec, 1, 3, 2, 2);
+    assertThat(core.blockVersion(0)).isEqualTo(2);
+    push(core, spec, 2, 1, 2, 2);
+    assertThat(core.blockVersion(0)).isEqualTo(3);
+  }
+
+  @Test
+  void expiredWorker_noLongerHoldsBackSsp() throws Exception {
+    JobSpec spec = Specs.spec(Mode.MODE_SSP, 2, 1f, 1).setStalenessBound(1)
+        .setLeaseMillis(1000).build();
+    ShardCore core = core(spec);
+    push(core, spec, 0, 1, 0, 0);
+    push(core, spec, 0, 2, 1, 1);
+    AtomicInteger released = new AtomicInteger();
+    core.awaitPull(core.preparePull(PullRequest.newBuilder().setFingerprint(Specs.fp(spec))
+        .setWorker(0).setClock(2).build()), released::incrementAndGet);
+    assertThat(released).as("clock 2 leads worker 1 (clock 0) by more than 1").hasValue(0);
+    advanceMillis(1500);
+    core.heartbeat(HeartbeatRequest.newBuilder().setFingerprint(Specs.fp(spec)).setWorker(0)
+        .setClock(2).build());
+    assertThat(core.expireLeases()).containsExactly(1);
+    assertThat(released).hasValue(1);
+  }
+
+  @Test
+  void heartbeat_reportsTheLeaseAndTheLiveWorkers() throws Exception {
+    JobSpec spec = Specs.spec(Mode.MODE_ASYNC, 2, 1f, 1).build();
+    ShardCore core = core(spec);
+    var r = core.heartbeat(HeartbeatRequest.newBuilder().setFingerprint(Specs.fp(spec))
+        .setWorker(1).build());
+    assertThat(r.getLeaseMillis()).isEqualTo(10_000);
+    assertThat(r.getLiveWorkersList()).containsExactly(0, 1);
+  }
+}
