@@ -3,6 +3,7 @@ package io.parasol.worker.cli;
 import io.parasol.proto.v1.StalenessLr;
 import io.parasol.worker.data.DataFormat;
 import io.parasol.worker.data.Scaling;
+import io.parasol.worker.train.Arrivals;
 import io.parasol.worker.train.DelayModel;
 import io.parasol.worker.train.JobSettings;
 import io.parasol.worker.train.TrainingData;
@@ -131,6 +132,21 @@ public final class JobOptions {
           + " (e.g. exp:10ms; seeded per worker) (default: ${DEFAULT-VALUE}).")
   String computeDelay;
 
+  @Option(names = "--comm-delay", defaultValue = "none",
+      description = "Injected delay added to each push (a step's or a local round's"
+          + " communication): none, const:D, exp:MEAN (default: ${DEFAULT-VALUE}).")
+  String commDelay;
+
+  @Option(names = "--slow-workers", defaultValue = "0:1",
+      description = "local: K:FACTOR makes the last K workers' --compute-delay FACTOR times"
+          + " longer (stragglers) (default: none).")
+  String slowWorkers;
+
+  @Option(names = "--arrivals", defaultValue = "always",
+      description = "DASGD: when fresh copies of blocks a worker does not update reach it:"
+          + " always, bernoulli:P, markov:A,B (on->off A, off->on B) (default: ${DEFAULT-VALUE}).")
+  String arrivals;
+
   @Option(names = "--metrics-port", defaultValue = "0",
       description = "HTTP port serving Prometheus /metrics on 127.0.0.1 (worker: --metrics-host);"
           + " 0 = off (default).")
@@ -199,6 +215,32 @@ public final class JobOptions {
 
   DelayModel computeDelay() {
     return DelayModel.parse(computeDelay);
+  }
+
+  DelayModel commDelay() {
+    return DelayModel.parse(commDelay);
+  }
+
+  Arrivals arrivals() {
+    return Arrivals.parse(arrivals);
+  }
+
+  /** {K, FACTOR} of --slow-workers. */
+  double[] slowWorkers() {
+    String[] kf = slowWorkers.split(":");
+    try {
+      if (kf.length == 2) {
+        int k = Integer.parseInt(kf[0].trim());
+        double f = Double.parseDouble(kf[1].trim());
+        if (k >= 0 && k <= workers && f > 0 && Double.isFinite(f)) {
+          return new double[] {k, f};
+        }
+      }
+    } catch (NumberFormatException e) {
+      // reported below
+    }
+    throw new IllegalArgumentException("--slow-workers takes K:FACTOR with 0 <= K <= --workers"
+        + " and FACTOR > 0, got '" + slowWorkers + "'");
   }
 
   Duration rpcTimeout() {

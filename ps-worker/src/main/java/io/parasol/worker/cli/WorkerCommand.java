@@ -115,7 +115,8 @@ public final class WorkerCommand implements Callable<Integer> {
           js.numWorkers(), fp, JobSettings.modeName(js.mode()), steps);
       TrainingLoop loop = new TrainingLoop(client, model, data.part(js, worker), data.test(),
           new TrainingLoop.Config(worker, js, steps, job.batchSize,
-              worker == 0 ? job.evalEvery : 0, job.computeDelay()),
+              worker == 0 ? job.evalEvery : 0, job.computeDelay(), job.commDelay(),
+              job.arrivals()),
           new TrainingLoop.Listener() {
             @Override
             public void onEval(int w, long step, Model.Evaluation e) {

@@ -1,13 +1,20 @@
 package io.parasol.worker.client;
 
+import com.google.protobuf.ByteString;
+import com.google.protobuf.UnsafeByteOperations;
 import io.grpc.CallCredentials;
+import io.grpc.ClientCall;
+import io.grpc.MethodDescriptor;
 import io.grpc.ManagedChannel;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
+import io.grpc.stub.ClientCalls;
 import io.grpc.stub.StreamObserver;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.binder.grpc.MetricCollectingClientInterceptor;
+import io.parasol.common.AliasingMarshaller;
+import io.parasol.common.ArrayPool;
 import io.parasol.common.BlockLayout;
 import io.parasol.common.FloatCodec;
 import io.parasol.proto.v1.BlockChunk;
@@ -25,6 +32,10 @@ import io.parasol.proto.v1.PushResponse;
 import io.parasol.proto.v1.ShardGrpc;
 import io.parasol.proto.v1.StatusRequest;
 import io.parasol.proto.v1.StatusResponse;
+import io.parasol.proto.v1.ValueEncoding;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.FloatBuffer;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -35,12 +46,21 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * A worker's view of the sharded model: pulls and pushes the flat parameter vector block by
  * block, talking to every shard concurrently over one channel per shard.
+ *
+ * <p>The data path copies as little as it can. A push of an off-heap vector (an ND4J
+ * {@link INDArray}) in float32 wraps the vector's own memory in the outgoing chunks; a push of a
+ * {@code float[]} encodes each block once into a pooled buffer that its chunks wrap. Pulled
+ * chunks are parsed with their values aliasing the receive buffer ({@link AliasingMarshaller})
+ * and decoded straight into the destination, an array or off-heap memory. Chunk size, the
+ * HTTP/2 flow-control window and the wire precision come from {@link Transport}.
  *
  * <p>Every call has a deadline. Calls that fail with a transient status (UNAVAILABLE,
  * DEADLINE_EXCEEDED, RESOURCE_EXHAUSTED) are tried again under the {@link RetryPolicy}; a
@@ -60,12 +80,62 @@ public final class PsClient implements AutoCloseable {
   private final Duration pullTimeout;
   private final RetryPolicy retry;
   private final int chunkFloats;
+  private final ValueEncoding encoding;
+  /** Encoded push chunks of {@code float[]} values and 16-bit encodings, by byte length. */
+  private final ArrayPool<byte[]> pushBuffers = ArrayPool.bytes(8);
   private final boolean ownsChannels;
   private final ScheduledExecutorService timer;
   private final SplittableRandom jitter = new SplittableRandom();
   private final AtomicLong lastPullWaitMicros = new AtomicLong();
   private final AtomicLong retries = new AtomicLong();
   private volatile String fingerprint = "";
+
+  /**
+   * Transport settings of the data path.
+   *
+   * @param chunkFloats values per chunk message (default {@link FloatCodec#DEFAULT_CHUNK_FLOATS})
+   * @param flowControlWindow the channels' HTTP/2 flow-control window in bytes; 0 keeps gRPC's
+   *     default (1 MiB, grown by bandwidth-delay probing)
+   * @param encoding wire precision of pushed and pulled values
+   */
+  public record Transport(int chunkFloats, int flowControlWindow, ValueEncoding encoding) {
+    /** The window {@link #DEFAULT} uses: 16 MiB (see the README's Performance section). */
+    public static final int DEFAULT_WINDOW = 16 * 1024 * 1024;
+
+    public static final Transport DEFAULT = new Transport(FloatCodec.DEFAULT_CHUNK_FLOATS,
+        DEFAULT_WINDOW, ValueEncoding.VALUE_ENCODING_FP32);
+
+    public Transport {
+      if (chunkFloats <= 0) {
+        throw new IllegalArgumentException("chunk size must be positive, got " + chunkFloats);
+      }
+      if (flowControlWindow < 0) {
+        throw new IllegalArgumentException("flow-control window must be >= 0, got "
+            + flowControlWindow);
+      }
+      FloatCodec.bytesPerValue(encoding);
+    }
+
+    public Transport withEncoding(ValueEncoding e) {
+      return new Transport(chunkFloats, flowControlWindow, e);
+    }
+
+    public Transport withChunkFloats(int n) {
+      return new Transport(n, flowControlWindow, encoding);
+    }
+
+    public Transport withFlowControlWindow(int w) {
+      return new Transport(chunkFloats, w, encoding);
+    }
+  }
+
+  /**
+   * Pull, with chunks parsed by {@link AliasingMarshaller}: {@link PullReceiver#onNext} decodes
+   * each chunk before it returns, as that marshaller requires.
+   */
+  private static final MethodDescriptor<PullRequest, PullChunk> PULL_METHOD =
+      ShardGrpc.getPullMethod().toBuilder(ShardGrpc.getPullMethod().getRequestMarshaller(),
+          AliasingMarshaller.of(PullChunk.getDefaultInstance())).build();
 
   /** How to reach the shards. */
   public record Connection(List<String> addresses, io.grpc.ChannelCredentials credentials,
@@ -82,6 +152,14 @@ public final class PsClient implements AutoCloseable {
    */
   public PsClient(List<ManagedChannel> channels, BlockLayout layout, Duration rpcTimeout,
       Duration pullTimeout, RetryPolicy retry, CallCredentials token, boolean ownsChannels) {
+    this(channels, layout, rpcTimeout, pullTimeout, retry, token, ownsChannels,
+        Transport.DEFAULT);
+  }
+
+  /** As above, with the data path's chunk size and wire precision from {@code transport}. */
+  public PsClient(List<ManagedChannel> channels, BlockLayout layout, Duration rpcTimeout,
+      Duration pullTimeout, RetryPolicy retry, CallCredentials token, boolean ownsChannels,
+      Transport transport) {
     if (channels.size() != layout.numShards()) {
       throw new IllegalArgumentException(
           channels.size() + " shard addresses for a layout of " + layout.numShards() + " shards");
@@ -102,7 +180,8 @@ public final class PsClient implements AutoCloseable {
     this.rpcTimeout = rpcTimeout;
     this.pullTimeout = pullTimeout;
     this.retry = retry;
-    this.chunkFloats = FloatCodec.DEFAULT_CHUNK_FLOATS;
+    this.chunkFloats = transport.chunkFloats();
+    this.encoding = transport.encoding();
     this.ownsChannels = ownsChannels;
     this.timer = Executors.newSingleThreadScheduledExecutor(r -> {
       Thread t = new Thread(r, "ps-client-retry");
@@ -126,6 +205,12 @@ public final class PsClient implements AutoCloseable {
   /** Opens channels as {@code conn} says, with client metrics on {@code registry}. */
   public static PsClient connect(Connection conn, BlockLayout layout, Duration rpcTimeout,
       Duration pullTimeout, MeterRegistry registry) {
+    return connect(conn, layout, rpcTimeout, pullTimeout, registry, Transport.DEFAULT);
+  }
+
+  /** As above, with the data path's settings from {@code transport}. */
+  public static PsClient connect(Connection conn, BlockLayout layout, Duration rpcTimeout,
+      Duration pullTimeout, MeterRegistry registry, Transport transport) {
     List<ManagedChannel> channels = new ArrayList<>();
     for (String a : conn.addresses()) {
       NettyChannelBuilder b = conn.credentials() == null
@@ -135,13 +220,16 @@ public final class PsClient implements AutoCloseable {
         b.overrideAuthority(conn.authority());
       }
       b.maxInboundMessageSize(16 * 1024 * 1024);
+      if (transport.flowControlWindow() > 0) {
+        b.flowControlWindow(transport.flowControlWindow());
+      }
       if (registry != null) {
         b.intercept(new MetricCollectingClientInterceptor(registry));
       }
       channels.add(b.build());
     }
     return new PsClient(channels, layout, rpcTimeout, pullTimeout, RetryPolicy.DEFAULT,
-        conn.token(), true);
+        conn.token(), true, transport);
   }
 
   public BlockLayout layout() {
@@ -254,16 +342,55 @@ public final class PsClient implements AutoCloseable {
   // ---------------------------------------------------------------------------------------
   // Pull
 
+  /** Where pulled values go: the flat vector, as an array or as (off-heap) float memory. */
+  @FunctionalInterface
+  private interface Sink {
+    /** Decodes {@code bytes} (values in {@code e}) to the flat vector from index {@code at}. */
+    void put(ByteString bytes, ValueEncoding e, int at);
+  }
+
   /**
    * Pulls every block into {@code dst} (flat layout) once each is at version
    * {@code >= minVersion}; returns the version read of each block, by block id.
    */
   public long[] pull(int worker, float[] dst, long minVersion, long clock) {
+    return await(pullAsync(worker, dst, minVersion, clock));
+  }
+
+  /**
+   * As {@link #pull(int, float[], long, long)}, into a float vector of length d (off-heap
+   * memory; decoded in place without an intermediate array).
+   */
+  public long[] pull(int worker, INDArray dst, long minVersion, long clock) {
+    return await(pullAsync(worker, dst, minVersion, clock));
+  }
+
+  /**
+   * Starts a pull into {@code dst}; the future completes with the versions read (or a
+   * {@link StatusRuntimeException}). {@code dst} must not be read until then.
+   */
+  public CompletableFuture<long[]> pullAsync(int worker, float[] dst, long minVersion,
+      long clock) {
+    checkLength(dst.length);
+    return pullAsync(worker, (bytes, e, at) -> FloatCodec.decode(bytes, e, dst, at), minVersion,
+        clock);
+  }
+
+  /** As {@link #pullAsync(int, float[], long, long)}, into an off-heap float vector. */
+  public CompletableFuture<long[]> pullAsync(int worker, INDArray dst, long minVersion,
+      long clock) {
+    FloatBuffer out = bytesOf(dst).asFloatBuffer();
+    return pullAsync(worker, (bytes, e, at) -> FloatCodec.decode(bytes, e, out, at), minVersion,
+        clock);
+  }
+
+  private CompletableFuture<long[]> pullAsync(int worker, Sink sink, long minVersion,
+      long clock) {
     long[] versions = new long[layout.numBlocks()];
     lastPullWaitMicros.set(0);
     List<CompletableFuture<Void>> calls = new ArrayList<>(stubs.size());
     PullRequest req = PullRequest.newBuilder().setFingerprint(fingerprint).setWorker(worker)
-        .setMinVersion(minVersion).setClock(clock).build();
+        .setMinVersion(minVersion).setClock(clock).setEncoding(encoding).build();
     for (int s = 0; s < stubs.size(); s++) {
       if (blocksOf.get(s).isEmpty()) {
         continue;
@@ -271,12 +398,12 @@ public final class PsClient implements AutoCloseable {
       final int shard = s;
       calls.add(withRetries("Pull", s, () -> {
         CompletableFuture<Void> done = new CompletableFuture<>();
-        deadline(stubs.get(shard), pullTimeout).pull(req, new PullReceiver(dst, versions, done));
+        ClientCalls.asyncServerStreamingCall(newCall(shard, pullTimeout, PULL_METHOD), req,
+            new PullReceiver(sink, versions, done));
         return done;
       }));
     }
-    awaitAll(calls);
-    return versions;
+    return allOf(calls).thenApply(v -> versions);
   }
 
   /** How long the last pull waited at the slowest shard (barrier, ssp bound), microseconds. */
@@ -285,16 +412,17 @@ public final class PsClient implements AutoCloseable {
   }
 
   private final class PullReceiver implements StreamObserver<PullChunk> {
-    private final float[] dst;
+    private final Sink sink;
     private final long[] versions;
     private final CompletableFuture<Void> done;
 
-    PullReceiver(float[] dst, long[] versions, CompletableFuture<Void> done) {
-      this.dst = dst;
+    PullReceiver(Sink sink, long[] versions, CompletableFuture<Void> done) {
+      this.sink = sink;
       this.versions = versions;
       this.done = done;
     }
 
+    /** Decodes the chunk before returning: its values alias the receive buffer. */
     @Override
     public void onNext(PullChunk c) {
       BlockChunk chunk = c.getChunk();
@@ -304,12 +432,19 @@ public final class PsClient implements AutoCloseable {
             .asRuntimeException();
       }
       BlockLayout.Block b = layout.block(id);
-      int n = FloatCodec.floatCount(chunk.getValues());
+      ValueEncoding e = chunk.getEncoding();
+      int n;
+      try {
+        n = FloatCodec.valueCount(chunk.getValues().size(), e);
+      } catch (IllegalArgumentException ex) {
+        throw Status.INTERNAL.withDescription("shard sent a bad chunk for block " + id + ": "
+            + ex.getMessage()).asRuntimeException();
+      }
       if ((long) chunk.getOffset() + n > b.length()) {
         throw Status.INTERNAL.withDescription("shard sent a chunk past the end of block " + id)
             .asRuntimeException();
       }
-      FloatCodec.decode(chunk.getValues(), dst, b.offset() + chunk.getOffset());
+      sink.put(chunk.getValues(), e, b.offset() + chunk.getOffset());
       versions[id] = c.getVersion();
       if (c.getWaitedMicros() > 0) {
         lastPullWaitMicros.accumulateAndGet(c.getWaitedMicros(), Math::max);
@@ -337,6 +472,17 @@ public final class PsClient implements AutoCloseable {
     }
   }
 
+  /** Values to push: the flat vector, as an array or as (off-heap) float memory. */
+  @FunctionalInterface
+  private interface Source {
+    /**
+     * Appends block {@code b}'s chunks, values encoded in {@code e}, to {@code out}; pooled
+     * buffers the chunks wrap go to {@code borrowed}, to be given back after the push.
+     */
+    void chunks(BlockLayout.Block b, ValueEncoding e, int chunkFloats, List<PushMessage> out,
+        List<byte[]> borrowed);
+  }
+
   /**
    * Pushes {@code values} (flat layout: a gradient or a model) for the blocks in
    * {@code blockIds} (null: every block) with the versions read, to every shard concurrently;
@@ -345,24 +491,64 @@ public final class PsClient implements AutoCloseable {
    */
   public ShardOutcome[] pushEach(int worker, long[] steps, PushKind kind, float[] values,
       long[] versionsRead, int[] blockIds, float loss) {
+    return await(pushEachAsync(worker, steps, kind, values, versionsRead, blockIds, loss));
+  }
+
+  /**
+   * Starts {@link #pushEach}; {@code values} must not change until the future completes. The
+   * future never completes exceptionally for a shard's refusal (see {@link ShardOutcome}).
+   */
+  public CompletableFuture<ShardOutcome[]> pushEachAsync(int worker, long[] steps,
+      PushKind kind, float[] values, long[] versionsRead, int[] blockIds, float loss) {
+    checkLength(values.length);
+    return pushEachAsync(worker, steps, kind, arraySource(values), versionsRead, blockIds, loss);
+  }
+
+  /**
+   * As {@link #pushEachAsync(int, long[], PushKind, float[], long[], int[], float)} for a float
+   * vector of length d in off-heap memory (an ND4J gradient): in float32 its chunks wrap that
+   * memory, which must not change until the future completes.
+   */
+  public CompletableFuture<ShardOutcome[]> pushEachAsync(int worker, long[] steps,
+      PushKind kind, INDArray values, long[] versionsRead, int[] blockIds, float loss) {
+    return pushEachAsync(worker, steps, kind, bufferSource(bytesOf(values)), versionsRead,
+        blockIds, loss);
+  }
+
+  private CompletableFuture<ShardOutcome[]> pushEachAsync(int worker, long[] steps,
+      PushKind kind, Source values, long[] versionsRead, int[] blockIds, float loss) {
     List<CompletableFuture<ShardOutcome>> calls = new ArrayList<>(stubs.size());
-    for (int s = 0; s < stubs.size(); s++) {
-      List<BlockLayout.Block> mine = selected(s, blockIds);
-      if (mine.isEmpty()) {
-        continue;
+    List<byte[]> borrowed = new ArrayList<>();
+    try {
+      for (int s = 0; s < stubs.size(); s++) {
+        List<BlockLayout.Block> mine = selected(s, blockIds);
+        if (mine.isEmpty()) {
+          continue;
+        }
+        PushHeader header = header(worker, s, steps[s], kind, mine, versionsRead, loss);
+        List<PushMessage> chunks = new ArrayList<>();
+        for (BlockLayout.Block b : mine) {
+          values.chunks(b, encoding, chunkFloats, chunks, borrowed);
+        }
+        final int shard = s;
+        calls.add(withRetries("Push", s, () -> sendPush(shard, header, chunks))
+            .handle((r, err) -> err == null ? new ShardOutcome(shard, r, null)
+                : new ShardOutcome(shard, null, Status.fromThrowable(err))));
       }
-      PushHeader header = header(worker, s, steps[s], kind, mine, versionsRead, loss);
-      List<PushMessage> chunks = chunks(mine, values);
-      final int shard = s;
-      calls.add(withRetries("Push", s, () -> sendPush(shard, header, chunks))
-          .handle((r, err) -> err == null ? new ShardOutcome(shard, r, null)
-              : new ShardOutcome(shard, null, Status.fromThrowable(err))));
+    } catch (RuntimeException e) {
+      // Pushes already started still read their buffers: give them back once those end.
+      allOf(calls).whenComplete((v, err) -> giveBack(borrowed));
+      throw e;
     }
-    ShardOutcome[] out = new ShardOutcome[stubs.size()];
-    for (ShardOutcome o : awaitAll(calls)) {
-      out[o.shard()] = o;
-    }
-    return out;
+    return allOf(calls).handle((v, err) -> {
+      giveBack(borrowed);
+      ShardOutcome[] out = new ShardOutcome[stubs.size()];
+      for (CompletableFuture<ShardOutcome> c : calls) {
+        ShardOutcome o = c.join();
+        out[o.shard()] = o;
+      }
+      return out;
+    });
   }
 
   /**
@@ -373,8 +559,21 @@ public final class PsClient implements AutoCloseable {
       long[] versionsRead, int[] blockIds, float loss) {
     long[] steps = new long[stubs.size()];
     java.util.Arrays.fill(steps, step);
+    return responses(pushEach(worker, steps, kind, values, versionsRead, blockIds, loss));
+  }
+
+  /** As {@link #push(int, long, PushKind, float[], long[], int[], float)}, from off-heap. */
+  public PushResponse[] push(int worker, long step, PushKind kind, INDArray values,
+      long[] versionsRead, int[] blockIds, float loss) {
+    long[] steps = new long[stubs.size()];
+    java.util.Arrays.fill(steps, step);
+    return responses(await(pushEachAsync(worker, steps, kind, values, versionsRead, blockIds,
+        loss)));
+  }
+
+  private PushResponse[] responses(ShardOutcome[] outcomes) {
     PushResponse[] out = new PushResponse[stubs.size()];
-    for (ShardOutcome o : pushEach(worker, steps, kind, values, versionsRead, blockIds, loss)) {
+    for (ShardOutcome o : outcomes) {
       if (o == null) {
         continue;
       }
@@ -405,17 +604,65 @@ public final class PsClient implements AutoCloseable {
     return h.build();
   }
 
-  private List<PushMessage> chunks(List<BlockLayout.Block> mine, float[] values) {
-    List<PushMessage> out = new ArrayList<>();
-    for (BlockLayout.Block b : mine) {
+  /** A {@code float[]} source: each block encoded once into a pooled buffer. */
+  private Source arraySource(float[] values) {
+    return (b, e, chunkFloats, out, borrowed) -> {
+      int w = FloatCodec.bytesPerValue(e);
+      byte[] buf = pushBuffers.take(b.length() * w);
+      borrowed.add(buf);
+      FloatCodec.encodeInto(values, b.offset(), b.length(), e, buf, 0);
       for (int off = 0; off < b.length(); off += chunkFloats) {
         int n = Math.min(chunkFloats, b.length() - off);
-        out.add(PushMessage.newBuilder().setChunk(BlockChunk.newBuilder()
-            .setBlockId(b.id()).setOffset(off)
-            .setValues(FloatCodec.encode(values, b.offset() + off, n))).build());
+        out.add(chunkMessage(b.id(), off, e, UnsafeByteOperations.unsafeWrap(buf, off * w,
+            n * w)));
       }
+    };
+  }
+
+  /**
+   * An off-heap source: float32 chunks wrap the memory itself (no copy before the transport's
+   * own); 16-bit encodings go through a pooled buffer.
+   */
+  private Source bufferSource(ByteBuffer raw) {
+    boolean wrap = raw.order() == ByteOrder.LITTLE_ENDIAN;
+    FloatBuffer values = raw.asFloatBuffer();
+    return (b, e, chunkFloats, out, borrowed) -> {
+      if (e == ValueEncoding.VALUE_ENCODING_FP32 && wrap) {
+        for (int off = 0; off < b.length(); off += chunkFloats) {
+          int n = Math.min(chunkFloats, b.length() - off);
+          ByteBuffer slice = raw.duplicate();
+          slice.position((b.offset() + off) * Float.BYTES)
+              .limit((b.offset() + off + n) * Float.BYTES);
+          out.add(chunkMessage(b.id(), off, e, UnsafeByteOperations.unsafeWrap(slice.slice())));
+        }
+        return;
+      }
+      int w = FloatCodec.bytesPerValue(e);
+      byte[] buf = pushBuffers.take(b.length() * w);
+      borrowed.add(buf);
+      FloatCodec.encodeInto(values, b.offset(), b.length(), e, buf, 0);
+      for (int off = 0; off < b.length(); off += chunkFloats) {
+        int n = Math.min(chunkFloats, b.length() - off);
+        out.add(chunkMessage(b.id(), off, e, UnsafeByteOperations.unsafeWrap(buf, off * w,
+            n * w)));
+      }
+    };
+  }
+
+  private static PushMessage chunkMessage(int blockId, int offset, ValueEncoding e,
+      ByteString bytes) {
+    BlockChunk.Builder c = BlockChunk.newBuilder().setBlockId(blockId).setOffset(offset)
+        .setValues(bytes);
+    if (e != ValueEncoding.VALUE_ENCODING_FP32) {
+      c.setEncoding(e);
     }
-    return out;
+    return PushMessage.newBuilder().setChunk(c).build();
+  }
+
+  private void giveBack(List<byte[]> borrowed) {
+    for (byte[] b : borrowed) {
+      pushBuffers.give(b);
+    }
   }
 
   private CompletableFuture<PushResponse> sendPush(int shard, PushHeader header,
@@ -475,6 +722,57 @@ public final class PsClient implements AutoCloseable {
 
   private static ShardGrpc.ShardStub deadline(ShardGrpc.ShardStub stub, Duration d) {
     return stub.withDeadlineAfter(d.toMillis(), TimeUnit.MILLISECONDS);
+  }
+
+  /** A call of {@code method} on a shard, with the stub's credentials and a deadline. */
+  private <Q, R> ClientCall<Q, R> newCall(int shard, Duration d, MethodDescriptor<Q, R> method) {
+    ShardGrpc.ShardStub stub = deadline(stubs.get(shard), d);
+    return stub.getChannel().newCall(method, stub.getCallOptions());
+  }
+
+  private void checkLength(int n) {
+    if (n < layout.dimension()) {
+      throw new IllegalArgumentException("a vector of " + n + " values for a model of "
+          + layout.dimension());
+    }
+  }
+
+  /**
+   * The memory of {@code a}, a contiguous float32 vector of length d (any shape with unit
+   * element stride, e.g. 1 x d), as bytes in native order; read and written in place.
+   */
+  private ByteBuffer bytesOf(INDArray a) {
+    if (a.dataType() != DataType.FLOAT) {
+      throw new IllegalArgumentException("expected a FLOAT vector, got " + a.dataType());
+    }
+    if (a.length() < layout.dimension() || (a.length() > 1 && a.elementWiseStride() != 1)
+        || !(a.isVector() || a.ordering() == 'c')) {
+      throw new IllegalArgumentException("expected a contiguous float vector of "
+          + layout.dimension() + " values, got shape " + java.util.Arrays.toString(a.shape()));
+    }
+    ByteBuffer all = a.data().asNio().order(ByteOrder.nativeOrder());
+    all.position((int) (a.offset() * Float.BYTES))
+        .limit((int) ((a.offset() + layout.dimension()) * Float.BYTES));
+    return all.slice().order(ByteOrder.nativeOrder());
+  }
+
+  /** Completes when every call did, exceptionally (a StatusRuntimeException) if one failed. */
+  private static <T> CompletableFuture<Void> allOf(List<CompletableFuture<T>> calls) {
+    return CompletableFuture.allOf(calls.toArray(CompletableFuture[]::new));
+  }
+
+  /** Waits for a future; its failure is rethrown as a StatusRuntimeException. */
+  private static <T> T await(CompletableFuture<T> f) {
+    try {
+      return f.get();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw Status.CANCELLED.withDescription("interrupted").asRuntimeException();
+    } catch (ExecutionException e) {
+      Throwable t = e.getCause();
+      throw t instanceof StatusRuntimeException sre ? sre : Status.fromThrowable(t)
+          .asRuntimeException();
+    }
   }
 
   /** Adapts a unary async call to a future. */

@@ -9,6 +9,7 @@ import io.parasol.worker.data.Batches;
 import io.parasol.worker.data.Dataset;
 import io.parasol.worker.model.Model;
 import io.parasol.worker.model.Models;
+import io.parasol.worker.train.Arrivals;
 import io.parasol.worker.train.DelayModel;
 import io.parasol.worker.train.JobSettings;
 import io.parasol.worker.train.TrainingData;
@@ -42,11 +43,25 @@ public final class LocalRunner {
   /** What to run. {@code steps} > 0 wins over {@code epochs}. */
   public record Options(JobSettings job, String model, TrainingData data, int batchSize,
       int epochs, long steps, int evalEvery, Duration rpcTimeout, Duration pullTimeout,
-      DelayModel computeDelay) {
+      DelayModel computeDelay, DelayModel commDelay, Arrivals arrivals, int slowWorkers,
+      double slowFactor) {
     public Options(JobSettings job, String model, TrainingData data, int batchSize, int epochs,
         long steps, int evalEvery, Duration rpcTimeout, Duration pullTimeout) {
       this(job, model, data, batchSize, epochs, steps, evalEvery, rpcTimeout, pullTimeout,
           DelayModel.NONE);
+    }
+
+    public Options(JobSettings job, String model, TrainingData data, int batchSize, int epochs,
+        long steps, int evalEvery, Duration rpcTimeout, Duration pullTimeout,
+        DelayModel computeDelay) {
+      this(job, model, data, batchSize, epochs, steps, evalEvery, rpcTimeout, pullTimeout,
+          computeDelay, DelayModel.NONE, Arrivals.ALWAYS, 0, 1);
+    }
+
+    /** The compute delay of worker k: the last {@code slowWorkers} are slower by the factor. */
+    DelayModel computeDelayOf(int worker) {
+      return worker >= job.numWorkers() - slowWorkers ? computeDelay.scaled(slowFactor)
+          : computeDelay;
     }
   }
 
@@ -56,7 +71,7 @@ public final class LocalRunner {
       double testAccuracy, double testLoss, double trainLoss, double wallSeconds,
       long updatesApplied, long pushesApplied, long latePushes, double meanStaleness,
       long maxStaleness, Map<String, Object> modeParameters, Map<String, Object> stepMillis,
-      long[] stalenessCounts) {
+      long[] stalenessCounts, double meanAoi, List<double[]> testCurve) {
 
     public Map<String, Object> toMap() {
       Map<String, Object> m = new LinkedHashMap<>();
@@ -82,6 +97,7 @@ public final class LocalRunner {
       m.put("max_staleness", maxStaleness);
       m.put("mode_parameters", modeParameters);
       m.put("step_ms", stepMillis);
+      m.put("mean_aoi", meanAoi);
       return m;
     }
 
@@ -103,6 +119,13 @@ public final class LocalRunner {
    * null, writes the run folder (CSV and PNG plots) there.
    */
   public static Summary run(Options o, MeterRegistry registry, PrintStream out, Path runDir)
+      throws IOException, InterruptedException {
+    return run(o, registry, out, runDir, null);
+  }
+
+  /** As above; {@code onStart} (may be null) sees the cluster once its shards are up. */
+  public static Summary run(Options o, MeterRegistry registry, PrintStream out, Path runDir,
+      java.util.function.Consumer<LocalCluster> onStart)
       throws IOException, InterruptedException {
     JobSettings js = o.job();
     TrainingData data = o.data();
@@ -138,6 +161,9 @@ public final class LocalRunner {
               o.pullTimeout(), registry));
         }
         clients.get(0).init(spec);
+        if (onStart != null) {
+          onStart.accept(cluster);
+        }
         RunReport report = new RunReport(steps, new Progress(out, steps, start));
         List<Future<TrainingLoop.Result>> futures = new ArrayList<>();
         for (int k = 0; k < m; k++) {
@@ -145,7 +171,7 @@ public final class LocalRunner {
           c.init(spec);
           TrainingLoop loop = new TrainingLoop(c, model, data.part(js, k), data.test(),
               new TrainingLoop.Config(k, js, steps, o.batchSize(), k == 0 ? o.evalEvery() : 0,
-                  o.computeDelay()),
+                  o.computeDelayOf(k), o.commDelay(), o.arrivals()),
               report, registry == null ? null : new WorkerMetrics(registry, k),
               DelayModel.REAL);
           futures.add(pool.submit(loop::run));
@@ -200,7 +226,8 @@ public final class LocalRunner {
             js.learningRate(), js.seed(), testEval.accuracy(), testEval.loss(),
             trainEval.loss(), wall, updates, pushes, late,
             stalenessCount == 0 ? 0 : (double) stalenessSum / stalenessCount, stalenessMax,
-            modeParameters(js), stepMillis(results), tauCounts);
+            modeParameters(js), stepMillis(results), tauCounts, meanAoi(cluster, layout),
+            report.testCurve());
         if (runDir != null) {
           report.write(runDir, summary);
         }
@@ -240,6 +267,28 @@ public final class LocalRunner {
       default -> { }
     }
     return p;
+  }
+
+  /** The mean Δ_ij over every pair and update, from the shards' trackers (NaN if none). */
+  static double meanAoi(LocalCluster cluster, BlockLayout layout) {
+    double sum = 0;
+    long n = 0;
+    for (var server : cluster.servers()) {
+      var t = server.core().tracker();
+      if (t == null) {
+        continue;
+      }
+      for (var bi : layout.blocksOf(server.core().shardIndex())) {
+        for (var bj : layout.blocks()) {
+          long c = t.aoiCount(bi.id(), bj.id());
+          if (bi.id() != bj.id() && c > 0) {
+            sum += t.meanAoi(bi.id(), bj.id()) * c;
+            n += c;
+          }
+        }
+      }
+    }
+    return n == 0 ? Double.NaN : sum / n;
   }
 
   /** Mean milliseconds per step and phase, over all workers. */

@@ -61,6 +61,20 @@ public final class RunReport implements TrainingLoop.Listener {
     }
   }
 
+  /** The evaluator's (seconds, step, test loss, test accuracy) points so far. */
+  public List<double[]> testCurve() {
+    List<double[]> out = new ArrayList<>();
+    synchronized (rows) {
+      for (Object[] r : rows) {
+        if (r[4] != null) {
+          out.add(new double[] {(Double) r[0], ((Long) r[2]).doubleValue(), (Double) r[4],
+              (Double) r[5]});
+        }
+      }
+    }
+    return out;
+  }
+
   /** A fresh folder under {@code base} named after the time and mode. */
   public static Path newFolder(Path base, String mode) throws IOException {
     String stamp = LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss"));

@@ -27,12 +27,50 @@ public final class DelayModel {
   private final Kind kind;
   private final long nanos;
   private final String text;
+  private final boolean quasiRandom;
 
   private DelayModel(Kind kind, long nanos, String text) {
+    this(kind, nanos, text, false);
+  }
+
+  private DelayModel(Kind kind, long nanos, String text, boolean quasiRandom) {
     this.kind = kind;
     this.nanos = nanos;
     this.text = text;
+    this.quasiRandom = quasiRandom;
   }
+
+  /**
+   * This model drawing its uniforms from a Kronecker (Weyl) sequence per worker instead of a
+   * pseudo-random generator: the marginal law is the same, but the empirical distribution of a
+   * few hundred draws is far closer to it, so experiments reach their predicted means with
+   * fewer steps. Workers use rationally independent increments, so their joint draws are
+   * equidistributed as independent ones would be.
+   */
+  public DelayModel quasiRandom() {
+    return new DelayModel(kind, nanos, text, true);
+  }
+
+  /** Uniform draws in [0, 1) for one worker. */
+  public interface Uniforms {
+    double next();
+  }
+
+  /** The uniform source of worker {@code worker}, seeded by {@code rng}. */
+  public Uniforms uniforms(int worker, SplittableRandom rng) {
+    if (!quasiRandom) {
+      return rng::nextDouble;
+    }
+    double step = Math.sqrt(PRIMES[worker % PRIMES.length]) % 1.0;
+    double[] u = {rng.nextDouble()};
+    return () -> {
+      u[0] = (u[0] + step) % 1.0;
+      return u[0];
+    };
+  }
+
+  private static final int[] PRIMES = {2, 3, 5, 7, 11, 13, 17, 19, 23, 29, 31, 37, 41, 43, 47,
+      53, 59, 61, 67, 71, 73, 79, 83, 89, 97, 101, 103, 107, 109, 113, 127, 131};
 
   public static final DelayModel NONE = new DelayModel(Kind.NONE, 0, "none");
 
@@ -78,15 +116,20 @@ public final class DelayModel {
   /** This model with its delays multiplied by {@code factor} (a slow worker). */
   public DelayModel scaled(double factor) {
     return kind == Kind.NONE ? this
-        : new DelayModel(kind, Math.round(nanos * factor), text + "x" + factor);
+        : new DelayModel(kind, Math.round(nanos * factor), text + "x" + factor, quasiRandom);
   }
 
   /** One delay in nanoseconds. */
   public long sample(SplittableRandom rng) {
+    return sample((Uniforms) rng::nextDouble);
+  }
+
+  /** One delay in nanoseconds, from the given uniforms. */
+  public long sample(Uniforms u) {
     return switch (kind) {
       case NONE -> 0;
       case CONST -> nanos;
-      case EXP -> Math.round(-Math.log(1 - rng.nextDouble()) * nanos);
+      case EXP -> Math.round(-Math.log(1 - u.next()) * nanos);
     };
   }
 

@@ -56,6 +56,24 @@ public record JobSettings(Mode mode, int numShards, int numWorkers, float learni
     return leaseMillis == 0 ? io.parasol.common.JobSpecs.DEFAULT_LEASE_MILLIS : leaseMillis;
   }
 
+  public JobSettings withMaxBlockSize(int v) {
+    return new JobSettings(mode, numShards, numWorkers, learningRate, seed, quorum,
+        stalenessBound, localSteps, maxStaleness, stalenessLr, optimizer, v, participation,
+        updateBlocks, blockLr, partition, leaseMillis);
+  }
+
+  public JobSettings withLearningRate(float v) {
+    return new JobSettings(mode, numShards, numWorkers, v, seed, quorum, stalenessBound,
+        localSteps, maxStaleness, stalenessLr, optimizer, maxBlockSize, participation,
+        updateBlocks, blockLr, partition, leaseMillis);
+  }
+
+  public JobSettings withWorkers(int v) {
+    return new JobSettings(mode, numShards, v, learningRate, seed, quorum, stalenessBound,
+        localSteps, maxStaleness, stalenessLr, optimizer, maxBlockSize, participation,
+        updateBlocks, blockLr, partition, leaseMillis);
+  }
+
   public JobSettings withSeed(long v) {
     return new JobSettings(mode, numShards, numWorkers, learningRate, v, quorum, stalenessBound,
         localSteps, maxStaleness, stalenessLr, optimizer, maxBlockSize, participation,

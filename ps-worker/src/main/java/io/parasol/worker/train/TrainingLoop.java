@@ -43,11 +43,20 @@ public final class TrainingLoop {
    * @param batchSize b
    * @param evalEvery evaluate the pulled model on the test set every this many steps (0: never)
    * @param computeDelay injected delay added to each step's compute
+   * @param commDelay injected delay added to each push (a step's, or a local round's,
+   *     communication)
+   * @param arrivals DASGD: when fresh copies of the blocks the worker does not update arrive
    */
   public record Config(int worker, JobSettings job, long steps, int batchSize, int evalEvery,
-      DelayModel computeDelay) {
+      DelayModel computeDelay, DelayModel commDelay, Arrivals arrivals) {
     public Config(int worker, JobSettings job, long steps, int batchSize, int evalEvery) {
       this(worker, job, steps, batchSize, evalEvery, DelayModel.NONE);
+    }
+
+    public Config(int worker, JobSettings job, long steps, int batchSize, int evalEvery,
+        DelayModel computeDelay) {
+      this(worker, job, steps, batchSize, evalEvery, computeDelay, DelayModel.NONE,
+          Arrivals.ALWAYS);
     }
 
     Mode mode() {
@@ -122,8 +131,9 @@ public final class TrainingLoop {
     }
     Batches batches = new Batches(part, cfg.batchSize(), workerSeed(cfg.job().seed(),
         cfg.worker()));
-    SplittableRandom delays = new SplittableRandom(workerSeed(cfg.job().seed(), cfg.worker())
+    SplittableRandom delayRng = new SplittableRandom(workerSeed(cfg.job().seed(), cfg.worker())
         ^ 0x5DEECE66DL);
+    DelayModel.Uniforms delays = cfg.computeDelay().uniforms(cfg.worker(), delayRng);
     // Keep the lease alive while waiting at a barrier or computing for long.
     long period = Math.max(50, cfg.job().lease() / 4);
     ScheduledExecutorService heartbeats = Executors.newSingleThreadScheduledExecutor(r -> {
@@ -151,15 +161,20 @@ public final class TrainingLoop {
   }
 
   /** sync, async and ssp. */
-  private void runGradients(Batches batches, SplittableRandom delays)
+  private void runGradients(Batches batches, DelayModel.Uniforms delays)
       throws InterruptedException {
     float[] x = new float[client.layout().dimension()];
     boolean sync = cfg.mode() == Mode.MODE_SYNC;
     int[] updateBlocks = cfg.job().updateBlocksFor(cfg.worker(), client.layout());
+    StaleCopies stale = cfg.arrivals().isAlways() ? null : new StaleCopies(updateBlocks);
+    float[] fresh = stale == null ? x : new float[x.length];
     long t = 0;
     while (sync ? t < cfg.steps() : done < cfg.steps()) {
       long t0 = System.nanoTime();
-      long[] versions = client.pull(cfg.worker(), x, sync ? t : 0, done);
+      long[] versions = client.pull(cfg.worker(), fresh, sync ? t : 0, done);
+      if (stale != null) {
+        versions = stale.merge(fresh, versions, x);
+      }
       long wait = client.lastPullWaitMicros() * 1000;
       long pull = System.nanoTime() - t0;
       // sync: each shard's step is the version of its blocks. They agree unless backup workers
@@ -180,6 +195,7 @@ public final class TrainingLoop {
       float[] g = lg.gradient().toFloatVector();
       sleeper.sleepNanos(cfg.computeDelay().sample(delays));
       long t2 = System.nanoTime();
+      sleeper.sleepNanos(cfg.commDelay().sample(delays));
       PsClient.ShardOutcome[] outcomes = client.pushEach(cfg.worker(), steps,
           PushKind.PUSH_GRADIENT, g, versions, updateBlocks, (float) lg.loss());
       pushes++;
@@ -187,6 +203,44 @@ public final class TrainingLoop {
       long t3 = System.nanoTime();
       finishStep(lg.loss(), batch.size(), t2 - t1, pull, wait, t3 - t2);
       t = step + 1;
+    }
+  }
+
+  /**
+   * DASGD message arrivals: the worker's own blocks are always read fresh; another block's
+   * fresh copy replaces the worker's copy only when the arrival process says it arrived.
+   */
+  private final class StaleCopies {
+    private final boolean[] own;
+    private final long[] copyVersions;
+    private final Arrivals.Channel channel;
+    private boolean first = true;
+
+    StaleCopies(int[] ownBlocks) {
+      int blocks = client.layout().numBlocks();
+      own = new boolean[blocks];
+      if (ownBlocks == null) {
+        java.util.Arrays.fill(own, true);
+      } else {
+        for (int id : ownBlocks) {
+          own[id] = true;
+        }
+      }
+      copyVersions = new long[blocks];
+      channel = cfg.arrivals().channel(blocks, workerSeed(cfg.job().seed(), cfg.worker())
+          ^ 0xA0761D6478BD642FL);
+    }
+
+    /** Copies the arrived blocks of {@code fresh} into {@code x}; returns the versions read. */
+    long[] merge(float[] fresh, long[] freshVersions, float[] x) {
+      for (var b : client.layout().blocks()) {
+        if (first || own[b.id()] || channel.arrives(b.id())) {
+          System.arraycopy(fresh, b.offset(), x, b.offset(), b.length());
+          copyVersions[b.id()] = freshVersions[b.id()];
+        }
+      }
+      first = false;
+      return copyVersions.clone();
     }
   }
 
@@ -257,7 +311,8 @@ public final class TrainingLoop {
   }
 
   /** Local-update SGD. */
-  private void runLocal(Batches batches, SplittableRandom delays) throws InterruptedException {
+  private void runLocal(Batches batches, DelayModel.Uniforms delays)
+      throws InterruptedException {
     JobSettings js = cfg.job();
     int tau = js.localSteps();
     long rounds = (cfg.steps() + tau - 1) / tau;
@@ -303,6 +358,7 @@ public final class TrainingLoop {
         listener.onStep(cfg.worker(), done + i + 1, lastLoss);
       }
       long t2 = System.nanoTime();
+      sleeper.sleepNanos(cfg.commDelay().sample(delays));
       recordOutcomes(client.pushEach(cfg.worker(), uniform(round), PushKind.PUSH_MODEL, x,
           versions, null, (float) lastLoss), true);
       pushes++;
