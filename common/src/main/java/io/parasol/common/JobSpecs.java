@@ -1,8 +1,12 @@
 package io.parasol.common;
 
 import io.parasol.proto.v1.BlockSpec;
+import io.parasol.proto.v1.InitKind;
 import io.parasol.proto.v1.JobSpec;
 import io.parasol.proto.v1.Mode;
+import io.parasol.proto.v1.OptimizerKind;
+import io.parasol.proto.v1.OptimizerSpec;
+import io.parasol.proto.v1.StalenessLr;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -18,6 +22,12 @@ public final class JobSpecs {
   public static final int MAX_BLOCKS = 1 << 16;
   /** The most workers a job may declare. */
   public static final int MAX_WORKERS = 4096;
+  /** The most shards a job may declare. */
+  public static final int MAX_SHARDS = 4096;
+  /** The largest model, in floats (1 Gi floats = 4 GiB). */
+  public static final long MAX_MODEL_FLOATS = 1L << 30;
+  /** The largest staleness bound, local step count, max staleness or lease (ms). */
+  public static final long MAX_COUNT = 1L << 30;
 
   /** Lease of a worker when the spec does not set one. */
   public static final int DEFAULT_LEASE_MILLIS = 10_000;
@@ -71,43 +81,74 @@ public final class JobSpecs {
 
   /** Every problem with the spec, as sentences; empty when the spec is valid. */
   public static List<String> problems(JobSpec spec) {
+    // uint32 fields arrive as Java ints: 2^31 and more read negative, so compare unsigned.
     List<String> p = new ArrayList<>();
+    long shards = Integer.toUnsignedLong(spec.getNumShards());
+    long workers = Integer.toUnsignedLong(spec.getNumWorkers());
+    long quorum = Integer.toUnsignedLong(spec.getQuorum());
     if (spec.getMode() == Mode.MODE_UNSPECIFIED || spec.getMode() == Mode.UNRECOGNIZED) {
       p.add("mode is not set");
     }
-    if (spec.getNumShards() == 0) {
-      p.add("num_shards must be at least 1");
+    if (shards == 0 || shards > MAX_SHARDS) {
+      p.add("num_shards must be in 1.." + MAX_SHARDS + ", got " + shards);
     }
-    if (spec.getNumWorkers() == 0 || spec.getNumWorkers() > MAX_WORKERS) {
-      p.add("num_workers must be in 1.." + MAX_WORKERS + ", got " + spec.getNumWorkers());
+    if (workers == 0 || workers > MAX_WORKERS) {
+      p.add("num_workers must be in 1.." + MAX_WORKERS + ", got " + workers);
     }
-    if (spec.getQuorum() > spec.getNumWorkers()) {
-      p.add("quorum " + spec.getQuorum() + " exceeds num_workers " + spec.getNumWorkers());
+    if (quorum > workers) {
+      p.add("quorum " + quorum + " exceeds num_workers " + workers);
     }
     if (!(spec.getLearningRate() > 0) || !Float.isFinite(spec.getLearningRate())) {
       p.add("learning_rate must be a positive finite number, got " + spec.getLearningRate());
     }
-    if (!(spec.getParticipation() >= 0 && spec.getParticipation() <= 1)) {
-      p.add("participation must be in [0, 1], got " + spec.getParticipation());
+    for (var e : List.of(
+        java.util.Map.entry("staleness_bound", spec.getStalenessBound()),
+        java.util.Map.entry("local_steps", spec.getLocalSteps()),
+        java.util.Map.entry("max_staleness", spec.getMaxStaleness()),
+        java.util.Map.entry("lease_millis", spec.getLeaseMillis()))) {
+      if (Integer.toUnsignedLong(e.getValue()) > MAX_COUNT) {
+        p.add(e.getKey() + " must be at most " + MAX_COUNT + ", got "
+            + Integer.toUnsignedString(e.getValue()));
+      }
     }
     if (spec.getMode() == Mode.MODE_LOCAL && spec.getLocalSteps() == 0) {
       p.add("local mode needs local_steps >= 1");
     }
+    if (!(spec.getParticipation() >= 0 && spec.getParticipation() <= 1)) {
+      p.add("participation must be in [0, 1], got " + spec.getParticipation());
+    }
+    OptimizerSpec o = spec.getOptimizer();
+    if (o.getKind() == OptimizerKind.UNRECOGNIZED) {
+      p.add("optimizer kind is unknown");
+    }
+    if (!finiteIn01(o.getBeta1()) || !finiteIn01(o.getBeta2())
+        || !(o.getEpsilon() >= 0 && Float.isFinite(o.getEpsilon()))) {
+      p.add("optimizer beta1 and beta2 must be in [0, 1) and epsilon finite and >= 0");
+    }
+    if (spec.getStalenessLr() == StalenessLr.UNRECOGNIZED) {
+      p.add("staleness_lr is unknown");
+    }
     if (spec.getBlocksCount() == 0 || spec.getBlocksCount() > MAX_BLOCKS) {
       p.add("a job needs 1.." + MAX_BLOCKS + " blocks, got " + spec.getBlocksCount());
     }
+    long total = 0;
     for (int i = 0; i < spec.getBlocksCount() && p.size() < 20; i++) {
       BlockSpec b = spec.getBlocks(i);
+      long length = Integer.toUnsignedLong(b.getLength());
       if (b.getId() != i) {
-        p.add("block at position " + i + " has id " + b.getId() + "; ids must be 0..D-1 in order");
+        p.add("block at position " + i + " has id " + Integer.toUnsignedString(b.getId())
+            + "; ids must be 0..D-1 in order");
       }
-      if (b.getLength() == 0 || b.getLength() > MAX_BLOCK_FLOATS) {
-        p.add("block " + i + " length must be in 1.." + MAX_BLOCK_FLOATS + ", got "
-            + b.getLength());
+      if (length == 0 || length > MAX_BLOCK_FLOATS) {
+        p.add("block " + i + " length must be in 1.." + MAX_BLOCK_FLOATS + ", got " + length);
       }
-      if (b.getShard() >= spec.getNumShards()) {
-        p.add("block " + i + " is assigned to shard " + b.getShard() + " of "
-            + spec.getNumShards());
+      total += length;
+      if (Integer.toUnsignedLong(b.getShard()) >= shards) {
+        p.add("block " + i + " is assigned to shard " + Integer.toUnsignedString(b.getShard())
+            + " of " + shards);
+      }
+      if (b.getInit() == InitKind.UNRECOGNIZED) {
+        p.add("block " + i + " has an unknown init kind");
       }
       if (!Float.isFinite(b.getLearningRate()) || b.getLearningRate() < 0) {
         p.add("block " + i + " learning_rate must be finite and >= 0");
@@ -116,6 +157,13 @@ public final class JobSpecs {
         p.add("block " + i + " init_scale must be finite");
       }
     }
+    if (total > MAX_MODEL_FLOATS) {
+      p.add("the model has " + total + " floats; at most " + MAX_MODEL_FLOATS + " are allowed");
+    }
     return p;
+  }
+
+  private static boolean finiteIn01(float v) {
+    return v >= 0 && v < 1 && Float.isFinite(v);
   }
 }

@@ -39,7 +39,7 @@ final class AsyncRule implements UpdateRule {
     }
     for (int i = 0; i < blocks.length; i++) {
       long read = h.getBlocks(i).getVersion();
-      if (read > blocks[i].version) {
+      if (Long.compareUnsigned(read, blocks[i].version) > 0) {
         throw ShardException.invalid("push claims version " + Long.toUnsignedString(read)
             + " of block " + blocks[i].id + ", which is only at version " + blocks[i].version);
       }

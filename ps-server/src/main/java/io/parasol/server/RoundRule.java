@@ -112,8 +112,11 @@ final class RoundRule implements UpdateRule {
             + b.id + " is at version " + v + "; the late contribution is dropped");
       }
       if (h.getStep() > v) {
-        throw ShardException.precondition(what + " " + Long.toUnsignedString(h.getStep())
-            + " has not started: block " + b.id + " is at version " + v);
+        // OUT_OF_RANGE, not FAILED_PRECONDITION: a worker meets it when this shard restarted
+        // from a checkpoint behind the step it computed for, and answers by pulling again.
+        throw new ShardException(Status.Code.OUT_OF_RANGE, what + " "
+            + Long.toUnsignedString(h.getStep()) + " has not started: block " + b.id
+            + " is at version " + v);
       }
       if (contributors[b.id].get(h.getWorker())) {
         throw new ShardException(Status.Code.ALREADY_EXISTS, "worker " + h.getWorker()
@@ -171,6 +174,13 @@ final class RoundRule implements UpdateRule {
       }
     }
     return Math.max(1, Math.min(quorum, eligibleLive));
+  }
+
+  @Override
+  public <T> T exclusive(java.util.function.Supplier<T> action) {
+    synchronized (lock) {
+      return action.get();
+    }
   }
 
   @Override

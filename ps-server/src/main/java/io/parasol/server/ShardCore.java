@@ -1,8 +1,10 @@
 package io.parasol.server;
 
 import com.google.protobuf.ByteString;
+import com.google.protobuf.UnsafeByteOperations;
 import io.grpc.Status;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.parasol.common.ArrayPool;
 import io.parasol.common.FloatCodec;
 import io.parasol.common.Initializer;
 import io.parasol.common.JobSpecs;
@@ -16,6 +18,7 @@ import io.parasol.proto.v1.PullRequest;
 import io.parasol.proto.v1.PushHeader;
 import io.parasol.proto.v1.PushResponse;
 import io.parasol.proto.v1.StatusResponse;
+import io.parasol.proto.v1.ValueEncoding;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
@@ -270,7 +273,9 @@ public final class ShardCore {
       throw ShardException.precondition("shard " + shardIndex + " has no job yet; call Init");
     }
     if (!j.fingerprint.equals(fingerprint)) {
-      throw ShardException.precondition("fingerprint '" + fingerprint
+      String shown = fingerprint.length() > 40 ? fingerprint.substring(0, 40) + "..."
+          : fingerprint;
+      throw ShardException.precondition("fingerprint '" + shown
           + "' does not match the job on shard " + shardIndex + " (" + j.fingerprint + ")");
     }
     return j;
@@ -293,9 +298,18 @@ public final class ShardCore {
   }
 
   private static void checkWorker(Job j, int worker) throws ShardException {
-    if (worker >= j.spec.getNumWorkers()) {
-      throw ShardException.invalid("worker " + worker + " is out of range: the job has "
-          + j.spec.getNumWorkers() + " workers");
+    // uint32 on the wire: ids of 2^31 and more arrive negative.
+    if (worker < 0 || worker >= j.spec.getNumWorkers()) {
+      throw ShardException.invalid("worker " + Integer.toUnsignedString(worker)
+          + " is out of range: the job has " + j.spec.getNumWorkers() + " workers");
+    }
+  }
+
+  /** A uint64 version, step or clock from the wire; 2^63 and more are refused. */
+  private static void checkCounter(String what, long v) throws ShardException {
+    if (v < 0) {
+      throw ShardException.invalid(what + " " + Long.toUnsignedString(v)
+          + " is out of range (at most 2^63 - 1)");
     }
   }
 
@@ -394,31 +408,80 @@ public final class ShardCore {
     }
 
     /**
-     * Copies block {@code i} and its version under the block's lock and encodes it in chunks of
-     * at most {@code chunkFloats} floats.
+     * Copies block {@code i} and its version under the block's lock and encodes it in float32
+     * chunks of at most {@code chunkFloats} floats.
      */
     public EncodedBlock encode(int i, int chunkFloats) {
+      return encode(i, chunkFloats, ValueEncoding.VALUE_ENCODING_FP32);
+    }
+
+    /**
+     * Encodes block {@code i} at one version in {@code encoding}, in chunks of at most
+     * {@code chunkFloats} values. The values are read under the block's lock into one pooled
+     * buffer (float32: encoded straight into it; 16-bit: copied, then encoded outside the lock),
+     * which the chunks wrap without copying; {@link EncodedBlock#release()} gives it back once
+     * the chunks are sent.
+     */
+    public EncodedBlock encode(int i, int chunkFloats, ValueEncoding encoding) {
       BlockState b = blocks[i];
-      b.lock.lock();
-      try {
-        List<ByteString> chunks = new ArrayList<>((b.length + chunkFloats - 1) / chunkFloats);
-        for (int off = 0; off < b.length; off += chunkFloats) {
-          chunks.add(FloatCodec.encode(b.values, off, Math.min(chunkFloats, b.length - off)));
+      int w = FloatCodec.bytesPerValue(encoding);
+      byte[] buf = snapshotBytes.take(b.length * w);
+      long version;
+      if (encoding == ValueEncoding.VALUE_ENCODING_FP32) {
+        b.lock.lock();
+        try {
+          version = b.version;
+          FloatCodec.encodeInto(b.values, 0, b.length, encoding, buf, 0);
+        } finally {
+          b.lock.unlock();
         }
-        return new EncodedBlock(b.id, b.version, chunkFloats, chunks);
-      } finally {
-        b.lock.unlock();
+      } else {
+        float[] copy = stagingFloats.take(b.length);
+        b.lock.lock();
+        try {
+          version = b.version;
+          System.arraycopy(b.values, 0, copy, 0, b.length);
+        } finally {
+          b.lock.unlock();
+        }
+        FloatCodec.encodeInto(copy, 0, b.length, encoding, buf, 0);
+        stagingFloats.give(copy);
       }
+      List<ByteString> chunks = new ArrayList<>((b.length + chunkFloats - 1) / chunkFloats);
+      for (int off = 0; off < b.length; off += chunkFloats) {
+        int n = Math.min(chunkFloats, b.length - off);
+        chunks.add(UnsafeByteOperations.unsafeWrap(buf, off * w, n * w));
+      }
+      return new EncodedBlock(b.id, version, chunkFloats, chunks, encoding,
+          () -> snapshotBytes.give(buf));
     }
   }
 
-  /** A block's values at one version, as wire chunks. */
-  public record EncodedBlock(int blockId, long version, int chunkFloats, List<ByteString> chunks) {}
+  /**
+   * A block's values at one version, as wire chunks over a pooled buffer: call
+   * {@link #release()} once they are sent (gRPC serialises a message when it is sent, so the
+   * buffer is free again once the last {@code onNext} returned).
+   */
+  public record EncodedBlock(int blockId, long version, int chunkFloats, List<ByteString> chunks,
+      ValueEncoding encoding, Runnable releaser) {
+    /** Gives the buffer behind the chunks back to its pool; the chunks must not be used after. */
+    public void release() {
+      releaser.run();
+    }
+  }
+
+  /** Pull snapshots: encoded block values, by byte length. */
+  private final ArrayPool<byte[]> snapshotBytes = ArrayPool.bytes(4);
+
+  /** Push staging (and 16-bit pull snapshots): float buffers, by block length. */
+  private final ArrayPool<float[]> stagingFloats = ArrayPool.floats(8);
 
   /** Validates a pull request. */
   public PullPlan preparePull(PullRequest req) throws ShardException {
     Job j = job(req.getFingerprint());
     checkWorker(j, req.getWorker());
+    checkCounter("min_version", req.getMinVersion());
+    checkCounter("clock", req.getClock());
     touch(j, req.getWorker());
     BlockState[] blocks = resolve(j, req.getBlockIdsList(), shardIndex);
     acquireStream(j, req.getWorker());
@@ -527,29 +590,46 @@ public final class ShardCore {
       }
     }
 
-    /** Takes one chunk; chunks of a block must arrive in order and cover it exactly. */
+    /** Takes one float32 chunk; chunks of a block must arrive in order and cover it exactly. */
     public void accept(int blockId, int offset, ByteString bytes) throws ShardException {
+      accept(blockId, offset, ValueEncoding.VALUE_ENCODING_FP32, bytes);
+    }
+
+    /**
+     * Takes one chunk of values in {@code encoding}; chunks of a block must arrive in order and
+     * cover it exactly. The values are decoded straight into the block's pooled staging buffer
+     * (no intermediate arrays) and checked for NaN and infinities while they are in cache.
+     */
+    public void accept(int blockId, int offset, ValueEncoding encoding, ByteString bytes)
+        throws ShardException {
       try {
-        acceptUncounted(blockId, offset, bytes);
+        acceptUncounted(blockId, offset, encoding, bytes);
       } catch (ShardException e) {
         refused(e);
         throw e;
       }
     }
 
-    private void acceptUncounted(int blockId, int offset, ByteString bytes)
-        throws ShardException {
+    private void acceptUncounted(int blockId, int offset, ValueEncoding encoding,
+        ByteString bytes) throws ShardException {
       if (blockId < 0 || blockId >= slotOf.length || slotOf[blockId] < 0) {
         throw ShardException.invalid("chunk for block " + Integer.toUnsignedString(blockId)
             + ", which the push header does not list");
       }
       int slot = slotOf[blockId];
       BlockState b = blocks[slot];
-      if (bytes.size() % Float.BYTES != 0) {
+      int w = switch (encoding) {
+        case VALUE_ENCODING_FP32, VALUE_ENCODING_BF16, VALUE_ENCODING_FP16 ->
+            FloatCodec.bytesPerValue(encoding);
+        default -> throw ShardException.invalid("chunk for block " + blockId
+            + " has unknown value encoding " + encoding.getNumber());
+      };
+      if (bytes.size() % w != 0) {
         throw ShardException.invalid("chunk for block " + blockId + " has " + bytes.size()
-            + " bytes, not a whole number of float32 values");
+            + " bytes, not a whole number of " + (w == 4 ? "float32"
+                : FloatCodec.encodingName(encoding)) + " values");
       }
-      int n = bytes.size() / Float.BYTES;
+      int n = bytes.size() / w;
       if (offset != received[slot]) {
         throw ShardException.invalid("chunk for block " + blockId + " starts at "
             + Integer.toUnsignedString(offset) + "; expected " + received[slot]
@@ -560,9 +640,9 @@ public final class ShardCore {
             + ((long) offset + n) + ") but the block has " + b.length + " values");
       }
       if (values[slot] == null) {
-        values[slot] = new float[b.length];
+        values[slot] = stagingFloats.take(b.length);
       }
-      FloatCodec.decode(bytes, values[slot], offset);
+      FloatCodec.decode(bytes, encoding, values[slot], offset);
       metrics.bytesIn(bytes.size());
       if (!FloatCodec.allFinite(values[slot], offset, n)) {
         throw ShardException.invalid("chunk for block " + blockId + " holds NaN or infinite"
@@ -574,10 +654,17 @@ public final class ShardCore {
     private final java.util.concurrent.atomic.AtomicBoolean released =
         new java.util.concurrent.atomic.AtomicBoolean();
 
-    /** Gives the worker's stream slot back (a push that ends early); idempotent. */
+    /**
+     * Gives the worker's stream slot and the staging buffers back (after the push was applied,
+     * or when it ends early); idempotent.
+     */
     public void release() {
       if (released.compareAndSet(false, true)) {
         releaseStream(job, header.getWorker());
+        for (int i = 0; i < values.length; i++) {
+          stagingFloats.give(values[i]);
+          values[i] = null;
+        }
       }
     }
 
@@ -612,6 +699,21 @@ public final class ShardCore {
     List<Integer> ids = h.getBlocksList().stream().map(BlockRead::getBlockId)
         .collect(Collectors.toList());
     BlockState[] blocks = resolve(j, ids, shardIndex);
+    checkCounter("step", h.getStep());
+    for (BlockRead r : h.getBlocksList()) {
+      checkCounter("version read of block " + r.getBlockId(), r.getVersion());
+    }
+    if (h.getSeenCount() > j.blocks.length) {
+      throw ShardException.invalid("push reports " + h.getSeenCount() + " seen blocks; the job"
+          + " has " + j.blocks.length);
+    }
+    for (BlockRead r : h.getSeenList()) {
+      if (r.getBlockId() < 0 || r.getBlockId() >= j.blocks.length) {
+        throw ShardException.invalid("push reports a version of unknown block "
+            + Integer.toUnsignedString(r.getBlockId()));
+      }
+      checkCounter("version seen of block " + r.getBlockId(), r.getVersion());
+    }
     j.rule.checkHeader(h, blocks);
     acquireStream(j, h.getWorker());
     return new PushPlan(j, h, blocks);
@@ -649,6 +751,11 @@ public final class ShardCore {
       plan.job.dedupe.fail(h.getWorker(), h.getSequence(), e);
       refused(e);
       throw e;
+    } catch (RuntimeException e) {
+      // Never leave a retry of this sequence waiting on an attempt that died.
+      plan.job.dedupe.fail(h.getWorker(), h.getSequence(), new ShardException(
+          Status.Code.INTERNAL, "push failed on shard " + shardIndex));
+      throw e;
     }
     plan.job.dedupe.finish(h.getWorker(), h.getSequence(), resp);
     synchronized (lock) {
@@ -678,9 +785,7 @@ public final class ShardCore {
     long[] read = new long[j.blocks.length];
     java.util.Arrays.fill(read, -1);
     for (BlockRead r : h.getSeenList()) {
-      if (r.getBlockId() < read.length) {
-        read[r.getBlockId()] = r.getVersion();
-      }
+      read[r.getBlockId()] = r.getVersion();
     }
     for (BlockRead r : h.getBlocksList()) {
       read[r.getBlockId()] = r.getVersion();
@@ -759,6 +864,7 @@ public final class ShardCore {
       io.parasol.proto.v1.HeartbeatRequest req) throws ShardException {
     Job j = job(req.getFingerprint());
     checkWorker(j, req.getWorker());
+    checkCounter("clock", req.getClock());
     touch(j, req.getWorker());
     boolean advanced = false;
     synchronized (lock) {
@@ -861,6 +967,14 @@ public final class ShardCore {
    * lock) and the worker clocks; null before Init. Open sync/local rounds are not part of it.
    */
   public Checkpoints.Snapshot snapshot() {
+    Job j;
+    synchronized (lock) {
+      j = job;
+    }
+    return j == null ? null : j.rule.exclusive(() -> snapshotOf());
+  }
+
+  private Checkpoints.Snapshot snapshotOf() {
     Job j;
     long[] clocks;
     synchronized (lock) {

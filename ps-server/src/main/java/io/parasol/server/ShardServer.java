@@ -61,8 +61,8 @@ public final class ShardServer {
       builder.intercept(new MetricCollectingServerInterceptor(registry));
     }
     this.server = builder
-        .addService(ServerInterceptors.intercept(
-            new ShardService(core, FloatCodec.DEFAULT_CHUNK_FLOATS, timer)))
+        .addService(LenientPushParsing.wrap(ServerInterceptors.intercept(
+            new ShardService(core, FloatCodec.DEFAULT_CHUNK_FLOATS, timer))))
         .addService(health.getHealthService())
         .addService(ProtoReflectionServiceV1.newInstance())
         .maxInboundMessageSize(MAX_INBOUND_MESSAGE_BYTES)

@@ -5,6 +5,17 @@ import io.grpc.Deadline;
 import io.grpc.Status;
 import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
+import io.grpc.BindableService;
+import io.grpc.MethodDescriptor;
+import io.grpc.ServerCallHandler;
+import io.grpc.ServerMethodDefinition;
+import io.grpc.ServerServiceDefinition;
+import io.grpc.ServiceDescriptor;
+import io.parasol.common.AliasingMarshaller;
+import io.parasol.common.FloatCodec;
+import io.parasol.proto.v1.ValueEncoding;
+import java.util.ArrayList;
+import java.util.List;
 import io.parasol.proto.v1.BlockChunk;
 import io.parasol.proto.v1.HeartbeatRequest;
 import io.parasol.proto.v1.HeartbeatResponse;
@@ -30,7 +41,7 @@ import org.slf4j.LoggerFactory;
  * refusals to statuses in one place ({@link #fail}). Causes never cross the wire: an unexpected
  * exception becomes INTERNAL with a generic description and is logged here.
  */
-final class ShardService extends ShardGrpc.ShardImplBase {
+final class ShardService implements ShardGrpc.AsyncService, BindableService {
   private static final Logger log = LoggerFactory.getLogger(ShardService.class);
 
   /** A waiting pull is answered this long before its deadline, with the reason it waited. */
@@ -83,22 +94,34 @@ final class ShardService extends ShardGrpc.ShardImplBase {
   @Override
   public void pull(PullRequest req, StreamObserver<PullChunk> out) {
     ServerCallStreamObserver<PullChunk> call = (ServerCallStreamObserver<PullChunk>) out;
+    ValueEncoding encoding = req.getEncoding();
+    if (!KNOWN_ENCODINGS.contains(encoding)) {
+      fail(out, ShardException.invalid("pull asks for unknown value encoding "
+          + req.getEncodingValue()));
+      return;
+    }
     ShardCore.PullPlan plan;
     try {
       plan = core.preparePull(req);
     } catch (ShardException e) {
       fail(out, e);
       return;
+    } catch (RuntimeException e) {
+      internal(out, "Pull", e);
+      return;
     }
     AtomicBoolean answered = new AtomicBoolean();
     AtomicReference<ScheduledFuture<?>> timeout = new AtomicReference<>();
+    PullSender sender = new PullSender(plan, call, encoding);
+    call.setOnReadyThreshold(FloatCodec.streamReadyBytes(chunkFloats));
+    call.setOnReadyHandler(sender::wake);
     ShardCore.Cancellable waiting = core.awaitPull(plan, () -> {
       if (answered.compareAndSet(false, true)) {
         ScheduledFuture<?> t = timeout.getAndSet(null);
         if (t != null) {
           t.cancel(false);
         }
-        send(plan, call);
+        sender.start();
       }
     });
     call.setOnCancelHandler(() -> {
@@ -108,6 +131,7 @@ final class ShardService extends ShardGrpc.ShardImplBase {
       if (t != null) {
         t.cancel(false);
       }
+      sender.wake();
     });
     // A barrier never outlives its caller's deadline silently: just before it, the pull is
     // answered with DEADLINE_EXCEEDED and the reason the round could not complete.
@@ -136,43 +160,160 @@ final class ShardService extends ShardGrpc.ShardImplBase {
     }
   }
 
-  private void send(ShardCore.PullPlan plan, ServerCallStreamObserver<PullChunk> call) {
-    try {
-      sendHeld(plan, call);
-    } finally {
+  /**
+   * Sends one pull's blocks chunk by chunk, only while the call is ready for more (gRPC flow
+   * control with a ready threshold of about two chunks): one chunk waits in the transport while
+   * the next is serialised, instead of the whole pull piling up in the transport's buffers.
+   * Each block is read at one version into a pooled snapshot ({@link ShardCore.PullPlan#encode})
+   * that its chunks wrap; the snapshot goes back to its pool once its last chunk is sent.
+   *
+   * <p>{@link #pump} runs when the pull is released and whenever the call becomes ready again
+   * or is cancelled; it never runs on two threads at once.
+   */
+  private final class PullSender {
+    private final ShardCore.PullPlan plan;
+    private final ServerCallStreamObserver<PullChunk> call;
+    private final ValueEncoding encoding;
+    private final java.util.concurrent.atomic.AtomicInteger wip =
+        new java.util.concurrent.atomic.AtomicInteger();
+    private volatile boolean started;
+    private boolean finished;
+    private int block;
+    private int chunk;
+    private int offset;
+    private ShardCore.EncodedBlock current;
+
+    PullSender(ShardCore.PullPlan plan, ServerCallStreamObserver<PullChunk> call,
+        ValueEncoding encoding) {
+      this.plan = plan;
+      this.call = call;
+      this.encoding = encoding;
+    }
+
+    /** The pull was released: start sending. */
+    void start() {
+      started = true;
+      pump();
+    }
+
+    /** The call became ready, or was cancelled. */
+    void wake() {
+      if (started) {
+        pump();
+      }
+    }
+
+    private void pump() {
+      if (wip.getAndIncrement() != 0) {
+        return;
+      }
+      do {
+        drain();
+      } while (wip.decrementAndGet() != 0);
+    }
+
+    private void drain() {
+      try {
+        while (!finished) {
+          if (call.isCancelled()) {
+            finish();
+            return;
+          }
+          if (!call.isReady()) {
+            return;
+          }
+          if (current == null) {
+            if (block == plan.size()) {
+              finish();
+              call.onCompleted();
+              return;
+            }
+            current = plan.encode(block, chunkFloats, encoding);
+            chunk = 0;
+            offset = 0;
+          }
+          var bytes = current.chunks().get(chunk);
+          BlockChunk.Builder c = BlockChunk.newBuilder()
+              .setBlockId(current.blockId())
+              .setOffset(offset)
+              .setValues(bytes);
+          if (encoding != ValueEncoding.VALUE_ENCODING_FP32) {
+            c.setEncoding(encoding);
+          }
+          PullChunk.Builder m = PullChunk.newBuilder()
+              .setVersion(current.version())
+              .setChunk(c);
+          if (block == 0 && chunk == 0) {
+            m.setWaitedMicros(plan.waitedMicros());
+          }
+          // Serialises the message (copying the chunk's bytes into the transport's buffers)
+          // before it returns.
+          call.onNext(m.build());
+          core.bytesOut(bytes.size());
+          offset += bytes.size() / FloatCodec.bytesPerValue(encoding);
+          if (++chunk == current.chunks().size()) {
+            current.release();
+            current = null;
+            block++;
+          }
+        }
+      } catch (RuntimeException e) {
+        finish();
+        if (!call.isCancelled()) {
+          internal(call, "Pull", e);
+        }
+      }
+    }
+
+    private void finish() {
+      finished = true;
+      if (current != null) {
+        current.release();
+        current = null;
+      }
       plan.release();
     }
   }
 
-  private void sendHeld(ShardCore.PullPlan plan, ServerCallStreamObserver<PullChunk> call) {
-    try {
-      for (int i = 0; i < plan.size(); i++) {
-        if (call.isCancelled()) {
-          return;
-        }
-        ShardCore.EncodedBlock block = plan.encode(i, chunkFloats);
-        int offset = 0;
-        for (var bytes : block.chunks()) {
-          PullChunk.Builder c = PullChunk.newBuilder()
-              .setVersion(block.version())
-              .setChunk(BlockChunk.newBuilder()
-                  .setBlockId(block.blockId())
-                  .setOffset(offset)
-                  .setValues(bytes));
-          if (i == 0 && offset == 0) {
-            c.setWaitedMicros(plan.waitedMicros());
-          }
-          call.onNext(c.build());
-          core.bytesOut(bytes.size());
-          offset += bytes.size() / Float.BYTES;
-        }
+  /** The value encodings a pull may ask for. */
+  private static final java.util.Set<ValueEncoding> KNOWN_ENCODINGS = java.util.EnumSet.of(
+      ValueEncoding.VALUE_ENCODING_FP32, ValueEncoding.VALUE_ENCODING_BF16,
+      ValueEncoding.VALUE_ENCODING_FP16);
+
+  /**
+   * Push, with pushed chunks parsed by {@link AliasingMarshaller}: a chunk's values alias the
+   * receive buffer and are decoded once, straight into the block's staging buffer, by
+   * {@link PushReceiver#onNext} before it returns (as that marshaller requires).
+   */
+  static final MethodDescriptor<PushMessage, PushResponse> PUSH_METHOD =
+      ShardGrpc.getPushMethod().toBuilder(AliasingMarshaller.of(PushMessage.getDefaultInstance()),
+          ShardGrpc.getPushMethod().getResponseMarshaller()).build();
+
+  /**
+   * The generated service definition with {@link #PUSH_METHOD} in place of the stock Push
+   * descriptor; the wire format is unchanged, and reflection still sees the same schema.
+   */
+  @Override
+  public ServerServiceDefinition bindService() {
+    ServerServiceDefinition stock = ShardGrpc.bindService(this);
+    ServiceDescriptor.Builder sd = ServiceDescriptor.newBuilder(ShardGrpc.SERVICE_NAME)
+        .setSchemaDescriptor(ShardGrpc.getServiceDescriptor().getSchemaDescriptor());
+    List<ServerMethodDefinition<?, ?>> methods = new ArrayList<>();
+    for (ServerMethodDefinition<?, ?> m : stock.getMethods()) {
+      if (m.getMethodDescriptor().getFullMethodName().equals(PUSH_METHOD.getFullMethodName())) {
+        @SuppressWarnings("unchecked")
+        ServerCallHandler<PushMessage, PushResponse> h =
+            (ServerCallHandler<PushMessage, PushResponse>) m.getServerCallHandler();
+        m = ServerMethodDefinition.create(PUSH_METHOD, h);
       }
-      call.onCompleted();
-    } catch (RuntimeException e) {
-      if (!call.isCancelled()) {
-        internal(call, "Pull", e);
-      }
+      sd.addMethod(m.getMethodDescriptor());
+      methods.add(m);
     }
+    ServerServiceDefinition.Builder b = ServerServiceDefinition.builder(sd.build());
+    for (ServerMethodDefinition<?, ?> m : methods) {
+      b.addMethod(m);
+    }
+    return b.build();
   }
 
   @Override
@@ -208,10 +349,12 @@ final class ShardService extends ShardGrpc.ShardImplBase {
               throw refused(ShardException.invalid("push stream must start with a header"));
             }
             BlockChunk c = msg.getChunk();
-            plan.accept(c.getBlockId(), c.getOffset(), c.getValues());
+            plan.accept(c.getBlockId(), c.getOffset(), c.getEncoding(), c.getValues());
           }
           default -> throw refused(
-              ShardException.invalid("push message carries neither header nor chunk"));
+              ShardException.invalid(LenientPushParsing.isUnparseable(msg)
+                  ? "push message is not a valid parasol.v1.PushMessage"
+                  : "push message carries neither header nor chunk"));
         }
       } catch (ShardException e) {
         finished = true;

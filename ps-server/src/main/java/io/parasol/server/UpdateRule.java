@@ -23,6 +23,14 @@ interface UpdateRule {
     return true;
   }
 
+  /**
+   * Runs {@code action} while no round completes, so a checkpoint sees every block of the
+   * shard at one step.
+   */
+  default <T> T exclusive(java.util.function.Supplier<T> action) {
+    return action.get();
+  }
+
   /** The live set changed: rounds may now be complete. */
   default void membershipChanged() {}
 

@@ -143,7 +143,7 @@ class UpdateRulesTest {
     assertThatThrownBy(() -> push(core,
         Specs.header(spec, 1, 1, 5, PushKind.PUSH_GRADIENT, 0, 0), 2f))
         .isInstanceOfSatisfying(ShardException.class,
-            e -> assertThat(e.code()).isEqualTo(Status.Code.FAILED_PRECONDITION));
+            e -> assertThat(e.code()).isEqualTo(Status.Code.OUT_OF_RANGE));
     assertThat(core.blockVersion(0)).isZero();
   }
 

@@ -81,8 +81,7 @@ public final class BenchCommand implements Runnable {
     double maxSeconds;
 
     @Option(names = "--chunk-floats", defaultValue = "0",
-        description = "Values per chunk message, client side (0: the default, "
-            + FloatCodec.DEFAULT_CHUNK_FLOATS + ").")
+        description = "Values per chunk message, client side (0: the default).")
     int chunkFloats;
 
     @Option(names = "--window", defaultValue = "-1",

@@ -27,7 +27,7 @@ final class RawLoopback implements AutoCloseable {
   private final ServerSocketChannel listener;
   private final SocketChannel client;
   private final SocketChannel peer;
-  private final ExecutorService threads = Executors.newFixedThreadPool(2, r -> {
+  private final ExecutorService threads = Executors.newCachedThreadPool(r -> {
     Thread t = new Thread(r, "raw-loopback");
     t.setDaemon(true);
     return t;

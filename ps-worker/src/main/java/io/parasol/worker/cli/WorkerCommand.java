@@ -127,7 +127,13 @@ public final class WorkerCommand implements Callable<Integer> {
           DelayModel.REAL);
       TrainingLoop.Result r = loop.run();
       float[] x = new float[layout.dimension()];
-      client.pull(worker, x, 0, 0);
+      // The final model: sync and local jobs end at a known version.
+      long last = switch (js.mode()) {
+        case MODE_SYNC -> steps;
+        case MODE_LOCAL -> (steps + js.localSteps() - 1) / js.localSteps();
+        default -> 0;
+      };
+      client.pull(worker, x, last, 0);
       Batches.Batch test = Batches.all(data.test());
       Model.Evaluation e = model.evaluate(Nd4j.create(x, new long[] {1, x.length},
           DataType.FLOAT), test.features(), test.targets());

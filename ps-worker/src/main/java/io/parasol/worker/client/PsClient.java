@@ -1,22 +1,23 @@
 package io.parasol.worker.client;
 
 import com.google.protobuf.ByteString;
-import com.google.protobuf.UnsafeByteOperations;
 import io.grpc.CallCredentials;
 import io.grpc.ClientCall;
-import io.grpc.MethodDescriptor;
 import io.grpc.ManagedChannel;
+import io.grpc.MethodDescriptor;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
+import io.grpc.stub.ClientCallStreamObserver;
 import io.grpc.stub.ClientCalls;
+import io.grpc.stub.ClientResponseObserver;
 import io.grpc.stub.StreamObserver;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.binder.grpc.MetricCollectingClientInterceptor;
 import io.parasol.common.AliasingMarshaller;
-import io.parasol.common.ArrayPool;
 import io.parasol.common.BlockLayout;
 import io.parasol.common.FloatCodec;
+import io.parasol.common.PushFrame;
 import io.parasol.proto.v1.BlockChunk;
 import io.parasol.proto.v1.BlockRead;
 import io.parasol.proto.v1.HeartbeatRequest;
@@ -55,9 +56,9 @@ import org.slf4j.LoggerFactory;
  * A worker's view of the sharded model: pulls and pushes the flat parameter vector block by
  * block, talking to every shard concurrently over one channel per shard.
  *
- * <p>The data path copies as little as it can. A push of an off-heap vector (an ND4J
- * {@link INDArray}) in float32 wraps the vector's own memory in the outgoing chunks; a push of a
- * {@code float[]} encodes each block once into a pooled buffer that its chunks wrap. Pulled
+ * <p>The data path copies as little as it can. Pushed chunks are {@link PushFrame}s that read
+ * the values from the worker's own memory, an ND4J {@link INDArray}'s off-heap buffer or a
+ * {@code float[]}, when gRPC serialises them, straight into the transport's buffers. Pulled
  * chunks are parsed with their values aliasing the receive buffer ({@link AliasingMarshaller})
  * and decoded straight into the destination, an array or off-heap memory. Chunk size, the
  * HTTP/2 flow-control window and the wire precision come from {@link Transport}.
@@ -81,8 +82,8 @@ public final class PsClient implements AutoCloseable {
   private final RetryPolicy retry;
   private final int chunkFloats;
   private final ValueEncoding encoding;
-  /** Encoded push chunks of {@code float[]} values and 16-bit encodings, by byte length. */
-  private final ArrayPool<byte[]> pushBuffers = ArrayPool.bytes(8);
+  /** A push stream takes another chunk while less than this many bytes wait to be sent. */
+  private final int readyBytes;
   private final boolean ownsChannels;
   private final ScheduledExecutorService timer;
   private final SplittableRandom jitter = new SplittableRandom();
@@ -137,6 +138,14 @@ public final class PsClient implements AutoCloseable {
       ShardGrpc.getPullMethod().toBuilder(ShardGrpc.getPullMethod().getRequestMarshaller(),
           AliasingMarshaller.of(PullChunk.getDefaultInstance())).build();
 
+  /**
+   * Push, as {@link PushFrame}s: chunk values are read from the worker's array or off-heap
+   * vector when gRPC serialises them, with no intermediate copy of the chunk.
+   */
+  private static final MethodDescriptor<PushFrame, PushResponse> PUSH_METHOD =
+      ShardGrpc.getPushMethod().toBuilder(PushFrame.marshaller(),
+          ShardGrpc.getPushMethod().getResponseMarshaller()).build();
+
   /** How to reach the shards. */
   public record Connection(List<String> addresses, io.grpc.ChannelCredentials credentials,
       String authority, CallCredentials token) {
@@ -182,6 +191,7 @@ public final class PsClient implements AutoCloseable {
     this.retry = retry;
     this.chunkFloats = transport.chunkFloats();
     this.encoding = transport.encoding();
+    this.readyBytes = FloatCodec.streamReadyBytes(chunkFloats);
     this.ownsChannels = ownsChannels;
     this.timer = Executors.newSingleThreadScheduledExecutor(r -> {
       Thread t = new Thread(r, "ps-client-retry");
@@ -475,12 +485,8 @@ public final class PsClient implements AutoCloseable {
   /** Values to push: the flat vector, as an array or as (off-heap) float memory. */
   @FunctionalInterface
   private interface Source {
-    /**
-     * Appends block {@code b}'s chunks, values encoded in {@code e}, to {@code out}; pooled
-     * buffers the chunks wrap go to {@code borrowed}, to be given back after the push.
-     */
-    void chunks(BlockLayout.Block b, ValueEncoding e, int chunkFloats, List<PushMessage> out,
-        List<byte[]> borrowed);
+    /** Block {@code b}'s values {@code [off, off+n)} as a chunk frame in {@code e}. */
+    PushFrame chunk(BlockLayout.Block b, int off, int n, ValueEncoding e);
   }
 
   /**
@@ -518,30 +524,24 @@ public final class PsClient implements AutoCloseable {
   private CompletableFuture<ShardOutcome[]> pushEachAsync(int worker, long[] steps,
       PushKind kind, Source values, long[] versionsRead, int[] blockIds, float loss) {
     List<CompletableFuture<ShardOutcome>> calls = new ArrayList<>(stubs.size());
-    List<byte[]> borrowed = new ArrayList<>();
-    try {
-      for (int s = 0; s < stubs.size(); s++) {
-        List<BlockLayout.Block> mine = selected(s, blockIds);
-        if (mine.isEmpty()) {
-          continue;
-        }
-        PushHeader header = header(worker, s, steps[s], kind, mine, versionsRead, loss);
-        List<PushMessage> chunks = new ArrayList<>();
-        for (BlockLayout.Block b : mine) {
-          values.chunks(b, encoding, chunkFloats, chunks, borrowed);
-        }
-        final int shard = s;
-        calls.add(withRetries("Push", s, () -> sendPush(shard, header, chunks))
-            .handle((r, err) -> err == null ? new ShardOutcome(shard, r, null)
-                : new ShardOutcome(shard, null, Status.fromThrowable(err))));
+    for (int s = 0; s < stubs.size(); s++) {
+      List<BlockLayout.Block> mine = selected(s, blockIds);
+      if (mine.isEmpty()) {
+        continue;
       }
-    } catch (RuntimeException e) {
-      // Pushes already started still read their buffers: give them back once those end.
-      allOf(calls).whenComplete((v, err) -> giveBack(borrowed));
-      throw e;
+      PushHeader header = header(worker, s, steps[s], kind, mine, versionsRead, loss);
+      List<PushFrame> chunks = new ArrayList<>();
+      for (BlockLayout.Block b : mine) {
+        for (int off = 0; off < b.length(); off += chunkFloats) {
+          chunks.add(values.chunk(b, off, Math.min(chunkFloats, b.length() - off), encoding));
+        }
+      }
+      final int shard = s;
+      calls.add(withRetries("Push", s, () -> sendPush(shard, header, chunks))
+          .handle((r, err) -> err == null ? new ShardOutcome(shard, r, null)
+              : new ShardOutcome(shard, null, Status.fromThrowable(err))));
     }
-    return allOf(calls).handle((v, err) -> {
-      giveBack(borrowed);
+    return allOf(calls).thenApply(v -> {
       ShardOutcome[] out = new ShardOutcome[stubs.size()];
       for (CompletableFuture<ShardOutcome> c : calls) {
         ShardOutcome o = c.join();
@@ -604,73 +604,55 @@ public final class PsClient implements AutoCloseable {
     return h.build();
   }
 
-  /** A {@code float[]} source: each block encoded once into a pooled buffer. */
-  private Source arraySource(float[] values) {
-    return (b, e, chunkFloats, out, borrowed) -> {
-      int w = FloatCodec.bytesPerValue(e);
-      byte[] buf = pushBuffers.take(b.length() * w);
-      borrowed.add(buf);
-      FloatCodec.encodeInto(values, b.offset(), b.length(), e, buf, 0);
-      for (int off = 0; off < b.length(); off += chunkFloats) {
-        int n = Math.min(chunkFloats, b.length() - off);
-        out.add(chunkMessage(b.id(), off, e, UnsafeByteOperations.unsafeWrap(buf, off * w,
-            n * w)));
-      }
-    };
+  /** A {@code float[]} source. */
+  private static Source arraySource(float[] values) {
+    return (b, off, n, e) -> PushFrame.chunk(b.id(), off, e, values, b.offset() + off, n);
+  }
+
+  /** An off-heap source: native-order float32 bytes, read in place when sent. */
+  private static Source bufferSource(ByteBuffer raw) {
+    return (b, off, n, e) -> PushFrame.chunk(b.id(), off, e, raw, b.offset() + off, n);
   }
 
   /**
-   * An off-heap source: float32 chunks wrap the memory itself (no copy before the transport's
-   * own); 16-bit encodings go through a pooled buffer.
+   * One push stream: the header, then the chunks, each written only while the transport is
+   * ready for more (gRPC's flow control), so at most about {@link #readyBytes} of the push sit
+   * in the transport's buffers at a time instead of all of it.
    */
-  private Source bufferSource(ByteBuffer raw) {
-    boolean wrap = raw.order() == ByteOrder.LITTLE_ENDIAN;
-    FloatBuffer values = raw.asFloatBuffer();
-    return (b, e, chunkFloats, out, borrowed) -> {
-      if (e == ValueEncoding.VALUE_ENCODING_FP32 && wrap) {
-        for (int off = 0; off < b.length(); off += chunkFloats) {
-          int n = Math.min(chunkFloats, b.length() - off);
-          ByteBuffer slice = raw.duplicate();
-          slice.position((b.offset() + off) * Float.BYTES)
-              .limit((b.offset() + off + n) * Float.BYTES);
-          out.add(chunkMessage(b.id(), off, e, UnsafeByteOperations.unsafeWrap(slice.slice())));
-        }
-        return;
-      }
-      int w = FloatCodec.bytesPerValue(e);
-      byte[] buf = pushBuffers.take(b.length() * w);
-      borrowed.add(buf);
-      FloatCodec.encodeInto(values, b.offset(), b.length(), e, buf, 0);
-      for (int off = 0; off < b.length(); off += chunkFloats) {
-        int n = Math.min(chunkFloats, b.length() - off);
-        out.add(chunkMessage(b.id(), off, e, UnsafeByteOperations.unsafeWrap(buf, off * w,
-            n * w)));
-      }
-    };
-  }
-
-  private static PushMessage chunkMessage(int blockId, int offset, ValueEncoding e,
-      ByteString bytes) {
-    BlockChunk.Builder c = BlockChunk.newBuilder().setBlockId(blockId).setOffset(offset)
-        .setValues(bytes);
-    if (e != ValueEncoding.VALUE_ENCODING_FP32) {
-      c.setEncoding(e);
-    }
-    return PushMessage.newBuilder().setChunk(c).build();
-  }
-
-  private void giveBack(List<byte[]> borrowed) {
-    for (byte[] b : borrowed) {
-      pushBuffers.give(b);
-    }
-  }
-
   private CompletableFuture<PushResponse> sendPush(int shard, PushHeader header,
-      List<PushMessage> chunks) {
+      List<PushFrame> chunks) {
     CompletableFuture<PushResponse> done = new CompletableFuture<>();
-    StreamObserver<PushMessage> req = deadline(stubs.get(shard), rpcTimeout)
-        .push(new StreamObserver<>() {
+    ClientCall<PushFrame, PushResponse> call = newCall(shard, rpcTimeout, PUSH_METHOD);
+    ClientCalls.asyncClientStreamingCall(call,
+        new ClientResponseObserver<PushFrame, PushResponse>() {
+          private ClientCallStreamObserver<PushFrame> req;
+          private int next = -1;
           private PushResponse resp;
+
+          @Override
+          public void beforeStart(ClientCallStreamObserver<PushFrame> r) {
+            req = r;
+            req.setOnReadyHandler(this::pump);
+          }
+
+          /** Runs on the call's serialised executor: when started, and when ready again. */
+          private void pump() {
+            try {
+              while (next < chunks.size() && req.isReady()) {
+                req.onNext(next < 0 ? PushFrame.of(PushMessage.newBuilder().setHeader(header)
+                    .build()) : chunks.get(next));
+                next++;
+              }
+              if (next == chunks.size()) {
+                next++;
+                req.onCompleted();
+              }
+            } catch (RuntimeException e) {
+              next = chunks.size() + 1;
+              req.onError(e);
+              done.completeExceptionally(e);
+            }
+          }
 
           @Override
           public void onNext(PushResponse r) {
@@ -687,16 +669,6 @@ public final class PsClient implements AutoCloseable {
             done.complete(resp);
           }
         });
-    try {
-      req.onNext(PushMessage.newBuilder().setHeader(header).build());
-      for (PushMessage m : chunks) {
-        req.onNext(m);
-      }
-      req.onCompleted();
-    } catch (RuntimeException e) {
-      req.onError(e);
-      done.completeExceptionally(e);
-    }
     return done;
   }
 
@@ -724,10 +696,14 @@ public final class PsClient implements AutoCloseable {
     return stub.withDeadlineAfter(d.toMillis(), TimeUnit.MILLISECONDS);
   }
 
-  /** A call of {@code method} on a shard, with the stub's credentials and a deadline. */
+  /**
+   * A call of {@code method} on a shard, with the stub's credentials and a deadline; the call
+   * is ready for more messages while less than {@link #readyBytes} wait in the transport.
+   */
   private <Q, R> ClientCall<Q, R> newCall(int shard, Duration d, MethodDescriptor<Q, R> method) {
     ShardGrpc.ShardStub stub = deadline(stubs.get(shard), d);
-    return stub.getChannel().newCall(method, stub.getCallOptions());
+    return stub.getChannel().newCall(method,
+        stub.getCallOptions().withOnReadyThreshold(readyBytes));
   }
 
   private void checkLength(int n) {

@@ -277,8 +277,9 @@ public final class TrainingLoop {
   }
 
   /**
-   * Counts late contributions (ABORTED: the round was over) and contributions a shard already
-   * had (ALREADY_EXISTS, after a retry across a shard restart); any other refusal ends the run.
+   * Counts late contributions (ABORTED: the round was over; OUT_OF_RANGE: the shard rolled back
+   * to a checkpoint) and contributions a shard already had (ALREADY_EXISTS, after a retry
+   * across a shard restart); any other refusal ends the run.
    */
   private void recordOutcomes(PsClient.ShardOutcome[] outcomes, boolean rounds) {
     long sum = 0;
@@ -296,7 +297,9 @@ public final class TrainingLoop {
         continue;
       }
       Status.Code code = o.status().getCode();
-      if (rounds && code == Status.Code.ABORTED) {
+      if (rounds && (code == Status.Code.ABORTED || code == Status.Code.OUT_OF_RANGE)) {
+        // ABORTED: the round was over. OUT_OF_RANGE: the shard restarted from a checkpoint
+        // behind this step; the next pull reads its version and the worker contributes again.
         wasLate = true;
       } else if (!(rounds && code == Status.Code.ALREADY_EXISTS)) {
         throw o.status().augmentDescription("push to shard " + o.shard()).asRuntimeException();
