@@ -7,7 +7,6 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
 import java.nio.ShortBuffer;
-import java.util.List;
 import java.util.Locale;
 
 /**
@@ -40,7 +39,7 @@ public final class FloatCodec {
    * and no threshold at all would pile a whole push or pull up in the transport's buffers.
    */
   public static int streamReadyBytes(int chunkFloats) {
-    return (int) Math.min(64L << 20, 2L * chunkFloats * Float.BYTES + 64 * 1024);
+    return (int) Math.min(64L << 20, Integer.getInteger("parasol.readyChunks", 2) * (long) chunkFloats * Float.BYTES + 64 * 1024);
   }
 
   /** Elements converted per scratch slice (16-bit encodings). */
@@ -211,23 +210,7 @@ public final class FloatCodec {
 
   /** Decodes {@code bytes} of encoding {@code e} into {@code dst} from {@code dstOffset}. */
   public static void decode(ByteString bytes, ValueEncoding e, float[] dst, int dstOffset) {
-    int n = valueCount(bytes.size(), e);
-    if (dstOffset < 0 || dstOffset > dst.length - n) {
-      throw new IndexOutOfBoundsException("decoding " + n + " values at " + dstOffset
-          + " into " + dst.length);
-    }
-    int w = bytesPerValue(e);
-    int at = dstOffset;
-    for (ByteBuffer piece : pieces(bytes, w)) {
-      ByteBuffer in = piece.order(ByteOrder.LITTLE_ENDIAN);
-      int k = in.remaining() / w;
-      if (e == ValueEncoding.VALUE_ENCODING_FP32) {
-        in.asFloatBuffer().get(dst, at, k);
-      } else {
-        decode16(in.asShortBuffer(), e, dst, at, k);
-      }
-      at += k;
-    }
+    ChunkValues.of(bytes).decodeTo(e, dst, dstOffset, false);
   }
 
   /**
@@ -235,25 +218,33 @@ public final class FloatCodec {
    * off-heap memory) from absolute index {@code dstIndex}.
    */
   public static void decode(ByteString bytes, ValueEncoding e, FloatBuffer dst, int dstIndex) {
-    int n = valueCount(bytes.size(), e);
-    FloatBuffer out = dst.duplicate();
-    out.position(dstIndex).limit(dstIndex + n);
-    int w = bytesPerValue(e);
-    float[] f = e == ValueEncoding.VALUE_ENCODING_FP32 ? null : FLOAT_SCRATCH.get();
-    for (ByteBuffer piece : pieces(bytes, w)) {
-      ByteBuffer in = piece.order(ByteOrder.LITTLE_ENDIAN);
-      if (f == null) {
-        out.put(in.asFloatBuffer());
-        continue;
-      }
-      ShortBuffer sb = in.asShortBuffer();
-      int k = sb.remaining();
-      for (int done = 0; done < k; ) {
-        int m = Math.min(SLICE, k - done);
-        decode16(sb, e, f, 0, m);
-        out.put(f, 0, m);
-        done += m;
-      }
+    ChunkValues.of(bytes).decodeTo(e, dst, dstIndex);
+  }
+
+  /**
+   * Decodes {@code k} values in {@code e} from {@code in} (little-endian, from its position;
+   * the position does not move) into {@code dst[at, at+k)}.
+   */
+  static void decodeSlice(ByteBuffer in, ValueEncoding e, float[] dst, int at, int k) {
+    if (e == ValueEncoding.VALUE_ENCODING_FP32) {
+      in.asFloatBuffer().get(dst, at, k);
+    } else {
+      decode16(in.asShortBuffer(), e, dst, at, k);
+    }
+  }
+
+  /** Decodes all of {@code in} (little-endian, whole values in {@code e}) into {@code out}. */
+  static void decodeSlice(ByteBuffer in, ValueEncoding e, FloatBuffer out) {
+    if (e == ValueEncoding.VALUE_ENCODING_FP32) {
+      out.put(in.asFloatBuffer());
+      return;
+    }
+    float[] f = FLOAT_SCRATCH.get();
+    ShortBuffer sb = in.asShortBuffer();
+    while (sb.hasRemaining()) {
+      int m = Math.min(SLICE, sb.remaining());
+      decode16(sb, e, f, 0, m);
+      out.put(f, 0, m);
     }
   }
 
@@ -273,22 +264,6 @@ public final class FloatCodec {
       }
       done += m;
     }
-  }
-
-  /**
-   * The pieces of {@code bytes} as read-only buffers, without copying; falls back to one flat
-   * copy in the rare case that a value straddles two pieces of a rope.
-   */
-  private static List<ByteBuffer> pieces(ByteString bytes, int w) {
-    List<ByteBuffer> list = bytes.asReadOnlyByteBufferList();
-    if (list.size() > 1) {
-      for (ByteBuffer b : list) {
-        if (b.remaining() % w != 0) {
-          return List.of(ByteBuffer.wrap(bytes.toByteArray()));
-        }
-      }
-    }
-    return list;
   }
 
   /** True when every value in {@code v[offset, offset+length)} is finite. */

@@ -5,6 +5,7 @@ import com.google.protobuf.UnsafeByteOperations;
 import io.grpc.Status;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.parasol.common.ArrayPool;
+import io.parasol.common.ChunkValues;
 import io.parasol.common.FloatCodec;
 import io.parasol.common.Initializer;
 import io.parasol.common.JobSpecs;
@@ -143,6 +144,9 @@ public final class ShardCore {
     /** Membership, guarded by the shard's lock: when each worker was last heard from. */
     final long[] lastSeen;
     final boolean[] live;
+    /** Workers that said they finished: out of the live set until they push or heartbeat. */
+    @GuardedBy("lock")
+    final boolean[] left;
     /** A lock-free copy of {@link #live}, written under the shard's lock. */
     final java.util.concurrent.atomic.AtomicIntegerArray liveView;
     /** Pushes and pulls in flight per worker. */
@@ -159,6 +163,7 @@ public final class ShardCore {
       this.dedupe = new Dedupe(spec.getNumWorkers());
       this.lastSeen = new long[spec.getNumWorkers()];
       this.live = new boolean[spec.getNumWorkers()];
+      this.left = new boolean[spec.getNumWorkers()];
       this.liveView = new java.util.concurrent.atomic.AtomicIntegerArray(spec.getNumWorkers());
       this.streams = new java.util.concurrent.atomic.AtomicIntegerArray(spec.getNumWorkers());
       this.leaseNanos = JobSpecs.leaseMillis(spec) * 1_000_000L;
@@ -482,7 +487,7 @@ public final class ShardCore {
     checkWorker(j, req.getWorker());
     checkCounter("min_version", req.getMinVersion());
     checkCounter("clock", req.getClock());
-    touch(j, req.getWorker());
+    touch(j, req.getWorker(), false);
     BlockState[] blocks = resolve(j, req.getBlockIdsList(), shardIndex);
     acquireStream(j, req.getWorker());
     return new PullPlan(j, blocks, req.getMinVersion(), req.getWorker(), req.getClock());
@@ -602,6 +607,15 @@ public final class ShardCore {
      */
     public void accept(int blockId, int offset, ValueEncoding encoding, ByteString bytes)
         throws ShardException {
+      accept(blockId, offset, encoding, ChunkValues.of(bytes));
+    }
+
+    /**
+     * As above, for values still in the transport's receive buffers: they are decoded from
+     * there straight into the staging buffer, each received piece checked while in cache.
+     */
+    public void accept(int blockId, int offset, ValueEncoding encoding, ChunkValues bytes)
+        throws ShardException {
       try {
         acceptUncounted(blockId, offset, encoding, bytes);
       } catch (ShardException e) {
@@ -611,7 +625,7 @@ public final class ShardCore {
     }
 
     private void acceptUncounted(int blockId, int offset, ValueEncoding encoding,
-        ByteString bytes) throws ShardException {
+        ChunkValues bytes) throws ShardException {
       if (blockId < 0 || blockId >= slotOf.length || slotOf[blockId] < 0) {
         throw ShardException.invalid("chunk for block " + Integer.toUnsignedString(blockId)
             + ", which the push header does not list");
@@ -622,7 +636,7 @@ public final class ShardCore {
         case VALUE_ENCODING_FP32, VALUE_ENCODING_BF16, VALUE_ENCODING_FP16 ->
             FloatCodec.bytesPerValue(encoding);
         default -> throw ShardException.invalid("chunk for block " + blockId
-            + " has unknown value encoding " + encoding.getNumber());
+            + " has an unknown value encoding");
       };
       if (bytes.size() % w != 0) {
         throw ShardException.invalid("chunk for block " + blockId + " has " + bytes.size()
@@ -642,9 +656,8 @@ public final class ShardCore {
       if (values[slot] == null) {
         values[slot] = stagingFloats.take(b.length);
       }
-      FloatCodec.decode(bytes, encoding, values[slot], offset);
       metrics.bytesIn(bytes.size());
-      if (!FloatCodec.allFinite(values[slot], offset, n)) {
+      if (!bytes.decodeTo(encoding, values[slot], offset, true)) {
         throw ShardException.invalid("chunk for block " + blockId + " holds NaN or infinite"
             + " values");
       }
@@ -692,7 +705,7 @@ public final class ShardCore {
   private PushPlan preparePushUncounted(PushHeader h) throws ShardException {
     Job j = job(h.getFingerprint());
     checkWorker(j, h.getWorker());
-    touch(j, h.getWorker());
+    touch(j, h.getWorker(), true);
     if (h.getBlocksCount() == 0) {
       throw ShardException.invalid("push names no blocks");
     }
@@ -840,11 +853,18 @@ public final class ShardCore {
     return min == Long.MAX_VALUE ? Long.MAX_VALUE / 2 : min;
   }
 
-  /** Renews a worker's lease; a worker that had expired rejoins. */
-  private void touch(Job j, int worker) {
+  /**
+   * Renews a worker's lease; a worker that had expired rejoins. A worker that left (finished)
+   * rejoins only by pushing or heartbeating ({@code active}), not by reading the model.
+   */
+  private void touch(Job j, int worker, boolean active) {
     boolean rejoined = false;
     synchronized (lock) {
       j.lastSeen[worker] = nanoClock.getAsLong();
+      if (j.left[worker] && !active) {
+        return;
+      }
+      j.left[worker] = false;
       if (!j.live[worker]) {
         j.live[worker] = true;
         j.liveView.set(worker, 1);
@@ -865,7 +885,11 @@ public final class ShardCore {
     Job j = job(req.getFingerprint());
     checkWorker(j, req.getWorker());
     checkCounter("clock", req.getClock());
-    touch(j, req.getWorker());
+    if (req.getLeaving()) {
+      leave(j, req.getWorker());
+    } else {
+      touch(j, req.getWorker(), true);
+    }
     boolean advanced = false;
     synchronized (lock) {
       if (req.getClock() > j.clocks[req.getWorker()]) {
@@ -879,6 +903,27 @@ public final class ShardCore {
     return io.parasol.proto.v1.HeartbeatResponse.newBuilder()
         .setLeaseMillis((int) JobSpecs.leaseMillis(j.spec))
         .addAllLiveWorkers(liveWorkers(j)).build();
+  }
+
+  /**
+   * A worker that finished its steps leaves the live set at once, instead of holding rounds
+   * and ssp bounds for a lease and then expiring.
+   */
+  private void leave(Job j, int worker) {
+    boolean wasLive;
+    synchronized (lock) {
+      wasLive = j.live[worker];
+      j.live[worker] = false;
+      j.liveView.set(worker, 0);
+      j.left[worker] = true;
+    }
+    if (wasLive) {
+      log.info("shard {}: worker {} finished and left; live workers now {}", shardIndex, worker,
+          liveWorkers(j));
+      metrics.membership(false);
+      j.rule.membershipChanged();
+      signal();
+    }
   }
 
   /** The live workers, ascending. */

@@ -4,14 +4,15 @@ import io.grpc.Context;
 import io.grpc.Deadline;
 import io.grpc.Status;
 import io.grpc.stub.ServerCallStreamObserver;
+import io.grpc.stub.ServerCalls;
 import io.grpc.stub.StreamObserver;
 import io.grpc.BindableService;
 import io.grpc.MethodDescriptor;
-import io.grpc.ServerCallHandler;
 import io.grpc.ServerMethodDefinition;
 import io.grpc.ServerServiceDefinition;
 import io.grpc.ServiceDescriptor;
-import io.parasol.common.AliasingMarshaller;
+import io.parasol.common.ReceivedChunk;
+import io.parasol.common.ReceivedPush;
 import io.parasol.common.FloatCodec;
 import io.parasol.proto.v1.ValueEncoding;
 import java.util.ArrayList;
@@ -281,17 +282,18 @@ final class ShardService implements ShardGrpc.AsyncService, BindableService {
       ValueEncoding.VALUE_ENCODING_FP16);
 
   /**
-   * Push, with pushed chunks parsed by {@link AliasingMarshaller}: a chunk's values alias the
-   * receive buffer and are decoded once, straight into the block's staging buffer, by
-   * {@link PushReceiver#onNext} before it returns (as that marshaller requires).
+   * Push, with messages parsed by {@link ReceivedPush#pushMessageMarshaller()}: a chunk's values
+   * stay in the transport's receive buffers until {@link PushReceiver#onNext} decodes them
+   * straight into the block's staging buffer and releases them; bytes that are no PushMessage
+   * are refused with INVALID_ARGUMENT. The wire format is unchanged.
    */
   static final MethodDescriptor<PushMessage, PushResponse> PUSH_METHOD =
-      ShardGrpc.getPushMethod().toBuilder(AliasingMarshaller.of(PushMessage.getDefaultInstance()),
+      ShardGrpc.getPushMethod().toBuilder(ReceivedPush.pushMessageMarshaller(),
           ShardGrpc.getPushMethod().getResponseMarshaller()).build();
 
   /**
-   * The generated service definition with {@link #PUSH_METHOD} in place of the stock Push
-   * descriptor; the wire format is unchanged, and reflection still sees the same schema.
+   * The generated service definition with Push bound to {@link #PUSH_METHOD}; reflection still
+   * sees the same schema.
    */
   @Override
   public ServerServiceDefinition bindService() {
@@ -301,10 +303,8 @@ final class ShardService implements ShardGrpc.AsyncService, BindableService {
     List<ServerMethodDefinition<?, ?>> methods = new ArrayList<>();
     for (ServerMethodDefinition<?, ?> m : stock.getMethods()) {
       if (m.getMethodDescriptor().getFullMethodName().equals(PUSH_METHOD.getFullMethodName())) {
-        @SuppressWarnings("unchecked")
-        ServerCallHandler<PushMessage, PushResponse> h =
-            (ServerCallHandler<PushMessage, PushResponse>) m.getServerCallHandler();
-        m = ServerMethodDefinition.create(PUSH_METHOD, h);
+        m = ServerMethodDefinition.create(PUSH_METHOD,
+            ServerCalls.asyncClientStreamingCall(this::push));
       }
       sd.addMethod(m.getMethodDescriptor());
       methods.add(m);
@@ -318,11 +318,28 @@ final class ShardService implements ShardGrpc.AsyncService, BindableService {
 
   @Override
   public StreamObserver<PushMessage> push(StreamObserver<PushResponse> out) {
-    return new PushReceiver(out);
+    PushReceiver r = new PushReceiver(out);
+    return new StreamObserver<>() {
+      @Override
+      public void onNext(PushMessage m) {
+        r.onNext(LenientPushParsing.isUnparseable(m) ? ReceivedPush.malformed(
+            "not a parasol.v1.PushMessage") : ReceivedPush.claim(m));
+      }
+
+      @Override
+      public void onError(Throwable t) {
+        r.onError(t);
+      }
+
+      @Override
+      public void onCompleted() {
+        r.onCompleted();
+      }
+    };
   }
 
   /** Receives one push stream: a header, then chunks. */
-  private final class PushReceiver implements StreamObserver<PushMessage> {
+  private final class PushReceiver implements StreamObserver<ReceivedPush> {
     private final StreamObserver<PushResponse> out;
     private ShardCore.PushPlan plan;
     private boolean finished;
@@ -331,30 +348,36 @@ final class ShardService implements ShardGrpc.AsyncService, BindableService {
       this.out = out;
     }
 
+    /** Takes one message and always releases its receive buffers before returning. */
     @Override
-    public void onNext(PushMessage msg) {
-      if (finished) {
-        return;
-      }
+    public void onNext(ReceivedPush msg) {
       try {
-        switch (msg.getKindCase()) {
-          case HEADER -> {
-            if (plan != null) {
-              throw refused(ShardException.invalid("push stream has a second header"));
-            }
-            plan = core.preparePush(msg.getHeader());
+        if (!finished) {
+          take(msg);
+        }
+      } finally {
+        msg.release();
+      }
+    }
+
+    private void take(ReceivedPush msg) {
+      try {
+        if (msg.malformed() != null) {
+          throw refused(ShardException.invalid(
+              "push message is not a valid parasol.v1.PushMessage: " + msg.malformed()));
+        } else if (msg.hasHeader()) {
+          if (plan != null) {
+            throw refused(ShardException.invalid("push stream has a second header"));
           }
-          case CHUNK -> {
-            if (plan == null) {
-              throw refused(ShardException.invalid("push stream must start with a header"));
-            }
-            BlockChunk c = msg.getChunk();
-            plan.accept(c.getBlockId(), c.getOffset(), c.getEncoding(), c.getValues());
+          plan = core.preparePush(msg.header());
+        } else if (msg.hasChunk()) {
+          if (plan == null) {
+            throw refused(ShardException.invalid("push stream must start with a header"));
           }
-          default -> throw refused(
-              ShardException.invalid(LenientPushParsing.isUnparseable(msg)
-                  ? "push message is not a valid parasol.v1.PushMessage"
-                  : "push message carries neither header nor chunk"));
+          ReceivedChunk c = msg.chunk();
+          plan.accept(c.blockId(), c.offset(), c.encoding(), c.values());
+        } else {
+          throw refused(ShardException.invalid("push message carries neither header nor chunk"));
         }
       } catch (ShardException e) {
         finished = true;

@@ -75,6 +75,43 @@ class MembershipTest {
   }
 
   @Test
+  void finishedWorker_leavesAtOnce_andOnlyAPushOrHeartbeatBringsItBack() throws Exception {
+    JobSpec spec = Specs.spec(Mode.MODE_SYNC, 3, 1f, 1).setLeaseMillis(1000).build();
+    ShardCore core = core(spec);
+    push(core, spec, 0, 1, 0, 0);
+    push(core, spec, 1, 1, 0, 0);
+    assertThat(core.blockVersion(0)).isZero();
+    // Worker 2 says it finished: step 0 completes with the two live workers, no lease waited.
+    var r = core.heartbeat(HeartbeatRequest.newBuilder().setFingerprint(Specs.fp(spec))
+        .setWorker(2).setLeaving(true).build());
+    assertThat(r.getLiveWorkersList()).containsExactly(0, 1);
+    assertThat(core.blockVersion(0)).isEqualTo(1);
+    // Reading the model does not make it live again, nor does time make it expire.
+    core.preparePull(PullRequest.newBuilder().setFingerprint(Specs.fp(spec)).setWorker(2)
+        .setMinVersion(0).build());
+    assertThat(core.status().getLiveWorkersList()).containsExactly(0, 1);
+    advanceMillis(1500);
+    core.heartbeat(HeartbeatRequest.newBuilder().setFingerprint(Specs.fp(spec)).setWorker(0)
+        .build());
+    core.heartbeat(HeartbeatRequest.newBuilder().setFingerprint(Specs.fp(spec)).setWorker(1)
+        .build());
+    assertThat(core.expireLeases()).isEmpty();
+    // Leaving twice changes nothing.
+    core.heartbeat(HeartbeatRequest.newBuilder().setFingerprint(Specs.fp(spec)).setWorker(2)
+        .setLeaving(true).build());
+    assertThat(core.status().getLiveWorkersList()).containsExactly(0, 1);
+    // A heartbeat (a restarted worker 2) rejoins, and the next step waits for it.
+    core.heartbeat(HeartbeatRequest.newBuilder().setFingerprint(Specs.fp(spec)).setWorker(2)
+        .build());
+    assertThat(core.status().getLiveWorkersList()).containsExactly(0, 1, 2);
+    push(core, spec, 0, 2, 1, 1);
+    push(core, spec, 1, 2, 1, 1);
+    assertThat(core.blockVersion(0)).isEqualTo(1);
+    push(core, spec, 2, 1, 1, 1);
+    assertThat(core.blockVersion(0)).isEqualTo(2);
+  }
+
+  @Test
   void expiredWorker_noLongerHoldsBackSsp() throws Exception {
     JobSpec spec = Specs.spec(Mode.MODE_SSP, 2, 1f, 1).setStalenessBound(1)
         .setLeaseMillis(1000).build();

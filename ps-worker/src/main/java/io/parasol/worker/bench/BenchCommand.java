@@ -98,6 +98,11 @@ public final class BenchCommand implements Runnable {
             + " offheap or array (default: ${DEFAULT-VALUE}).")
     String source;
 
+    @Option(names = "--only", hidden = true,
+        description = "Run one phase only (for profiling): raw_one_way, raw_there_and_back,"
+            + " raw_duplex, push, pull, push_pull or push_then_pull.")
+    String only;
+
     @Option(names = "--json", description = "Print the figures as JSON.")
     boolean json;
 
@@ -116,7 +121,7 @@ public final class BenchCommand implements Runnable {
       PushPullBench.Options o = new PushPullBench.Options(params, shards, workers, wire(wire),
           warmup, reps, maxSeconds, chunkFloats > 0 ? chunkFloats : FloatCodec.DEFAULT_CHUNK_FLOATS,
           window < 0 ? PsClient.Transport.DEFAULT_WINDOW : window, serverWindow,
-          source.equals("offheap"));
+          source.equals("offheap"), only);
       Map<String, Object> r = PushPullBench.run(o, json ? null : System.out);
       print(r, json, Tables.pushPull(r));
       return 0;

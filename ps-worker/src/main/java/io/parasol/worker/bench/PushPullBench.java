@@ -57,7 +57,8 @@ final class PushPullBench {
    * @param offHeap push from and pull into ND4J off-heap vectors (else float arrays)
    */
   record Options(int params, int shards, int workers, ValueEncoding wire, int warmup, int reps,
-      double maxSeconds, int chunkFloats, int clientWindow, int serverWindow, boolean offHeap) {}
+      double maxSeconds, int chunkFloats, int clientWindow, int serverWindow, boolean offHeap,
+      String only) {}
 
   private PushPullBench() {}
 
@@ -120,6 +121,9 @@ final class PushPullBench {
           deadline = System.nanoTime() + (long) (o.maxSeconds() * 1e9);
         }
         for (String p : phases) {
+          if (o.only() != null && !o.only().equals(p)) {
+            continue;
+          }
           long c0 = Alloc.processCpuNanos();
           long t = switch (p) {
             case "raw_one_way" -> raw.oneWay(2 * wireBytes);
@@ -169,6 +173,7 @@ final class PushPullBench {
           f.put("params_per_s", Samples.round(values / s.median() * 1e9, 0));
         }
         f.put("cpu_per_wall", Samples.round(cpu.get(p) / (double) s.total(), 2));
+        f.put("cpu_ms_per_op", Samples.round(cpu.get(p) / 1e6 / s.count(), 2));
         figures.put(p, f);
       }
       out.put("figures", figures);
@@ -197,11 +202,18 @@ final class PushPullBench {
   }
 
   static ShardServer startShard(int shard, int shards, int window) throws IOException {
-    if (window <= 0) {
+    boolean direct = Boolean.getBoolean("parasol.serverDirectExecutor");
+    if (window <= 0 && !direct) {
       return ShardServer.forAddress("127.0.0.1", 0, shard, null).start();
     }
-    return new ShardServer(NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0))
-        .flowControlWindow(window), shard, shards, null).start();
+    NettyServerBuilder b = NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0));
+    if (window > 0) {
+      b.flowControlWindow(window);
+    }
+    if (direct) {
+      b.directExecutor();
+    }
+    return new ShardServer(b, shard, shards, null).start();
   }
 
   /** Runs phase {@code p} on every worker at once; nanoseconds until the last finished. */

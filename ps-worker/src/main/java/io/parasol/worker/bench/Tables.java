@@ -26,8 +26,8 @@ final class Tables {
         r.get("params"), mb, r.get("wire"), r.get("shards"), r.get("workers"), r.get("blocks"),
         r.get("chunk_floats"), r.get("source"), window(r.get("client_window_bytes")),
         window(r.get("server_window_bytes")), r.get("rounds")));
-    sb.append(String.format(Locale.ROOT, "%-34s %8s %11s %9s %14s %9s%n", "operation", "GB/s",
-        "ms median", "ms p99", "params/s", "cpu/wall"));
+    sb.append(String.format(Locale.ROOT, "%-34s %8s %11s %9s %14s %9s %8s%n", "operation",
+        "GB/s", "ms median", "ms p99", "params/s", "cpu/wall", "cpu ms"));
     Map<String, Object> f = map(r.get("figures"));
     String[][] rows = {
         {"raw_one_way", "raw TCP, one way (push+pull bytes)"},
@@ -40,10 +40,10 @@ final class Tables {
     for (String[] row : rows) {
       Map<String, Object> m = map(f.get(row[0]));
       Object pps = m.get("params_per_s");
-      sb.append(String.format(Locale.ROOT, "%-34s %8.3f %11.2f %9.2f %14s %9.2f%n", row[1],
-          num(m, "gb_per_s"), num(m, "ms_median"), num(m, "ms_p99"),
+      sb.append(String.format(Locale.ROOT, "%-34s %8.3f %11.2f %9.2f %14s %9.2f %8.1f%n",
+          row[1], num(m, "gb_per_s"), num(m, "ms_median"), num(m, "ms_p99"),
           pps == null ? "" : String.format(Locale.ROOT, "%.3g", ((Number) pps).doubleValue()),
-          num(m, "cpu_per_wall")));
+          num(m, "cpu_per_wall"), num(m, "cpu_ms_per_op")));
     }
     sb.append(String.format(Locale.ROOT, "push+pull %.3f GB/s = %.3f x raw one-way %.3f GB/s"
             + " (same run); push then pull = %.3f x raw there and back%n",

@@ -1,6 +1,5 @@
 package io.parasol.worker.client;
 
-import com.google.protobuf.ByteString;
 import io.grpc.CallCredentials;
 import io.grpc.ClientCall;
 import io.grpc.ManagedChannel;
@@ -14,17 +13,17 @@ import io.grpc.stub.ClientResponseObserver;
 import io.grpc.stub.StreamObserver;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.binder.grpc.MetricCollectingClientInterceptor;
-import io.parasol.common.AliasingMarshaller;
 import io.parasol.common.BlockLayout;
+import io.parasol.common.ChunkValues;
 import io.parasol.common.FloatCodec;
 import io.parasol.common.PushFrame;
-import io.parasol.proto.v1.BlockChunk;
+import io.parasol.common.ReceivedChunk;
+import io.parasol.common.ReceivedPull;
 import io.parasol.proto.v1.BlockRead;
 import io.parasol.proto.v1.HeartbeatRequest;
 import io.parasol.proto.v1.InitRequest;
 import io.parasol.proto.v1.InitResponse;
 import io.parasol.proto.v1.JobSpec;
-import io.parasol.proto.v1.PullChunk;
 import io.parasol.proto.v1.PullRequest;
 import io.parasol.proto.v1.PushHeader;
 import io.parasol.proto.v1.PushKind;
@@ -59,8 +58,9 @@ import org.slf4j.LoggerFactory;
  * <p>The data path copies as little as it can. Pushed chunks are {@link PushFrame}s that read
  * the values from the worker's own memory, an ND4J {@link INDArray}'s off-heap buffer or a
  * {@code float[]}, when gRPC serialises them, straight into the transport's buffers. Pulled
- * chunks are parsed with their values aliasing the receive buffer ({@link AliasingMarshaller})
- * and decoded straight into the destination, an array or off-heap memory. Chunk size, the
+ * chunks ({@link ReceivedPull}) are decoded from the transport's receive buffers straight into
+ * the destination, an array or off-heap memory. Both directions write only while the stream is
+ * ready (flow control), so a push or pull never piles up in the transport. Chunk size, the
  * HTTP/2 flow-control window and the wire precision come from {@link Transport}.
  *
  * <p>Every call has a deadline. Calls that fail with a transient status (UNAVAILABLE,
@@ -131,12 +131,13 @@ public final class PsClient implements AutoCloseable {
   }
 
   /**
-   * Pull, with chunks parsed by {@link AliasingMarshaller}: {@link PullReceiver#onNext} decodes
-   * each chunk before it returns, as that marshaller requires.
+   * Pull, with chunks parsed by {@link ReceivedPull#marshaller()}: their values stay in the
+   * transport's receive buffers until {@link PullReceiver#onNext} decodes them straight into
+   * the destination and releases them.
    */
-  private static final MethodDescriptor<PullRequest, PullChunk> PULL_METHOD =
+  private static final MethodDescriptor<PullRequest, ReceivedPull> PULL_METHOD =
       ShardGrpc.getPullMethod().toBuilder(ShardGrpc.getPullMethod().getRequestMarshaller(),
-          AliasingMarshaller.of(PullChunk.getDefaultInstance())).build();
+          ReceivedPull.marshaller()).build();
 
   /**
    * Push, as {@link PushFrame}s: chunk values are read from the worker's array or off-heap
@@ -233,6 +234,9 @@ public final class PsClient implements AutoCloseable {
       if (transport.flowControlWindow() > 0) {
         b.flowControlWindow(transport.flowControlWindow());
       }
+      if (Boolean.getBoolean("parasol.directExecutor")) {
+        b.directExecutor();
+      }
       if (registry != null) {
         b.intercept(new MetricCollectingClientInterceptor(registry));
       }
@@ -325,9 +329,21 @@ public final class PsClient implements AutoCloseable {
 
   /** Renews this worker's lease on every shard; failures are returned, not thrown. */
   public List<Status> heartbeat(int worker, long clock) {
+    return heartbeat(worker, clock, false);
+  }
+
+  /**
+   * Tells every shard that this worker finished, so that it leaves their live sets now rather
+   * than when its lease expires; failures are returned, not thrown.
+   */
+  public List<Status> leave(int worker, long clock) {
+    return heartbeat(worker, clock, true);
+  }
+
+  private List<Status> heartbeat(int worker, long clock, boolean leaving) {
     List<CompletableFuture<Status>> calls = new ArrayList<>();
     HeartbeatRequest req = HeartbeatRequest.newBuilder().setFingerprint(fingerprint)
-        .setWorker(worker).setClock(clock).build();
+        .setWorker(worker).setClock(clock).setLeaving(leaving).build();
     for (int s = 0; s < stubs.size(); s++) {
       final int shard = s;
       calls.add(this.<io.parasol.proto.v1.HeartbeatResponse>unary(
@@ -355,8 +371,8 @@ public final class PsClient implements AutoCloseable {
   /** Where pulled values go: the flat vector, as an array or as (off-heap) float memory. */
   @FunctionalInterface
   private interface Sink {
-    /** Decodes {@code bytes} (values in {@code e}) to the flat vector from index {@code at}. */
-    void put(ByteString bytes, ValueEncoding e, int at);
+    /** Decodes {@code values} (in {@code e}) to the flat vector from index {@code at}. */
+    void put(ChunkValues values, ValueEncoding e, int at);
   }
 
   /**
@@ -382,7 +398,7 @@ public final class PsClient implements AutoCloseable {
   public CompletableFuture<long[]> pullAsync(int worker, float[] dst, long minVersion,
       long clock) {
     checkLength(dst.length);
-    return pullAsync(worker, (bytes, e, at) -> FloatCodec.decode(bytes, e, dst, at), minVersion,
+    return pullAsync(worker, (values, e, at) -> values.decodeTo(e, dst, at, false), minVersion,
         clock);
   }
 
@@ -390,8 +406,7 @@ public final class PsClient implements AutoCloseable {
   public CompletableFuture<long[]> pullAsync(int worker, INDArray dst, long minVersion,
       long clock) {
     FloatBuffer out = bytesOf(dst).asFloatBuffer();
-    return pullAsync(worker, (bytes, e, at) -> FloatCodec.decode(bytes, e, out, at), minVersion,
-        clock);
+    return pullAsync(worker, (values, e, at) -> values.decodeTo(e, out, at), minVersion, clock);
   }
 
   private CompletableFuture<long[]> pullAsync(int worker, Sink sink, long minVersion,
@@ -421,7 +436,7 @@ public final class PsClient implements AutoCloseable {
     return lastPullWaitMicros.get();
   }
 
-  private final class PullReceiver implements StreamObserver<PullChunk> {
+  private final class PullReceiver implements StreamObserver<ReceivedPull> {
     private final Sink sink;
     private final long[] versions;
     private final CompletableFuture<Void> done;
@@ -432,32 +447,44 @@ public final class PsClient implements AutoCloseable {
       this.done = done;
     }
 
-    /** Decodes the chunk before returning: its values alias the receive buffer. */
+    /** Decodes the chunk into the destination, then gives its receive buffers back. */
     @Override
-    public void onNext(PullChunk c) {
-      BlockChunk chunk = c.getChunk();
-      int id = chunk.getBlockId();
-      if (id >= layout.numBlocks()) {
-        throw Status.INTERNAL.withDescription("shard sent unknown block " + id)
+    public void onNext(ReceivedPull c) {
+      try {
+        take(c);
+      } finally {
+        c.release();
+      }
+    }
+
+    private void take(ReceivedPull c) {
+      if (c.malformed() != null) {
+        throw Status.INTERNAL.withDescription("shard sent a malformed chunk: " + c.malformed())
             .asRuntimeException();
       }
+      ReceivedChunk chunk = c.chunk();
+      int id = chunk.blockId();
+      if (id < 0 || id >= layout.numBlocks()) {
+        throw Status.INTERNAL.withDescription("shard sent unknown block "
+            + Integer.toUnsignedString(id)).asRuntimeException();
+      }
       BlockLayout.Block b = layout.block(id);
-      ValueEncoding e = chunk.getEncoding();
+      ValueEncoding e = chunk.encoding();
       int n;
       try {
-        n = FloatCodec.valueCount(chunk.getValues().size(), e);
+        n = FloatCodec.valueCount(chunk.values().size(), e);
       } catch (IllegalArgumentException ex) {
         throw Status.INTERNAL.withDescription("shard sent a bad chunk for block " + id + ": "
             + ex.getMessage()).asRuntimeException();
       }
-      if ((long) chunk.getOffset() + n > b.length()) {
+      if (chunk.offset() < 0 || (long) chunk.offset() + n > b.length()) {
         throw Status.INTERNAL.withDescription("shard sent a chunk past the end of block " + id)
             .asRuntimeException();
       }
-      sink.put(chunk.getValues(), e, b.offset() + chunk.getOffset());
-      versions[id] = c.getVersion();
-      if (c.getWaitedMicros() > 0) {
-        lastPullWaitMicros.accumulateAndGet(c.getWaitedMicros(), Math::max);
+      sink.put(chunk.values(), e, b.offset() + chunk.offset());
+      versions[id] = c.version();
+      if (c.waitedMicros() > 0) {
+        lastPullWaitMicros.accumulateAndGet(c.waitedMicros(), Math::max);
       }
     }
 

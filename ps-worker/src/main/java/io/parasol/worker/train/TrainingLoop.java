@@ -149,6 +149,10 @@ public final class TrainingLoop {
       } else {
         runGradients(batches, delays);
       }
+      // No heartbeat may land after the leave (it would bring the worker back).
+      heartbeats.shutdown();
+      heartbeats.awaitTermination(1, TimeUnit.MINUTES);
+      client.leave(cfg.worker(), done);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw Status.CANCELLED.withDescription("worker " + cfg.worker() + " interrupted")

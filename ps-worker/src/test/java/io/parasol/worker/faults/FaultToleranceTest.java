@@ -138,8 +138,16 @@ class FaultToleranceTest {
           .doesNotContain(3);
       String out = shards[s].output();
       assertThat(out).as("shard %d log", s).contains("worker 3 lease expired");
-      assertThat(out).as("shard %d log", s).doesNotContain("worker 0 lease expired",
-          "worker 1 lease expired", "worker 2 lease expired");
+      // From the kill on, the survivors keep their leases while they wait at the barrier, and
+      // leave when they finish. (On a loaded machine a worker may expire and rejoin while the
+      // JVMs start, before the kill: that is the lease doing its job.)
+      String afterKill = out.substring(out.lastIndexOf("worker 3 lease expired"));
+      assertThat(afterKill).as("shard %d log after the kill", s).doesNotContain(
+          "worker 0 lease expired", "worker 1 lease expired", "worker 2 lease expired");
+      for (int k = 0; k < 3; k++) {
+        assertThat(afterKill).as("shard %d log after the kill", s)
+            .contains("worker " + k + " finished and left");
+      }
     }
   }
 

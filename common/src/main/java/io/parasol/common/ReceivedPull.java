@@ -1,0 +1,137 @@
+package io.parasol.common;
+
+import com.google.protobuf.WireFormat;
+import io.grpc.MethodDescriptor;
+import io.parasol.proto.v1.PullChunk;
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+
+/**
+ * A {@code PullChunk} as the worker receives it: the block version, the wait, and a chunk
+ * whose values are still in the transport's receive buffers, to be decoded straight into the
+ * worker's model vector; then {@link #release() released}. Parsed by {@link #marshaller()}.
+ */
+public final class ReceivedPull implements AutoCloseable {
+  private static final int CHUNK = WireReader.tag(PullChunk.CHUNK_FIELD_NUMBER,
+      WireFormat.WIRETYPE_LENGTH_DELIMITED);
+  private static final int VERSION = WireReader.tag(PullChunk.VERSION_FIELD_NUMBER,
+      WireFormat.WIRETYPE_VARINT);
+  private static final int WAITED = WireReader.tag(PullChunk.WAITED_MICROS_FIELD_NUMBER,
+      WireFormat.WIRETYPE_VARINT);
+
+  private final ReceivedChunk chunk;
+  private final long version;
+  private final long waitedMicros;
+  private final String malformed;
+  private final WireBytes bytes;
+
+  private ReceivedPull(ReceivedChunk chunk, long version, long waitedMicros, String malformed,
+      WireBytes bytes) {
+    this.chunk = chunk;
+    this.version = version;
+    this.waitedMicros = waitedMicros;
+    this.malformed = malformed;
+    this.bytes = bytes;
+  }
+
+  /** A message built in memory (tests). */
+  public static ReceivedPull of(PullChunk c) {
+    return new ReceivedPull(new ReceivedChunk(c.getChunk().getBlockId(),
+        c.getChunk().getOffset(), c.getChunk().getEncodingValue(),
+        ChunkValues.of(c.getChunk().getValues())), c.getVersion(), c.getWaitedMicros(), null,
+        null);
+  }
+
+  /** The chunk (empty values when the message had none). */
+  public ReceivedChunk chunk() {
+    return chunk;
+  }
+
+  public long version() {
+    return version;
+  }
+
+  public long waitedMicros() {
+    return waitedMicros;
+  }
+
+  /** Why the bytes are not a PullChunk, or null when they are one. */
+  public String malformed() {
+    return malformed;
+  }
+
+  /** Gives the receive buffers back; the values must not be read after. Idempotent. */
+  public void release() {
+    if (bytes != null) {
+      bytes.close();
+    }
+  }
+
+  @Override
+  public void close() {
+    release();
+  }
+
+  /** The equivalent message (copies the values). */
+  public PullChunk toMessage() {
+    return PullChunk.newBuilder().setChunk(chunk.toProto()).setVersion(version)
+        .setWaitedMicros(waitedMicros).build();
+  }
+
+  static ReceivedPull parse(InputStream in) {
+    WireBytes wb;
+    try {
+      wb = WireBytes.take(in);
+    } catch (IOException e) {
+      return new ReceivedPull(null, 0, 0, "unreadable message: " + e.getMessage(), null);
+    }
+    try {
+      WireReader r = new WireReader(wb.pieces, wb.size);
+      ReceivedChunk chunk = null;
+      long version = 0;
+      long waited = 0;
+      int tag;
+      while ((tag = r.readTag()) != 0) {
+        if (tag == CHUNK) {
+          int n = r.readLength(wb.size);
+          chunk = ReceivedChunk.parse(r, r.position() + n);
+        } else if (tag == VERSION) {
+          version = r.readVarint64();
+        } else if (tag == WAITED) {
+          waited = r.readVarint64();
+        } else {
+          r.skipField(tag, wb.size);
+        }
+      }
+      if (chunk == null) {
+        chunk = new ReceivedChunk(0, 0, 0, ChunkValues.of(com.google.protobuf.ByteString.EMPTY));
+      }
+      return new ReceivedPull(chunk, version, waited, null, wb);
+    } catch (WireReader.Malformed e) {
+      wb.close();
+      return new ReceivedPull(null, 0, 0, e.getMessage(), null);
+    } catch (RuntimeException e) {
+      wb.close();
+      throw e;
+    }
+  }
+
+  private static final MethodDescriptor.Marshaller<ReceivedPull> MARSHALLER =
+      new MethodDescriptor.Marshaller<>() {
+        @Override
+        public InputStream stream(ReceivedPull value) {
+          return new ByteArrayInputStream(value.toMessage().toByteArray());
+        }
+
+        @Override
+        public ReceivedPull parse(InputStream stream) {
+          return ReceivedPull.parse(stream);
+        }
+      };
+
+  /** The worker's marshaller for pulled chunks; bytes that are no PullChunk come back malformed. */
+  public static MethodDescriptor.Marshaller<ReceivedPull> marshaller() {
+    return MARSHALLER;
+  }
+}
