@@ -157,6 +157,11 @@ public final class JobOptions {
           + " ssp bounds go on without it after that (default: ${DEFAULT-VALUE}).")
   String lease;
 
+  @Option(names = "--wire", defaultValue = "fp32",
+      description = "Precision of pushed and pulled values on the wire: fp32, bf16 or fp16"
+          + " (16-bit halves the bytes; the shards keep float32) (default: ${DEFAULT-VALUE}).")
+  String wire;
+
   @Option(names = "--rpc-timeout", defaultValue = "30s",
       description = "Deadline of push, init and status calls (default: ${DEFAULT-VALUE}).")
   String rpcTimeout;
@@ -241,6 +246,10 @@ public final class JobOptions {
     }
     throw new IllegalArgumentException("--slow-workers takes K:FACTOR with 0 <= K <= --workers"
         + " and FACTOR > 0, got '" + slowWorkers + "'");
+  }
+
+  io.parasol.proto.v1.ValueEncoding wire() {
+    return io.parasol.common.FloatCodec.parseEncoding(wire);
   }
 
   Duration rpcTimeout() {

@@ -109,7 +109,8 @@ public final class WorkerCommand implements Callable<Integer> {
         tls == null ? null : tls.channelCredentials(), tls == null ? null
         : tls.authorityOverride(), creds);
     try (PsClient client = PsClient.connect(conn, layout, job.rpcTimeout(),
-        job.pullTimeout(), metrics == null ? null : metrics.registry())) {
+        job.pullTimeout(), metrics == null ? null : metrics.registry(),
+        PsClient.Transport.DEFAULT.withEncoding(job.wire()))) {
       String fp = client.init(spec);
       System.out.printf(Locale.ROOT, "worker %d/%d: job %s, %s mode, %d steps%n", worker,
           js.numWorkers(), fp, JobSettings.modeName(js.mode()), steps);

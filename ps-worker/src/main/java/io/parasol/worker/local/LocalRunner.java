@@ -4,6 +4,7 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.parasol.common.BlockLayout;
 import io.parasol.proto.v1.JobSpec;
 import io.parasol.proto.v1.StatusResponse;
+import io.parasol.proto.v1.ValueEncoding;
 import io.parasol.worker.client.PsClient;
 import io.parasol.worker.data.Batches;
 import io.parasol.worker.data.Dataset;
@@ -44,7 +45,16 @@ public final class LocalRunner {
   public record Options(JobSettings job, String model, TrainingData data, int batchSize,
       int epochs, long steps, int evalEvery, Duration rpcTimeout, Duration pullTimeout,
       DelayModel computeDelay, DelayModel commDelay, Arrivals arrivals, int slowWorkers,
-      double slowFactor) {
+      double slowFactor, ValueEncoding wire) {
+    public Options(JobSettings job, String model, TrainingData data, int batchSize, int epochs,
+        long steps, int evalEvery, Duration rpcTimeout, Duration pullTimeout,
+        DelayModel computeDelay, DelayModel commDelay, Arrivals arrivals, int slowWorkers,
+        double slowFactor) {
+      this(job, model, data, batchSize, epochs, steps, evalEvery, rpcTimeout, pullTimeout,
+          computeDelay, commDelay, arrivals, slowWorkers, slowFactor,
+          ValueEncoding.VALUE_ENCODING_FP32);
+    }
+
     public Options(JobSettings job, String model, TrainingData data, int batchSize, int epochs,
         long steps, int evalEvery, Duration rpcTimeout, Duration pullTimeout) {
       this(job, model, data, batchSize, epochs, steps, evalEvery, rpcTimeout, pullTimeout,
@@ -157,8 +167,9 @@ public final class LocalRunner {
       });
       try {
         for (int k = 0; k < m; k++) {
-          clients.add(PsClient.connect(cluster.addresses(), layout, o.rpcTimeout(),
-              o.pullTimeout(), registry));
+          clients.add(PsClient.connect(PsClient.Connection.plaintext(cluster.addresses()),
+              layout, o.rpcTimeout(), o.pullTimeout(), registry,
+              PsClient.Transport.DEFAULT.withEncoding(o.wire())));
         }
         clients.get(0).init(spec);
         if (onStart != null) {
