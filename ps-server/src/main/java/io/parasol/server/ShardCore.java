@@ -920,7 +920,7 @@ public final class ShardCore {
     if (wasLive) {
       log.info("shard {}: worker {} finished and left; live workers now {}", shardIndex, worker,
           liveWorkers(j));
-      metrics.membership(false);
+      metrics.left();
       j.rule.membershipChanged();
       signal();
     }

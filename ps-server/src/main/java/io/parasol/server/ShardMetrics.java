@@ -40,6 +40,7 @@ final class ShardMetrics {
   private final Counter checkpointBytes;
   private final Counter expired;
   private final Counter rejoined;
+  private final Counter left;
   private Counter[] updates = new Counter[0];
   private Timer roundDuration;
   private DistributionSummary roundContributors;
@@ -77,12 +78,19 @@ final class ShardMetrics {
         .tag("shard", shard)
         .register(this.registry);
     expired = Counter.builder(MetricNames.SHARD_LEASES)
-        .description("Worker lease events: expired (left the live set) and rejoined")
+        .description("Worker lease events: expired (silent past the lease), left (finished),"
+            + " rejoined")
         .tags("shard", shard, "event", "expired")
         .register(this.registry);
     rejoined = Counter.builder(MetricNames.SHARD_LEASES)
-        .description("Worker lease events: expired (left the live set) and rejoined")
+        .description("Worker lease events: expired (silent past the lease), left (finished),"
+            + " rejoined")
         .tags("shard", shard, "event", "rejoined")
+        .register(this.registry);
+    left = Counter.builder(MetricNames.SHARD_LEASES)
+        .description("Worker lease events: expired (silent past the lease), left (finished),"
+            + " rejoined")
+        .tags("shard", shard, "event", "left")
         .register(this.registry);
     pullWait = Timer.builder(MetricNames.SHARD_PULL_WAIT)
         .description("Time a pull waited at the shard for its versions (the sync barrier) or"
@@ -163,6 +171,11 @@ final class ShardMetrics {
 
   void membership(boolean joined) {
     (joined ? rejoined : expired).increment();
+  }
+
+  /** A worker that finished left the live set. */
+  void left() {
+    left.increment();
   }
 
   void round(long nanos, int contributors) {
