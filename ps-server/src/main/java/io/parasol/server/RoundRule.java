@@ -147,7 +147,8 @@ final class RoundRule implements UpdateRule {
         if (!averageModels) {
           core.recordStaleness(job, b.id, 0, read);
         }
-        if (contributors[b.id].cardinality() >= effectiveQuorum(h.getStep())) {
+        BitSet done = contributors[b.id];
+        if (done.cardinality() >= effectiveQuorum(h.getStep(), done)) {
           finish(b, sum);
           completed = true;
         }
@@ -162,18 +163,22 @@ final class RoundRule implements UpdateRule {
   }
 
   /**
-   * K for a round: the configured quorum, but never more than the live workers that may
-   * contribute (the round's sampled participants, in local mode with partial participation).
+   * K for a round: the configured quorum, but never more than the workers that may still
+   * contribute or already did (the round's sampled participants, in local mode with partial
+   * participation). A worker that contributed and then left or expired still counts for this
+   * round: otherwise its departure would close the round on its own contribution and drop the
+   * gradients of the live workers that are about to arrive.
    */
-  private int effectiveQuorum(long round) {
-    int eligibleLive = 0;
+  @GuardedBy("lock")
+  private int effectiveQuorum(long round, BitSet contributed) {
+    int eligible = 0;
     for (int w = 0; w < spec.getNumWorkers(); w++) {
-      if (core.isLive(job, w) && (!partial || Participation.includes(spec.getSeed(), round,
-          spec.getNumWorkers(), spec.getParticipation(), w))) {
-        eligibleLive++;
+      if ((contributed.get(w) || core.isLive(job, w)) && (!partial || Participation.includes(
+          spec.getSeed(), round, spec.getNumWorkers(), spec.getParticipation(), w))) {
+        eligible++;
       }
     }
-    return Math.max(1, Math.min(quorum, eligibleLive));
+    return Math.max(1, Math.min(quorum, eligible));
   }
 
   @Override
@@ -203,7 +208,7 @@ final class RoundRule implements UpdateRule {
         if (b == null || contributors[b.id].isEmpty()) {
           continue;
         }
-        if (contributors[b.id].cardinality() >= effectiveQuorum(b.version)) {
+        if (contributors[b.id].cardinality() >= effectiveQuorum(b.version, contributors[b.id])) {
           finish(b, sums[b.id]);
           any = true;
         }
@@ -218,7 +223,8 @@ final class RoundRule implements UpdateRule {
   public String describeRound(ShardCore.BlockState b) {
     synchronized (lock) {
       return (averageModels ? "round " : "step ") + b.version + " has contributions from"
-          + " workers " + contributors[b.id] + " and completes at " + effectiveQuorum(b.version);
+          + " workers " + contributors[b.id] + " and completes at "
+          + effectiveQuorum(b.version, contributors[b.id]);
     }
   }
 

@@ -24,9 +24,14 @@ class MembershipTest {
 
   private static void push(ShardCore core, JobSpec spec, int worker, long seq, long step,
       long read) throws ShardException {
+    push(core, spec, worker, seq, step, read, 1f);
+  }
+
+  private static void push(ShardCore core, JobSpec spec, int worker, long seq, long step,
+      long read, float gradient) throws ShardException {
     ShardCore.PushPlan plan = core.preparePush(
         Specs.header(spec, worker, seq, step, PushKind.PUSH_GRADIENT, 0, read));
-    plan.accept(0, 0, FloatCodec.encode(new float[] {1f}));
+    plan.accept(0, 0, FloatCodec.encode(new float[] {gradient}));
     core.push(plan);
   }
 
@@ -109,6 +114,45 @@ class MembershipTest {
     assertThat(core.blockVersion(0)).isEqualTo(1);
     push(core, spec, 2, 1, 1, 1);
     assertThat(core.blockVersion(0)).isEqualTo(2);
+  }
+
+  @Test
+  void workerThatContributedAndLeft_stillCountsForItsRound() throws Exception {
+    // The race CI met: worker 0 pushes its last step and says it finished before worker 1's
+    // gradient for that step arrives. The step must wait for worker 1, not close on worker
+    // 0's gradient alone and drop worker 1's as late.
+    JobSpec spec = Specs.spec(Mode.MODE_SYNC, 2, 1f, 1).setLeaseMillis(1000).build();
+    ShardCore core = core(spec);
+    float x0 = core.blockValues(0)[0];
+    push(core, spec, 0, 1, 0, 0, 1f);
+    core.heartbeat(HeartbeatRequest.newBuilder().setFingerprint(Specs.fp(spec)).setWorker(0)
+        .setLeaving(true).build());
+    assertThat(core.status().getLiveWorkersList()).containsExactly(1);
+    assertThat(core.blockVersion(0)).isZero();
+    push(core, spec, 1, 1, 0, 0, 3f);
+    assertThat(core.blockVersion(0)).isEqualTo(1);
+    // The mean of both gradients, (1 + 3) / 2, with η = 1.
+    assertThat(core.blockValues(0)[0]).isEqualTo(x0 - 2f);
+    assertThat(core.status().getPushesDroppedLate()).isZero();
+    // The next step needs only the live worker.
+    push(core, spec, 1, 2, 1, 1);
+    assertThat(core.blockVersion(0)).isEqualTo(2);
+  }
+
+  @Test
+  void workerThatContributedAndExpired_stillCountsButTheRoundCompletesWithoutTheDead()
+      throws Exception {
+    JobSpec spec = Specs.spec(Mode.MODE_SYNC, 3, 1f, 1).setLeaseMillis(1000).build();
+    ShardCore core = core(spec);
+    push(core, spec, 0, 1, 0, 0);
+    advanceMillis(1500);
+    core.heartbeat(HeartbeatRequest.newBuilder().setFingerprint(Specs.fp(spec)).setWorker(1)
+        .build());
+    // Workers 0 and 2 expire; 0 contributed, 2 did not: step 0 needs 0 and 1.
+    assertThat(core.expireLeases()).containsExactly(0, 2);
+    assertThat(core.blockVersion(0)).isZero();
+    push(core, spec, 1, 1, 0, 0);
+    assertThat(core.blockVersion(0)).isEqualTo(1);
   }
 
   @Test
