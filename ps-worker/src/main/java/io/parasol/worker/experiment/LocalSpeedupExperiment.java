@@ -41,9 +41,9 @@ final class LocalSpeedupExperiment implements Experiment {
     double[] alphas = quick ? new double[] {1, 4} : new double[] {0.25, 1, 4};
     double yMs = quick ? 10 : 50;
     int steps = quick ? 32 : 64;
-    // Short runs are at the mercy of a busy machine's hiccups, which only ever add time: the
-    // quick version keeps the faster of two runs of each length.
-    int repeats = quick ? 2 : 1;
+    // Runs are at the mercy of a busy machine's hiccups, which only ever add time: keep the
+    // faster of two runs of each length.
+    int repeats = 2;
     int m = 4;
     List<Row> rows = new ArrayList<>();
     List<double[]> csv = new ArrayList<>();

@@ -26,12 +26,22 @@ final class Runs {
 
   private static TrainingData digits;
   private static TrainingData binaryDigits;
+  private static TrainingData digitsRegression;
 
   static synchronized TrainingData digits() {
     if (digits == null) {
       digits = TrainingData.load("digits", null, -1, false, false, 0.2, Scaling.MINMAX, 1);
     }
     return digits;
+  }
+
+  /** Digits with the digit as a real-valued target, for least-squares regression. */
+  static synchronized TrainingData digitsRegression() {
+    if (digitsRegression == null) {
+      digitsRegression = TrainingData.load("digits", null, -1, false, true, 0.2,
+          Scaling.MINMAX, 1);
+    }
+    return digitsRegression;
   }
 
   /** Digits with the label "digit >= 5", for the logistic model. */

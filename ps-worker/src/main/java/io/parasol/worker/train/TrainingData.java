@@ -31,6 +31,10 @@ public record TrainingData(String source, Dataset train, Dataset test) {
     Dataset all;
     if (BundledData.isBundled(data)) {
       all = BundledData.load(data);
+      if (regression) {
+        // The class label as a real-valued target (e.g. the digit 0..9 for least squares).
+        all = new Dataset(all.numExamples(), all.numFeatures(), all.features(), all.targets(), 0);
+      }
     } else {
       Path p = Path.of(data);
       if (!Files.exists(p)) {

@@ -93,6 +93,7 @@ class ExperimentsQuickTest {
     }
     // The orderings that quick runs show reliably.
     assertThat(row("error-floor", "eta/tau below fixed-rate").holds()).isTrue();
+    assertThat(row("error-floor", "sync floor below fixed-rate").holds()).isTrue();
     assertThat(row("local-speedup", "final loss grows with tau").holds()).isTrue();
   }
 
