@@ -100,7 +100,8 @@ public final class BenchCommand implements Runnable {
 
     @Option(names = "--only", hidden = true,
         description = "Run one phase only (for profiling): raw_one_way, raw_there_and_back,"
-            + " raw_duplex, push, pull, push_pull or push_then_pull.")
+            + " raw_duplex, grpc_push, grpc_pull, grpc_push_pull, push, pull, push_pull or"
+            + " push_then_pull.")
     String only;
 
     @Option(names = "--json", description = "Print the figures as JSON.")

@@ -36,8 +36,9 @@ import org.nd4j.linalg.factory.Nd4j;
  * an N-float model over S shards, against plain sockets moving the same bytes in the same run.
  *
  * <p>Each round measures, one after the other: the raw TCP references (one way; there and
- * back; both ways at once), then Parasol's push, pull, push+pull overlapped (both streams in
- * flight together, as an async worker does) and push then pull. Rounds repeat after warm-up
+ * back; both ways at once), plain gRPC-Java moving the same bytes to S servers ({@link
+ * PlainGrpc}: push, pull, both at once), then Parasol's push, pull, push+pull overlapped (both
+ * streams in flight together, as an async worker does) and push then pull. Rounds repeat after warm-up
  * until the repetitions are done or the time budget is spent; figures are medians and 99th
  * percentiles over rounds, so the references and Parasol see the same noise.
  */
@@ -78,7 +79,9 @@ final class PushPullBench {
       t.setDaemon(true);
       return t;
     });
-    try (RawLoopback raw = RawLoopback.open()) {
+    try (RawLoopback raw = RawLoopback.open();
+        PlainGrpc grpc = PlainGrpc.open(o.shards(),
+            o.chunkFloats() * FloatCodec.bytesPerValue(o.wire()), o.clientWindow())) {
       for (int s = 0; s < o.shards(); s++) {
         servers.add(startShard(s, o.shards(), o.serverWindow()));
       }
@@ -98,8 +101,9 @@ final class PushPullBench {
         w.client.init(spec);
       }
 
-      String[] phases = {"raw_one_way", "raw_there_and_back", "raw_duplex", "push", "pull",
-          "push_pull", "push_then_pull"};
+      String[] phases = {"raw_one_way", "raw_there_and_back", "raw_duplex", "grpc_push",
+          "grpc_pull", "grpc_push_pull", "push", "pull", "push_pull", "push_then_pull"};
+      long allWorkersBytes = o.workers() * wireBytes;
       Map<String, Samples> samples = new LinkedHashMap<>();
       Map<String, Long> cpu = new LinkedHashMap<>();
       for (String p : phases) {
@@ -111,29 +115,46 @@ final class PushPullBench {
             + " wire, warming up...%n", o.params(), o.shards(), o.workers(),
             FloatCodec.encodingName(o.wire()));
       }
-      Alloc alloc = null;
+      // Heap allocation and GC of Parasol's phases only (the references allocate their own).
+      long heapBytes = 0;
+      long gcCollections = 0;
+      long gcMillis = 0;
+      long parasolOps = 0;
+      boolean started = false;
       long deadline = Long.MAX_VALUE;
       int rounds = 0;
       for (int r = 0; r < o.warmup() + o.reps(); r++) {
         boolean measured = r >= o.warmup();
-        if (measured && alloc == null) {
-          alloc = Alloc.start();
+        if (measured && !started) {
+          started = true;
           deadline = System.nanoTime() + (long) (o.maxSeconds() * 1e9);
         }
         for (String p : phases) {
           if (o.only() != null && !o.only().equals(p)) {
             continue;
           }
+          boolean reference = p.startsWith("raw") || p.startsWith("grpc");
+          Alloc alloc = measured && !reference ? Alloc.start() : null;
           long c0 = Alloc.processCpuNanos();
           long t = switch (p) {
             case "raw_one_way" -> raw.oneWay(2 * wireBytes);
             case "raw_there_and_back" -> raw.thereAndBack(wireBytes, wireBytes);
             case "raw_duplex" -> raw.duplex(wireBytes, wireBytes);
+            case "grpc_push" -> grpc.push(allWorkersBytes);
+            case "grpc_pull" -> grpc.pull(allWorkersBytes);
+            case "grpc_push_pull" -> grpc.pushPull(allWorkersBytes);
             default -> all(pool, workers, p);
           };
           if (measured) {
-            samples.get(p).add(t);
             cpu.merge(p, Alloc.processCpuNanos() - c0, Long::sum);
+            samples.get(p).add(t);
+          }
+          if (alloc != null) {
+            Alloc.Result a = alloc.stop();
+            heapBytes += a.bytes();
+            gcCollections += a.collections();
+            gcMillis += a.gcMillis();
+            parasolOps += o.workers();
           }
         }
         if (measured) {
@@ -143,7 +164,6 @@ final class PushPullBench {
           }
         }
       }
-      Alloc.Result heap = alloc.stop();
 
       Map<String, Object> out = new LinkedHashMap<>();
       out.put("bench", "pushpull");
@@ -164,11 +184,11 @@ final class PushPullBench {
         Samples s = samples.get(p);
         double bytes = switch (p) {
           case "raw_one_way", "raw_there_and_back", "raw_duplex" -> 2.0 * wireBytes;
-          case "push", "pull" -> w * wireBytes;
+          case "push", "pull", "grpc_push", "grpc_pull" -> w * wireBytes;
           default -> 2.0 * w * wireBytes;
         };
         Map<String, Object> f = s.summary(bytes);
-        if (!p.startsWith("raw")) {
+        if (!p.startsWith("raw") && !p.startsWith("grpc")) {
           double values = bytes / FloatCodec.bytesPerValue(o.wire());
           f.put("params_per_s", Samples.round(values / s.median() * 1e9, 0));
         }
@@ -182,13 +202,16 @@ final class PushPullBench {
       out.put("push_pull_gb_per_s", Samples.round(pushPull, 3));
       out.put("raw_one_way_gb_per_s", Samples.round(rawOneWay, 3));
       out.put("ratio_push_pull_to_raw", Samples.round(pushPull / rawOneWay, 3));
+      double plain = samples.get("grpc_push_pull").gbps(2.0 * w * wireBytes);
+      out.put("plain_grpc_push_pull_gb_per_s", Samples.round(plain, 3));
+      out.put("ratio_push_pull_to_plain_grpc", Samples.round(pushPull / plain, 3));
+      out.put("ratio_plain_grpc_to_raw", Samples.round(plain / rawOneWay, 3));
       out.put("ratio_push_then_pull_to_raw_there_and_back", Samples.round(
           samples.get("push_then_pull").gbps(2.0 * w * wireBytes)
               / samples.get("raw_there_and_back").gbps(2.0 * wireBytes), 3));
-      int parasolOps = rounds * 4 * o.workers();
-      out.put("heap_bytes_allocated_per_op", heap.bytes() / Math.max(1, parasolOps));
-      out.put("gc_collections", heap.collections());
-      out.put("gc_millis", heap.gcMillis());
+      out.put("heap_bytes_allocated_per_op", heapBytes / Math.max(1, parasolOps));
+      out.put("gc_collections", gcCollections);
+      out.put("gc_millis", gcMillis);
       return out;
     } finally {
       pool.shutdownNow();

@@ -33,6 +33,9 @@ final class Tables {
         {"raw_one_way", "raw TCP, one way (push+pull bytes)"},
         {"raw_there_and_back", "raw TCP, there and back"},
         {"raw_duplex", "raw TCP, both ways at once"},
+        {"grpc_push", "plain gRPC push (bytes)"},
+        {"grpc_pull", "plain gRPC pull (bytes)"},
+        {"grpc_push_pull", "plain gRPC push+pull"},
         {"push", "parasol push"},
         {"pull", "parasol pull"},
         {"push_pull", "parasol push+pull (overlapped)"},
@@ -49,6 +52,10 @@ final class Tables {
             + " (same run); push then pull = %.3f x raw there and back%n",
         num(r, "push_pull_gb_per_s"), num(r, "ratio_push_pull_to_raw"),
         num(r, "raw_one_way_gb_per_s"), num(r, "ratio_push_then_pull_to_raw_there_and_back")));
+    sb.append(String.format(Locale.ROOT, "push+pull = %.3f x plain gRPC push+pull %.3f GB/s;"
+            + " plain gRPC = %.3f x raw one-way (same run)%n",
+        num(r, "ratio_push_pull_to_plain_grpc"), num(r, "plain_grpc_push_pull_gb_per_s"),
+        num(r, "ratio_plain_grpc_to_raw")));
     sb.append(String.format(Locale.ROOT, "heap allocated per parasol op: %s bytes; GC: %s"
             + " collections, %s ms%n", r.get("heap_bytes_allocated_per_op"),
         r.get("gc_collections"), r.get("gc_millis")));

@@ -24,7 +24,8 @@ class BenchSmokeTest {
           FloatCodec.DEFAULT_CHUNK_FLOATS, PsClient.Transport.DEFAULT_WINDOW, 0, true, null);
       Map<String, Object> r = PushPullBench.run(o, null);
       Map<?, ?> f = (Map<?, ?>) r.get("figures");
-      for (String p : new String[] {"raw_one_way", "push", "pull", "push_pull"}) {
+      for (String p : new String[] {"raw_one_way", "grpc_push", "grpc_pull", "grpc_push_pull",
+          "push", "pull", "push_pull"}) {
         Map<?, ?> fig = (Map<?, ?>) f.get(p);
         assertThat(fig).as(p).isNotNull();
         assertThat(num(fig, "gb_per_s")).as(p).isPositive();
@@ -37,7 +38,14 @@ class BenchSmokeTest {
       assertThat(num(r, "ratio_push_pull_to_raw")).isCloseTo(
           num(r, "push_pull_gb_per_s") / num(r, "raw_one_way_gb_per_s"),
           org.assertj.core.data.Offset.offset(0.01 + 0.01 * num(r, "ratio_push_pull_to_raw")));
-      assertThat(Tables.pushPull(r)).contains("raw TCP").contains("x raw one-way");
+      // Both figures are rounded to 0.001 GB/s, which on tiny sizes is a few per cent.
+      double parasol = num(r, "push_pull_gb_per_s");
+      double plain = num(r, "plain_grpc_push_pull_gb_per_s");
+      double ratio = num(r, "ratio_push_pull_to_plain_grpc");
+      assertThat(ratio).isCloseTo(parasol / plain, org.assertj.core.data.Offset.offset(
+          0.002 + ratio * (0.0006 / parasol + 0.0006 / plain)));
+      assertThat(Tables.pushPull(r)).contains("raw TCP").contains("x raw one-way")
+          .contains("x plain gRPC");
     }
   }
 
