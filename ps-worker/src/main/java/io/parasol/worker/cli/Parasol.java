@@ -6,12 +6,12 @@ import java.io.UncheckedIOException;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
-/** The {@code parasol} command: local, server, worker, experiment (and bench). */
+/** The {@code parasol} command: local, server, worker, experiment, bench and health. */
 @Command(name = "parasol", mixinStandardHelpOptions = true, version = "parasol 0.1.0",
     description = "A parameter server for distributed SGD over gRPC.",
     subcommands = {LocalCommand.class, ServerCommand.class, WorkerCommand.class,
         io.parasol.worker.bench.BenchCommand.class,
-        ExperimentCommand.class})
+        ExperimentCommand.class, HealthCommand.class})
 public final class Parasol implements Runnable {
 
   @Override
