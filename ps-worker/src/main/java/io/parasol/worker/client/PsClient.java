@@ -528,6 +528,16 @@ public final class PsClient implements AutoCloseable {
   }
 
   /**
+   * As {@link #pushEach(int, long[], PushKind, float[], long[], int[], float)} for a float
+   * vector of length d in off-heap memory (an ND4J gradient), whose chunks wrap that memory in
+   * float32.
+   */
+  public ShardOutcome[] pushEach(int worker, long[] steps, PushKind kind, INDArray values,
+      long[] versionsRead, int[] blockIds, float loss) {
+    return await(pushEachAsync(worker, steps, kind, values, versionsRead, blockIds, loss));
+  }
+
+  /**
    * Starts {@link #pushEach}; {@code values} must not change until the future completes. The
    * future never completes exceptionally for a shard's refusal (see {@link ShardOutcome}).
    */

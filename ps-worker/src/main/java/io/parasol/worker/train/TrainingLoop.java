@@ -167,17 +167,24 @@ public final class TrainingLoop {
   /** sync, async and ssp. */
   private void runGradients(Batches batches, DelayModel.Uniforms delays)
       throws InterruptedException {
-    float[] x = new float[client.layout().dimension()];
+    int d = client.layout().dimension();
     boolean sync = cfg.mode() == Mode.MODE_SYNC;
     int[] updateBlocks = cfg.job().updateBlocksFor(cfg.worker(), client.layout());
     StaleCopies stale = cfg.arrivals().isAlways() ? null : new StaleCopies(updateBlocks);
-    float[] fresh = stale == null ? x : new float[x.length];
+    // Without simulated arrivals the model is pulled straight into off-heap memory that the
+    // gradient is computed from, and the gradient's own memory is pushed: no float[] copies.
+    // DASGD arrivals merge block copies in a float[] (the worker's stale view).
+    INDArray xNd = stale == null ? Nd4j.create(DataType.FLOAT, 1, d) : null;
+    float[] x = stale == null ? null : new float[d];
+    float[] fresh = stale == null ? null : new float[d];
     long t = 0;
     while (sync ? t < cfg.steps() : done < cfg.steps()) {
       long t0 = System.nanoTime();
-      long[] versions = client.pull(cfg.worker(), fresh, sync ? t : 0, done);
-      if (stale != null) {
-        versions = stale.merge(fresh, versions, x);
+      long[] versions;
+      if (stale == null) {
+        versions = client.pull(cfg.worker(), xNd, sync ? t : 0, done);
+      } else {
+        versions = stale.merge(fresh, client.pull(cfg.worker(), fresh, sync ? t : 0, done), x);
       }
       long wait = client.lastPullWaitMicros() * 1000;
       long pull = System.nanoTime() - t0;
@@ -191,17 +198,20 @@ public final class TrainingLoop {
         waitNs += wait;
         break;
       }
-      maybeEvaluate(x);
+      INDArray params = stale == null ? xNd : params(x);
+      maybeEvaluate(params);
       long t1 = System.nanoTime();
       Batches.Batch batch = batches.next();
-      Model.LossAndGradient lg = model.lossAndGradient(params(x), batch.features(),
+      Model.LossAndGradient lg = model.lossAndGradient(params, batch.features(),
           batch.targets());
-      float[] g = lg.gradient().toFloatVector();
       sleeper.sleepNanos(cfg.computeDelay().sample(delays));
       long t2 = System.nanoTime();
       sleeper.sleepNanos(cfg.commDelay().sample(delays));
-      PsClient.ShardOutcome[] outcomes = client.pushEach(cfg.worker(), steps,
-          PushKind.PUSH_GRADIENT, g, versions, updateBlocks, (float) lg.loss());
+      PsClient.ShardOutcome[] outcomes = stale == null
+          ? client.pushEach(cfg.worker(), steps, PushKind.PUSH_GRADIENT, lg.gradient(),
+              versions, updateBlocks, (float) lg.loss())
+          : client.pushEach(cfg.worker(), steps, PushKind.PUSH_GRADIENT,
+              lg.gradient().toFloatVector(), versions, updateBlocks, (float) lg.loss());
       pushes++;
       recordOutcomes(outcomes, sync);
       long t3 = System.nanoTime();
@@ -380,7 +390,14 @@ public final class TrainingLoop {
     if (testX == null || (lastEval >= 0 && done - lastEval < cfg.evalEvery())) {
       return;
     }
-    Model.Evaluation e = model.evaluate(params(x), testX, testY);
+    maybeEvaluate(params(x));
+  }
+
+  private void maybeEvaluate(INDArray x) {
+    if (testX == null || (lastEval >= 0 && done - lastEval < cfg.evalEvery())) {
+      return;
+    }
+    Model.Evaluation e = model.evaluate(x, testX, testY);
     lastEval = done;
     if (metrics != null) {
       metrics.evaluated(e.loss(), e.accuracy());
