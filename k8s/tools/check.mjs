@@ -77,9 +77,9 @@ function javaOptions(rel) {
 
 const HELP = new Map([["--help", { flag: true }], ["-h", { flag: true }],
   ["--version", { flag: true }], ["-V", { flag: true }]]);
-const JOB_OPTIONS = javaOptions("ps-worker/src/main/java/io/parasol/worker/cli/JobOptions.java");
+const JOB_OPTIONS = javaOptions("cli/src/main/java/io/parasol/cli/JobOptions.java");
 const WORKER_OPTIONS = new Map([...HELP, ...JOB_OPTIONS,
-  ...javaOptions("ps-worker/src/main/java/io/parasol/worker/cli/WorkerCommand.java")]);
+  ...javaOptions("cli/src/main/java/io/parasol/cli/WorkerCommand.java")]);
 const SERVER_OPTIONS = new Map([...HELP,
   ...javaOptions("ps-server/src/main/java/io/parasol/server/ServerCommand.java")]);
 

@@ -1,9 +1,10 @@
 package io.parasol.server;
 
 import io.grpc.ServerBuilder;
+import io.parasol.common.metrics.MetricsServer;
 import io.parasol.server.security.BearerTokenInterceptor;
-import io.parasol.server.security.TlsConfig;
-import io.parasol.server.security.Tokens;
+import io.parasol.common.security.TlsConfig;
+import io.parasol.common.security.Tokens;
 import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;

@@ -184,11 +184,6 @@ public final class ShardServer {
   }
 
   static ThreadFactory daemonThreads(String prefix) {
-    AtomicInteger n = new AtomicInteger();
-    return r -> {
-      Thread t = new Thread(r, prefix + "-" + n.incrementAndGet());
-      t.setDaemon(true);
-      return t;
-    };
+    return io.parasol.common.Threads.daemon(prefix);
   }
 }

@@ -2,6 +2,8 @@ package io.parasol.server.security;
 
 import io.grpc.Grpc;
 import io.grpc.Metadata;
+import io.parasol.common.security.Tokens;
+import io.parasol.common.security.BearerToken;
 import io.grpc.ServerCall;
 import io.grpc.ServerCallHandler;
 import io.grpc.ServerInterceptor;
@@ -30,11 +32,10 @@ public final class BearerTokenInterceptor implements ServerInterceptor {
   private static final Logger log = LoggerFactory.getLogger(BearerTokenInterceptor.class);
 
   /** The {@code authorization} header. */
-  public static final Metadata.Key<String> AUTHORIZATION =
-      Metadata.Key.of("authorization", Metadata.ASCII_STRING_MARSHALLER);
+  public static final Metadata.Key<String> AUTHORIZATION = BearerToken.AUTHORIZATION;
 
   /** The scheme prefix of the header value, including its separating space. */
-  static final String SCHEME = "Bearer ";
+  static final String SCHEME = BearerToken.SCHEME;
 
   /** The gRPC health service's methods, which orchestrator probes call without a token. */
   public static final Set<String> HEALTH_METHODS = Set.of(

@@ -1,5 +1,8 @@
 package io.parasol.server.security;
 
+import io.parasol.common.security.BearerToken;
+import io.parasol.common.security.TlsConfig;
+import io.parasol.common.security.Tokens;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;

@@ -1,5 +1,8 @@
 package io.parasol.server.security;
 
+import io.parasol.common.security.BearerToken;
+import io.parasol.common.security.TlsConfig;
+import io.parasol.common.security.Tokens;
 import static io.parasol.server.security.ShardFixture.failure;
 import static io.parasol.server.security.ShardFixture.health;
 import static io.parasol.server.security.ShardFixture.status;

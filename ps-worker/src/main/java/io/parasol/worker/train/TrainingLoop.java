@@ -5,7 +5,7 @@ import io.parasol.common.Participation;
 import io.parasol.proto.v1.BlockResult;
 import io.parasol.proto.v1.Mode;
 import io.parasol.proto.v1.PushKind;
-import io.parasol.worker.client.PsClient;
+import io.parasol.client.PsClient;
 import io.parasol.worker.data.Batches;
 import io.parasol.worker.data.Dataset;
 import io.parasol.worker.model.Model;
@@ -182,7 +182,7 @@ public final class TrainingLoop {
       long t0 = System.nanoTime();
       long[] versions;
       if (stale == null) {
-        versions = client.pull(cfg.worker(), xNd, sync ? t : 0, done);
+        versions = client.pull(cfg.worker(), OffHeap.bytes(xNd, d), sync ? t : 0, done);
       } else {
         versions = stale.merge(fresh, client.pull(cfg.worker(), fresh, sync ? t : 0, done), x);
       }
@@ -208,8 +208,8 @@ public final class TrainingLoop {
       long t2 = System.nanoTime();
       sleeper.sleepNanos(cfg.commDelay().sample(delays));
       PsClient.ShardOutcome[] outcomes = stale == null
-          ? client.pushEach(cfg.worker(), steps, PushKind.PUSH_GRADIENT, lg.gradient(),
-              versions, updateBlocks, (float) lg.loss())
+          ? client.pushEach(cfg.worker(), steps, PushKind.PUSH_GRADIENT,
+              OffHeap.bytes(lg.gradient(), d), versions, updateBlocks, (float) lg.loss())
           : client.pushEach(cfg.worker(), steps, PushKind.PUSH_GRADIENT,
               lg.gradient().toFloatVector(), versions, updateBlocks, (float) lg.loss());
       pushes++;

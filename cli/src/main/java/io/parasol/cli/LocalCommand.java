@@ -1,0 +1,80 @@
+package io.parasol.cli;
+
+import io.parasol.common.metrics.MetricsServer;
+import io.parasol.experiments.runner.LocalRunner;
+import io.parasol.experiments.runner.RunReport;
+import io.parasol.worker.train.JobSettings;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+/** {@code parasol local}: the embedded cluster. */
+@Command(name = "local", mixinStandardHelpOptions = true,
+    description = "Train on an embedded cluster: S shards and M workers in one JVM over real"
+        + " gRPC on 127.0.0.1. With no flags: softmax on the bundled digits, async, 2 shards,"
+        + " 4 workers.")
+public final class LocalCommand implements Callable<Integer> {
+  @Mixin
+  JobOptions job;
+
+  @Option(names = "--summary-json", description = "Write the run's summary as JSON to PATH.")
+  Path summaryJson;
+
+  @Option(names = "--quiet", description = "Print only the summary.")
+  boolean quiet;
+
+  @Option(names = "--run-dir", defaultValue = "runs",
+      description = "Where each run's folder (summary.json, loss.csv, staleness.csv, loss.png,"
+          + " staleness.png) goes (default: ${DEFAULT-VALUE}).")
+  Path runDir;
+
+  @Option(names = "--no-report", description = "Write no run folder.")
+  boolean noReport;
+
+  @Override
+  public Integer call() throws Exception {
+    double[] slow = job.slowWorkers();
+    LocalRunner.Options o = new LocalRunner.Options(job.settings(), job.model, job.loadData(),
+        job.batchSize, job.epochs, job.steps, job.evalEvery, job.rpcTimeout(),
+        job.pullTimeout(), job.computeDelay(), job.commDelay(), job.arrivals(), (int) slow[0],
+        slow[1], job.wire());
+    if (job.metricsPort < 0 || job.metricsPort > 65535) {
+      throw new IllegalArgumentException("--metrics-port must be in 0..65535");
+    }
+    MetricsServer metrics = job.metricsPort > 0
+        ? MetricsServer.start(MetricsServer.newRegistry(), "127.0.0.1", job.metricsPort) : null;
+    LocalRunner.Summary s;
+    Path folder;
+    try {
+      if (metrics != null && !quiet) {
+        System.out.println("metrics on http://127.0.0.1:" + metrics.port() + "/metrics");
+      }
+      folder = noReport ? null
+          : RunReport.newFolder(runDir, JobSettings.modeName(o.job().mode()));
+      s = LocalRunner.run(o, metrics == null ? null : metrics.registry(),
+          quiet ? null : System.out, folder);
+
+    } finally {
+      if (metrics != null) {
+        metrics.close();
+      }
+    }
+    System.out.print(LocalRunner.table(s));
+    if (folder != null) {
+      System.out.println("run folder: " + folder.toAbsolutePath().normalize());
+    }
+    if (summaryJson != null) {
+      Path parent = summaryJson.toAbsolutePath().getParent();
+      if (parent != null) {
+        Files.createDirectories(parent);
+      }
+      Files.writeString(summaryJson, s.toJson(), StandardCharsets.UTF_8);
+      System.out.println("summary written to " + summaryJson);
+    }
+    return 0;
+  }
+}

@@ -1,0 +1,240 @@
+package io.parasol.experiments.bench;
+
+import io.parasol.common.FloatCodec;
+import io.parasol.proto.v1.ValueEncoding;
+import io.parasol.client.PsClient;
+import io.parasol.experiments.runner.Json;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code parasol bench}: how close the push/pull path gets to the wire, how fast a shard applies
+ * updates, and what Parasol adds to a training step; each against a reference measured in the
+ * same run by the same program.
+ */
+@Command(name = "bench", mixinStandardHelpOptions = true,
+    description = "Benchmarks, each against a reference measured in the same run: pushpull"
+        + " (wire path vs raw TCP loopback), apply (shard apply vs array copy), step (a"
+        + " training step through Parasol vs a local ND4J loop).",
+    subcommands = {BenchCommand.PushPull.class, BenchCommand.Apply.class,
+        BenchCommand.Step.class})
+public final class BenchCommand implements Runnable {
+
+  @Override
+  public void run() {
+    new CommandLine(this).usage(System.out);
+  }
+
+  /** Prints {@code result} as JSON or as the bench's table. */
+  static void print(Map<String, Object> result, boolean json, String table) {
+    if (json) {
+      System.out.print(Json.write(result));
+    } else {
+      System.out.print(table);
+    }
+  }
+
+  static ValueEncoding wire(String s) {
+    return FloatCodec.parseEncoding(s);
+  }
+
+  static void positive(String flag, double v) {
+    if (!(v > 0)) {
+      throw new IllegalArgumentException(flag + " must be positive, got " + v);
+    }
+  }
+
+  /** {@code parasol bench pushpull}. */
+  @Command(name = "pushpull", mixinStandardHelpOptions = true,
+      description = "Push, pull and push+pull throughput of an embedded cluster on 127.0.0.1,"
+          + " against a raw TCP loopback transfer of the same bytes in the same run.")
+  static final class PushPull implements Callable<Integer> {
+    @Option(names = "--params", defaultValue = "10000000",
+        description = "Floats in the model (default: ${DEFAULT-VALUE}).")
+    int params;
+
+    @Option(names = "--shards", defaultValue = "2", description = "Shards (default: ${DEFAULT-VALUE}).")
+    int shards;
+
+    @Option(names = "--workers", defaultValue = "1",
+        description = "Workers pushing and pulling at once (default: ${DEFAULT-VALUE}).")
+    int workers;
+
+    @Option(names = "--wire", defaultValue = "fp32",
+        description = "Wire precision: fp32, bf16 or fp16 (default: ${DEFAULT-VALUE}).")
+    String wire;
+
+    @Option(names = "--warmup", defaultValue = "5",
+        description = "Rounds before measuring (default: ${DEFAULT-VALUE}).")
+    int warmup;
+
+    @Option(names = "--reps", defaultValue = "30",
+        description = "Measured rounds at most (default: ${DEFAULT-VALUE}).")
+    int reps;
+
+    @Option(names = "--max-seconds", defaultValue = "25",
+        description = "Time budget of the measured rounds; at least 3 run (default:"
+            + " ${DEFAULT-VALUE}).")
+    double maxSeconds;
+
+    @Option(names = "--chunk-floats", defaultValue = "0",
+        description = "Values per chunk message, client side (0: the default).")
+    int chunkFloats;
+
+    @Option(names = "--window", defaultValue = "-1",
+        description = "Client HTTP/2 flow-control window in bytes (-1: the client's default, "
+            + PsClient.Transport.DEFAULT_WINDOW + "; 0: gRPC's own).")
+    int window;
+
+    @Option(names = "--server-window", defaultValue = "0",
+        description = "Shard flow-control window in bytes (0: the shard's default).")
+    int serverWindow;
+
+    @Option(names = "--source", defaultValue = "offheap",
+        description = "Push from and pull into offheap (ND4J) vectors or float arrays:"
+            + " offheap or array (default: ${DEFAULT-VALUE}).")
+    String source;
+
+    @Option(names = "--only", hidden = true,
+        description = "Run one phase only (for profiling): raw_one_way, raw_there_and_back,"
+            + " raw_duplex, grpc_push, grpc_pull, grpc_push_pull, push, pull, push_pull or"
+            + " push_then_pull.")
+    String only;
+
+    @Option(names = "--json", description = "Print the figures as JSON.")
+    boolean json;
+
+    @Override
+    public Integer call() throws Exception {
+      positive("--params", params);
+      positive("--shards", shards);
+      positive("--workers", workers);
+      positive("--max-seconds", maxSeconds);
+      if (reps < 1 || warmup < 0) {
+        throw new IllegalArgumentException("--reps must be >= 1 and --warmup >= 0");
+      }
+      if (!source.equals("offheap") && !source.equals("array")) {
+        throw new IllegalArgumentException("--source must be offheap or array, got " + source);
+      }
+      PushPullBench.Options o = new PushPullBench.Options(params, shards, workers, wire(wire),
+          warmup, reps, maxSeconds, chunkFloats > 0 ? chunkFloats : FloatCodec.DEFAULT_CHUNK_FLOATS,
+          window < 0 ? PsClient.Transport.DEFAULT_WINDOW : window, serverWindow,
+          source.equals("offheap"), only);
+      Map<String, Object> r = PushPullBench.run(o, json ? null : System.out);
+      print(r, json, Tables.pushPull(r));
+      return 0;
+    }
+  }
+
+  /** {@code parasol bench apply}. */
+  @Command(name = "apply", mixinStandardHelpOptions = true,
+      description = "A shard's update application rate against a plain array copy of the same"
+          + " size in the same run.")
+  static final class Apply implements Callable<Integer> {
+    @Option(names = "--params", defaultValue = "10000000",
+        description = "Floats in the model (default: ${DEFAULT-VALUE}).")
+    int params;
+
+    @Option(names = "--threads", defaultValue = "1",
+        description = "Pushes applied at once, by as many threads (default: ${DEFAULT-VALUE}).")
+    int threads;
+
+    @Option(names = "--optimizer", defaultValue = "sgd",
+        description = "Server-side optimizer: sgd, momentum, adagrad or adam (default:"
+            + " ${DEFAULT-VALUE}).")
+    String optimizer;
+
+    @Option(names = "--warmup", defaultValue = "10",
+        description = "Repetitions before measuring (default: ${DEFAULT-VALUE}).")
+    int warmup;
+
+    @Option(names = "--reps", defaultValue = "50",
+        description = "Measured repetitions at most (default: ${DEFAULT-VALUE}).")
+    int reps;
+
+    @Option(names = "--max-seconds", defaultValue = "20",
+        description = "Time budget of the measured repetitions (default: ${DEFAULT-VALUE}).")
+    double maxSeconds;
+
+    @Option(names = "--json", description = "Print the figures as JSON.")
+    boolean json;
+
+    @Override
+    public Integer call() throws Exception {
+      positive("--params", params);
+      positive("--threads", threads);
+      positive("--max-seconds", maxSeconds);
+      ApplyBench.Options o = new ApplyBench.Options(params, threads,
+          io.parasol.worker.train.JobSettings.parseOptimizer(optimizer), warmup, Math.max(1, reps),
+          maxSeconds);
+      Map<String, Object> r = ApplyBench.run(o);
+      print(r, json, Tables.apply(r));
+      return 0;
+    }
+  }
+
+  /** {@code parasol bench step}. */
+  @Command(name = "step", mixinStandardHelpOptions = true,
+      description = "One worker's training step through Parasol (async, embedded shards)"
+          + " against the same step in a plain local ND4J loop, in the same run.")
+  static final class Step implements Callable<Integer> {
+    @Option(names = "--model", defaultValue = "softmax",
+        description = "Model: softmax, logistic, linear or mlp[:H,...] (default:"
+            + " ${DEFAULT-VALUE}).")
+    String model;
+
+    @Option(names = "--params", defaultValue = "1000000",
+        description = "Parameters, about: the feature count is chosen to match (default:"
+            + " ${DEFAULT-VALUE}).")
+    int params;
+
+    @Option(names = "--classes", defaultValue = "10",
+        description = "Classes of the synthetic data (default: ${DEFAULT-VALUE}).")
+    int classes;
+
+    @Option(names = "--batch-size", defaultValue = "128",
+        description = "Mini-batch size (default: ${DEFAULT-VALUE}).")
+    int batchSize;
+
+    @Option(names = "--shards", defaultValue = "1", description = "Shards (default: ${DEFAULT-VALUE}).")
+    int shards;
+
+    @Option(names = "--wire", defaultValue = "fp32",
+        description = "Wire precision: fp32, bf16 or fp16 (default: ${DEFAULT-VALUE}).")
+    String wire;
+
+    @Option(names = "--warmup", defaultValue = "5",
+        description = "Steps before measuring, per variant (default: ${DEFAULT-VALUE}).")
+    int warmup;
+
+    @Option(names = "--steps", defaultValue = "40",
+        description = "Measured steps per variant at most (default: ${DEFAULT-VALUE}).")
+    int steps;
+
+    @Option(names = "--max-seconds", defaultValue = "30",
+        description = "Time budget of the measured steps (default: ${DEFAULT-VALUE}).")
+    double maxSeconds;
+
+    @Option(names = "--seed", defaultValue = "1", description = "Seed of the synthetic data.")
+    long seed;
+
+    @Option(names = "--json", description = "Print the figures as JSON.")
+    boolean json;
+
+    @Override
+    public Integer call() throws Exception {
+      positive("--params", params);
+      positive("--batch-size", batchSize);
+      positive("--shards", shards);
+      positive("--max-seconds", maxSeconds);
+      StepBench.Options o = new StepBench.Options(model, params, classes, batchSize, shards,
+          wire(wire), warmup, Math.max(1, steps), maxSeconds, seed);
+      Map<String, Object> r = StepBench.run(o, json ? null : System.out);
+      print(r, json, Tables.step(r));
+      return 0;
+    }
+  }
+}

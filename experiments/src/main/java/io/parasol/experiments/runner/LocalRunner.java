@@ -1,0 +1,380 @@
+package io.parasol.experiments.runner;
+
+import io.micrometer.core.instrument.MeterRegistry;
+import io.parasol.common.BlockLayout;
+import io.parasol.server.LocalCluster;
+import io.parasol.proto.v1.JobSpec;
+import io.parasol.proto.v1.StatusResponse;
+import io.parasol.proto.v1.ValueEncoding;
+import io.parasol.client.PsClient;
+import io.parasol.server.LocalCluster;
+import io.parasol.worker.data.Batches;
+import io.parasol.worker.data.Dataset;
+import io.parasol.worker.model.Model;
+import io.parasol.worker.model.Models;
+import io.parasol.worker.train.Arrivals;
+import io.parasol.worker.train.DelayModel;
+import io.parasol.worker.train.JobSettings;
+import io.parasol.worker.train.TrainingData;
+import io.parasol.worker.train.TrainingLoop;
+import io.parasol.worker.train.WorkerMetrics;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicLong;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+
+/**
+ * The embedded cluster job: S shards and M workers in one JVM, over real gRPC on 127.0.0.1.
+ * Loads the data, starts the shards, runs every worker on its own thread with its own channels,
+ * evaluates the final model and summarises the run.
+ */
+public final class LocalRunner {
+
+  /** What to run. {@code steps} > 0 wins over {@code epochs}. */
+  public record Options(JobSettings job, String model, TrainingData data, int batchSize,
+      int epochs, long steps, int evalEvery, Duration rpcTimeout, Duration pullTimeout,
+      DelayModel computeDelay, DelayModel commDelay, Arrivals arrivals, int slowWorkers,
+      double slowFactor, ValueEncoding wire) {
+    public Options(JobSettings job, String model, TrainingData data, int batchSize, int epochs,
+        long steps, int evalEvery, Duration rpcTimeout, Duration pullTimeout,
+        DelayModel computeDelay, DelayModel commDelay, Arrivals arrivals, int slowWorkers,
+        double slowFactor) {
+      this(job, model, data, batchSize, epochs, steps, evalEvery, rpcTimeout, pullTimeout,
+          computeDelay, commDelay, arrivals, slowWorkers, slowFactor,
+          ValueEncoding.VALUE_ENCODING_FP32);
+    }
+
+    public Options(JobSettings job, String model, TrainingData data, int batchSize, int epochs,
+        long steps, int evalEvery, Duration rpcTimeout, Duration pullTimeout) {
+      this(job, model, data, batchSize, epochs, steps, evalEvery, rpcTimeout, pullTimeout,
+          DelayModel.NONE);
+    }
+
+    public Options(JobSettings job, String model, TrainingData data, int batchSize, int epochs,
+        long steps, int evalEvery, Duration rpcTimeout, Duration pullTimeout,
+        DelayModel computeDelay) {
+      this(job, model, data, batchSize, epochs, steps, evalEvery, rpcTimeout, pullTimeout,
+          computeDelay, DelayModel.NONE, Arrivals.ALWAYS, 0, 1);
+    }
+
+    /** The compute delay of worker k: the last {@code slowWorkers} are slower by the factor. */
+    DelayModel computeDelayOf(int worker) {
+      return worker >= job.numWorkers() - slowWorkers ? computeDelay.scaled(slowFactor)
+          : computeDelay;
+    }
+  }
+
+  /** The run's outcome, as printed and as written to the summary JSON. */
+  public record Summary(String mode, int shards, int workers, String model, String data,
+      int params, int blocks, long stepsPerWorker, int batchSize, double learningRate, long seed,
+      double testAccuracy, double testLoss, double trainLoss, double wallSeconds,
+      long updatesApplied, long pushesApplied, long latePushes, double meanStaleness,
+      long maxStaleness, Map<String, Object> modeParameters, Map<String, Object> stepMillis,
+      long[] stalenessCounts, double meanAoi, List<double[]> testCurve) {
+
+    public Map<String, Object> toMap() {
+      Map<String, Object> m = new LinkedHashMap<>();
+      m.put("mode", mode);
+      m.put("shards", shards);
+      m.put("workers", workers);
+      m.put("model", model);
+      m.put("data", data);
+      m.put("params", params);
+      m.put("blocks", blocks);
+      m.put("steps_per_worker", stepsPerWorker);
+      m.put("batch_size", batchSize);
+      m.put("learning_rate", learningRate);
+      m.put("seed", seed);
+      m.put("test_accuracy", testAccuracy);
+      m.put("test_loss", testLoss);
+      m.put("train_loss", trainLoss);
+      m.put("wall_seconds", wallSeconds);
+      m.put("updates_applied", updatesApplied);
+      m.put("pushes_applied", pushesApplied);
+      m.put("late_pushes", latePushes);
+      m.put("mean_staleness", meanStaleness);
+      m.put("max_staleness", maxStaleness);
+      m.put("mode_parameters", modeParameters);
+      m.put("step_ms", stepMillis);
+      m.put("mean_aoi", meanAoi);
+      return m;
+    }
+
+    public String toJson() {
+      return Json.write(toMap());
+    }
+  }
+
+  private LocalRunner() {}
+
+  /** Runs the job; progress lines go to {@code out} (null: silent). */
+  public static Summary run(Options o, MeterRegistry registry, PrintStream out)
+      throws IOException, InterruptedException {
+    return run(o, registry, out, null);
+  }
+
+  /**
+   * Runs the job; progress lines go to {@code out} (null: silent); when {@code runDir} is not
+   * null, writes the run folder (CSV and PNG plots) there.
+   */
+  public static Summary run(Options o, MeterRegistry registry, PrintStream out, Path runDir)
+      throws IOException, InterruptedException {
+    return run(o, registry, out, runDir, null);
+  }
+
+  /** As above; {@code onStart} (may be null) sees the cluster once its shards are up. */
+  public static Summary run(Options o, MeterRegistry registry, PrintStream out, Path runDir,
+      java.util.function.Consumer<LocalCluster> onStart)
+      throws IOException, InterruptedException {
+    JobSettings js = o.job();
+    TrainingData data = o.data();
+    Dataset train = data.train();
+    Model model = Models.create(o.model(), train.numFeatures(), train.numClasses());
+    BlockLayout layout = js.layout(model);
+    JobSpec spec = js.spec("local", model, layout);
+    int m = js.numWorkers();
+    long steps = o.steps() > 0 ? o.steps()
+        : (long) o.epochs() * ceilDiv(data.part(m, 0).numExamples(), o.batchSize());
+    js.validated();
+    if (steps <= 0) {
+      throw new IllegalArgumentException("nothing to do: steps and epochs are both 0");
+    }
+    if (out != null) {
+      out.printf(Locale.ROOT, "parasol local: %s mode, %d shards, %d workers, model %s (%d params"
+              + " in %d blocks), data %s (%d train / %d test), %d steps per worker%n",
+          JobSettings.modeName(js.mode()), js.numShards(), m, model.name(), layout.dimension(),
+          layout.numBlocks(), data.source(), train.numExamples(), data.test().numExamples(),
+          steps);
+    }
+    long start = System.nanoTime();
+    try (LocalCluster cluster = LocalCluster.start(js.numShards(), registry)) {
+      List<PsClient> clients = new ArrayList<>();
+      ExecutorService pool = Executors.newFixedThreadPool(m, r -> {
+        Thread t = new Thread(r, "worker");
+        t.setDaemon(true);
+        return t;
+      });
+      try {
+        for (int k = 0; k < m; k++) {
+          clients.add(PsClient.connect(PsClient.Connection.plaintext(cluster.addresses()),
+              layout, o.rpcTimeout(), o.pullTimeout(), registry,
+              PsClient.Transport.DEFAULT.withEncoding(o.wire())));
+        }
+        clients.get(0).init(spec);
+        if (onStart != null) {
+          onStart.accept(cluster);
+        }
+        RunReport report = new RunReport(steps, new Progress(out, steps, start));
+        List<Future<TrainingLoop.Result>> futures = new ArrayList<>();
+        for (int k = 0; k < m; k++) {
+          PsClient c = clients.get(k);
+          c.init(spec);
+          TrainingLoop loop = new TrainingLoop(c, model, data.part(js, k), data.test(),
+              new TrainingLoop.Config(k, js, steps, o.batchSize(), k == 0 ? o.evalEvery() : 0,
+                  o.computeDelayOf(k), o.commDelay(), o.arrivals()),
+              report, registry == null ? null : new WorkerMetrics(registry, k),
+              DelayModel.REAL);
+          futures.add(pool.submit(loop::run));
+        }
+        List<TrainingLoop.Result> results = new ArrayList<>();
+        for (Future<TrainingLoop.Result> f : futures) {
+          try {
+            results.add(f.get());
+          } catch (ExecutionException e) {
+            Throwable cause = e.getCause();
+            if (cause instanceof RuntimeException re) {
+              throw re;
+            }
+            throw new IllegalStateException(cause);
+          }
+        }
+        double wall = (System.nanoTime() - start) / 1e9;
+        float[] x = new float[layout.dimension()];
+        clients.get(0).pull(0, x, 0, 0);
+        INDArray params = Nd4j.create(x, new long[] {1, x.length}, DataType.FLOAT);
+        Batches.Batch testAll = Batches.all(data.test());
+        Batches.Batch trainAll = Batches.all(train);
+        Model.Evaluation testEval = model.evaluate(params, testAll.features(),
+            testAll.targets());
+        Model.Evaluation trainEval = model.evaluate(params, trainAll.features(),
+            trainAll.targets());
+        long updates = 0;
+        long pushes = 0;
+        long stalenessSum = 0;
+        long stalenessCount = 0;
+        long stalenessMax = 0;
+        for (StatusResponse s : clients.get(0).status()) {
+          updates += s.getUpdatesApplied();
+          pushes += s.getPushesApplied();
+          stalenessSum += s.getStalenessSum();
+          stalenessCount += s.getStalenessCount();
+          stalenessMax = Math.max(stalenessMax, s.getStalenessMax());
+        }
+        long late = results.stream().mapToLong(TrainingLoop.Result::latePushes).sum();
+        long[] tauCounts = new long[0];
+        for (StatusResponse s : clients.get(0).status()) {
+          if (tauCounts.length < s.getStalenessCountsCount()) {
+            tauCounts = java.util.Arrays.copyOf(tauCounts, s.getStalenessCountsCount());
+          }
+          for (int k = 0; k < s.getStalenessCountsCount(); k++) {
+            tauCounts[k] += s.getStalenessCounts(k);
+          }
+        }
+        Summary summary = new Summary(JobSettings.modeName(js.mode()), js.numShards(), m,
+            model.name(),
+            data.source(), layout.dimension(), layout.numBlocks(), steps, o.batchSize(),
+            js.learningRate(), js.seed(), testEval.accuracy(), testEval.loss(),
+            trainEval.loss(), wall, updates, pushes, late,
+            stalenessCount == 0 ? 0 : (double) stalenessSum / stalenessCount, stalenessMax,
+            modeParameters(js), stepMillis(results), tauCounts, meanAoi(cluster, layout),
+            report.testCurve());
+        if (runDir != null) {
+          report.write(runDir, summary);
+        }
+        return summary;
+      } finally {
+        pool.shutdownNow();
+        for (PsClient c : clients) {
+          c.close();
+        }
+      }
+    }
+  }
+
+  static Map<String, Object> modeParameters(JobSettings js) {
+    Map<String, Object> p = new LinkedHashMap<>();
+    p.put("quorum", js.quorum() == 0 ? js.numWorkers() : js.quorum());
+    p.put("partition", js.partition());
+    p.put("optimizer", js.optimizer().name().substring("OPTIMIZER_".length())
+        .toLowerCase(Locale.ROOT));
+    switch (js.mode()) {
+      case MODE_ASYNC, MODE_SSP -> {
+        p.put("max_staleness", js.maxStaleness());
+        p.put("staleness_lr", js.stalenessLr().name().substring("STALENESS_LR_".length())
+            .toLowerCase(Locale.ROOT));
+        p.put("update_blocks", js.updateBlocks());
+        if (!js.blockLr().isBlank()) {
+          p.put("block_lr", js.blockLr());
+        }
+        if (js.mode() == io.parasol.proto.v1.Mode.MODE_SSP) {
+          p.put("staleness_bound", js.stalenessBound());
+        }
+      }
+      case MODE_LOCAL -> {
+        p.put("local_steps", js.localSteps());
+        p.put("participation", js.participation() <= 0 ? 1.0 : (double) js.participation());
+      }
+      default -> { }
+    }
+    return p;
+  }
+
+  /** The mean Δ_ij over every pair and update, from the shards' trackers (NaN if none). */
+  static double meanAoi(LocalCluster cluster, BlockLayout layout) {
+    double sum = 0;
+    long n = 0;
+    for (var server : cluster.servers()) {
+      var t = server.core().tracker();
+      if (t == null) {
+        continue;
+      }
+      for (var bi : layout.blocksOf(server.core().shardIndex())) {
+        for (var bj : layout.blocks()) {
+          long c = t.aoiCount(bi.id(), bj.id());
+          if (bi.id() != bj.id() && c > 0) {
+            sum += t.meanAoi(bi.id(), bj.id()) * c;
+            n += c;
+          }
+        }
+      }
+    }
+    return n == 0 ? Double.NaN : sum / n;
+  }
+
+  /** Mean milliseconds per step and phase, over all workers. */
+  static Map<String, Object> stepMillis(List<TrainingLoop.Result> results) {
+    long steps = results.stream().mapToLong(TrainingLoop.Result::steps).sum();
+    Map<String, Object> p = new LinkedHashMap<>();
+    double k = steps == 0 ? Double.NaN : 1000.0 / steps;
+    p.put("compute", results.stream().mapToDouble(TrainingLoop.Result::computeSeconds).sum() * k);
+    p.put("pull", results.stream().mapToDouble(r -> r.pullSeconds() - r.waitSeconds()).sum() * k);
+    p.put("wait", results.stream().mapToDouble(TrainingLoop.Result::waitSeconds).sum() * k);
+    p.put("push", results.stream().mapToDouble(TrainingLoop.Result::pushSeconds).sum() * k);
+    return p;
+  }
+
+  private static long ceilDiv(long a, long b) {
+    return (a + b - 1) / b;
+  }
+
+  /** Prints evaluation lines from worker 0 and keeps a step count. */
+  private static final class Progress implements TrainingLoop.Listener {
+    private final PrintStream out;
+    private final long steps;
+    private final long start;
+    private final AtomicLong lastLossBits = new AtomicLong(Double.doubleToLongBits(Double.NaN));
+
+    Progress(PrintStream out, long steps, long start) {
+      this.out = out;
+      this.steps = steps;
+      this.start = start;
+    }
+
+    @Override
+    public void onStep(int worker, long step, double loss) {
+      if (worker == 0) {
+        lastLossBits.set(Double.doubleToLongBits(loss));
+      }
+    }
+
+    @Override
+    public void onEval(int worker, long step, Model.Evaluation eval) {
+      if (out == null) {
+        return;
+      }
+      out.printf(Locale.ROOT,
+          "  [%6.2fs] step %6d/%d  train loss %.4f  test loss %.4f  test acc %.4f%n",
+          (System.nanoTime() - start) / 1e9, step, steps,
+          Double.longBitsToDouble(lastLossBits.get()), eval.loss(), eval.accuracy());
+    }
+  }
+
+  private static String mapText(Map<?, ?> m) {
+    StringBuilder sb = new StringBuilder();
+    for (Map.Entry<?, ?> e : m.entrySet()) {
+      if (sb.length() > 0) {
+        sb.append(", ");
+      }
+      Object v = e.getValue();
+      sb.append(e.getKey()).append('=').append(v instanceof Double d
+          ? String.format(Locale.ROOT, "%.3f", d) : String.valueOf(v));
+    }
+    return sb.toString();
+  }
+
+  /** The summary as an aligned two-column table. */
+  public static String table(Summary s) {
+    StringBuilder sb = new StringBuilder();
+    sb.append("\nsummary\n");
+    for (Map.Entry<String, Object> e : s.toMap().entrySet()) {
+      Object v = e.getValue();
+      String text = v instanceof Double d ? String.format(Locale.ROOT, "%.4f", d)
+          : v instanceof Map<?, ?> mm ? mapText(mm) : String.valueOf(v);
+      sb.append(String.format(Locale.ROOT, "  %-18s %s%n", e.getKey(), text));
+    }
+    return sb.toString();
+  }
+}
