@@ -162,6 +162,12 @@ public final class JobOptions {
           + " (16-bit halves the bytes; the shards keep float32) (default: ${DEFAULT-VALUE}).")
   String wire;
 
+  @Option(names = "--allow-divergence",
+      description = "Keep training when the loss diverges (NaN/Inf, or far above its early level"
+          + " for 20 steps); by default the run stops with exit status "
+          + Parasol.EXIT_DIVERGED + ".")
+  boolean allowDivergence;
+
   @Option(names = "--rpc-timeout", defaultValue = "30s",
       description = "Deadline of push, init and status calls (default: ${DEFAULT-VALUE}).")
   String rpcTimeout;

@@ -2,6 +2,7 @@ package io.parasol.cli;
 
 import io.grpc.StatusRuntimeException;
 import io.parasol.server.ServerCommand;
+import io.parasol.worker.train.DivergenceWatch;
 import java.io.UncheckedIOException;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -13,6 +14,8 @@ import picocli.CommandLine.Command;
         io.parasol.experiments.bench.BenchCommand.class,
         ExperimentCommand.class, HealthCommand.class})
 public final class Parasol implements Runnable {
+  /** Exit status of a run whose training loss diverged (see --allow-divergence). */
+  public static final int EXIT_DIVERGED = 3;
 
   @Override
   public void run() {
@@ -24,6 +27,10 @@ public final class Parasol implements Runnable {
     CommandLine cl = new CommandLine(new Parasol());
     cl.setExecutionExceptionHandler((ex, cmd, parsed) -> {
       String msg;
+      if (ex instanceof DivergenceWatch.DivergedException de) {
+        cmd.getErr().println("parasol " + cmd.getCommandName() + ": error: " + de.getMessage());
+        return EXIT_DIVERGED;
+      }
       if (ex instanceof StatusRuntimeException sre) {
         msg = "RPC failed: " + sre.getStatus().getCode() + ": " + sre.getStatus().getDescription();
       } else if (ex instanceof IllegalArgumentException || ex instanceof UncheckedIOException

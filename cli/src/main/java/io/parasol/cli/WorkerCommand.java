@@ -117,7 +117,7 @@ public final class WorkerCommand implements Callable<Integer> {
       TrainingLoop loop = new TrainingLoop(client, model, data.part(js, worker), data.test(),
           new TrainingLoop.Config(worker, js, steps, job.batchSize,
               worker == 0 ? job.evalEvery : 0, job.computeDelay(), job.commDelay(),
-              job.arrivals()),
+              job.arrivals(), job.allowDivergence),
           new TrainingLoop.Listener() {
             @Override
             public void onEval(int w, long step, Model.Evaluation e) {

@@ -47,7 +47,15 @@ public final class LocalRunner {
   public record Options(JobSettings job, String model, TrainingData data, int batchSize,
       int epochs, long steps, int evalEvery, Duration rpcTimeout, Duration pullTimeout,
       DelayModel computeDelay, DelayModel commDelay, Arrivals arrivals, int slowWorkers,
-      double slowFactor, ValueEncoding wire) {
+      double slowFactor, ValueEncoding wire, boolean allowDivergence) {
+    public Options(JobSettings job, String model, TrainingData data, int batchSize, int epochs,
+        long steps, int evalEvery, Duration rpcTimeout, Duration pullTimeout,
+        DelayModel computeDelay, DelayModel commDelay, Arrivals arrivals, int slowWorkers,
+        double slowFactor, ValueEncoding wire) {
+      this(job, model, data, batchSize, epochs, steps, evalEvery, rpcTimeout, pullTimeout,
+          computeDelay, commDelay, arrivals, slowWorkers, slowFactor, wire, false);
+    }
+
     public Options(JobSettings job, String model, TrainingData data, int batchSize, int epochs,
         long steps, int evalEvery, Duration rpcTimeout, Duration pullTimeout,
         DelayModel computeDelay, DelayModel commDelay, Arrivals arrivals, int slowWorkers,
@@ -177,14 +185,15 @@ public final class LocalRunner {
         if (onStart != null) {
           onStart.accept(cluster);
         }
-        RunReport report = new RunReport(steps, new Progress(out, steps, start));
+        RunReport report = new RunReport(steps, new Progress(out, steps, start,
+            (long) m * o.batchSize()));
         List<Future<TrainingLoop.Result>> futures = new ArrayList<>();
         for (int k = 0; k < m; k++) {
           PsClient c = clients.get(k);
           c.init(spec);
           TrainingLoop loop = new TrainingLoop(c, model, data.part(js, k), data.test(),
               new TrainingLoop.Config(k, js, steps, o.batchSize(), k == 0 ? o.evalEvery() : 0,
-                  o.computeDelayOf(k), o.commDelay(), o.arrivals()),
+                  o.computeDelayOf(k), o.commDelay(), o.arrivals(), o.allowDivergence()),
               report, registry == null ? null : new WorkerMetrics(registry, k),
               DelayModel.REAL);
           futures.add(pool.submit(loop::run));
@@ -321,16 +330,23 @@ public final class LocalRunner {
   }
 
   /** Prints evaluation lines from worker 0 and keeps a step count. */
+  /**
+   * Worker 0's progress lines: step, train loss (a dash before the first step), test loss and
+   * accuracy, samples per second over all workers (worker 0's steps times m times b), and the
+   * time left at that rate.
+   */
   private static final class Progress implements TrainingLoop.Listener {
     private final PrintStream out;
     private final long steps;
     private final long start;
+    private final long samplesPerStep;
     private final AtomicLong lastLossBits = new AtomicLong(Double.doubleToLongBits(Double.NaN));
 
-    Progress(PrintStream out, long steps, long start) {
+    Progress(PrintStream out, long steps, long start, long samplesPerStep) {
       this.out = out;
       this.steps = steps;
       this.start = start;
+      this.samplesPerStep = samplesPerStep;
     }
 
     @Override
@@ -345,12 +361,23 @@ public final class LocalRunner {
       if (out == null) {
         return;
       }
+      double elapsed = (System.nanoTime() - start) / 1e9;
+      double loss = Double.longBitsToDouble(lastLossBits.get());
+      String train = Double.isNaN(loss) ? "     -" : String.format(Locale.ROOT, "%.4f", loss);
+      String rate = step == 0 ? "" : String.format(Locale.ROOT, "  %,.0f samples/s  eta %s",
+          step * samplesPerStep / elapsed, eta(elapsed / step * (steps - step)));
       out.printf(Locale.ROOT,
-          "  [%6.2fs] step %6d/%d  train loss %.4f  test loss %.4f  test acc %.4f%n",
-          (System.nanoTime() - start) / 1e9, step, steps,
-          Double.longBitsToDouble(lastLossBits.get()), eval.loss(), eval.accuracy());
+          "  [%6.2fs] step %6d/%d  train loss %s  test loss %.4f  test acc %.4f%s%n",
+          elapsed, step, steps, train, eval.loss(), eval.accuracy(), rate);
+    }
+
+    private static String eta(double seconds) {
+      long s = Math.round(Math.max(0, seconds));
+      return s >= 3600 ? String.format(Locale.ROOT, "%dh%02dm", s / 3600, s / 60 % 60)
+          : s >= 60 ? String.format(Locale.ROOT, "%dm%02ds", s / 60, s % 60) : s + "s";
     }
   }
+
 
   private static String mapText(Map<?, ?> m) {
     StringBuilder sb = new StringBuilder();

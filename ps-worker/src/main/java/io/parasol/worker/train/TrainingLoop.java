@@ -46,9 +46,17 @@ public final class TrainingLoop {
    * @param commDelay injected delay added to each push (a step's, or a local round's,
    *     communication)
    * @param arrivals DASGD: when fresh copies of the blocks the worker does not update arrive
+   * @param allowDivergence true: a diverging loss does not stop the run (see
+   *     {@link DivergenceWatch})
    */
   public record Config(int worker, JobSettings job, long steps, int batchSize, int evalEvery,
-      DelayModel computeDelay, DelayModel commDelay, Arrivals arrivals) {
+      DelayModel computeDelay, DelayModel commDelay, Arrivals arrivals,
+      boolean allowDivergence) {
+    public Config(int worker, JobSettings job, long steps, int batchSize, int evalEvery,
+        DelayModel computeDelay, DelayModel commDelay, Arrivals arrivals) {
+      this(worker, job, steps, batchSize, evalEvery, computeDelay, commDelay, arrivals, false);
+    }
+
     public Config(int worker, JobSettings job, long steps, int batchSize, int evalEvery) {
       this(worker, job, steps, batchSize, evalEvery, DelayModel.NONE);
     }
@@ -83,6 +91,7 @@ public final class TrainingLoop {
   private final Listener listener;
   private final WorkerMetrics metrics;
   private final DelayModel.Sleeper sleeper;
+  private final DivergenceWatch divergence;
 
   // Bookkeeping of one run.
   private long pushes;
@@ -116,6 +125,8 @@ public final class TrainingLoop {
     this.listener = listener == null ? new Listener() {} : listener;
     this.metrics = metrics;
     this.sleeper = sleeper;
+    this.divergence = new DivergenceWatch(cfg.worker(), cfg.job().learningRate(),
+        !cfg.allowDivergence());
   }
 
   /** A per-worker seed derived from the job seed, so workers draw independent batches. */
@@ -371,6 +382,7 @@ public final class TrainingLoop {
         }
         sleeper.sleepNanos(cfg.computeDelay().sample(delays));
         lastLoss = lg.loss();
+        divergence.observe(done + i + 1, lastLoss);
         examples += batch.size();
         listener.onStep(cfg.worker(), done + i + 1, lastLoss);
       }
@@ -408,6 +420,9 @@ public final class TrainingLoop {
   private void finishStep(double loss, int examples, long compute, long pull, long wait,
       long push) {
     lastLoss = loss;
+    if (cfg.mode() != Mode.MODE_LOCAL) {
+      divergence.observe(done + 1, loss);
+    }
     computeNs += compute;
     pullNs += pull;
     waitNs += wait;
