@@ -4,6 +4,7 @@ import io.parasol.common.FloatCodec;
 import io.parasol.proto.v1.ValueEncoding;
 import io.parasol.client.PsClient;
 import io.parasol.experiments.runner.Json;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
@@ -18,9 +19,10 @@ import picocli.CommandLine.Option;
 @Command(name = "bench", mixinStandardHelpOptions = true,
     description = "Benchmarks, each against a reference measured in the same run: pushpull"
         + " (wire path vs raw TCP loopback), apply (shard apply vs array copy), step (a"
-        + " training step through Parasol vs a local ND4J loop).",
+        + " training step through Parasol vs a local ND4J loop), train (a whole training job"
+        + " vs PyTorch on the same job).",
     subcommands = {BenchCommand.PushPull.class, BenchCommand.Apply.class,
-        BenchCommand.Step.class})
+        BenchCommand.Step.class, BenchCommand.Train.class})
 public final class BenchCommand implements Runnable {
 
   @Override
@@ -234,6 +236,97 @@ public final class BenchCommand implements Runnable {
           wire(wire), warmup, Math.max(1, steps), maxSeconds, seed);
       Map<String, Object> r = StepBench.run(o, json ? null : System.out);
       print(r, json, Tables.step(r));
+      return 0;
+    }
+  }
+
+  /** {@code parasol bench train}. */
+  @Command(name = "train", mixinStandardHelpOptions = true,
+      description = "A training job on the embedded cluster and, where the Python interpreter"
+          + " imports torch, the same job on PyTorch 1 thread per process (DDP/gloo for sync,"
+          + " an RPC parameter server for async), in the same run: samples/s, time to the"
+          + " target test accuracy, and the ratios.")
+  static final class Train implements Callable<Integer> {
+    @Option(names = "--mode", defaultValue = "sync,async", split = ",",
+        description = "Modes to run: sync, async (default: ${DEFAULT-VALUE}).")
+    List<String> modes;
+
+    @Option(names = "--model", defaultValue = "mlp:64",
+        description = "mlp:64 (784-64-10) or cnn (LeNet) (default: ${DEFAULT-VALUE}).")
+    String model;
+
+    @Option(names = "--data", defaultValue = "/usr/share/datasets/fashion-mnist",
+        description = "Directory of the IDX files (Debian's dataset-fashion-mnist) (default:"
+            + " ${DEFAULT-VALUE}).")
+    String data;
+
+    @Option(names = "--workers", defaultValue = "4",
+        description = "Workers (default: ${DEFAULT-VALUE}).")
+    int workers;
+
+    @Option(names = "--shards", defaultValue = "2",
+        description = "Parasol shards (default: ${DEFAULT-VALUE}).")
+    int shards;
+
+    @Option(names = "--batch-size", defaultValue = "32",
+        description = "Mini-batch per worker (default: ${DEFAULT-VALUE}).")
+    int batchSize;
+
+    @Option(names = "--lr", defaultValue = "0.1",
+        description = "Step size (default: ${DEFAULT-VALUE}).")
+    float lr;
+
+    @Option(names = "--epochs", defaultValue = "1",
+        description = "Epochs (default: ${DEFAULT-VALUE}).")
+    int epochs;
+
+    @Option(names = "--seed", defaultValue = "1", description = "Seed (default: ${DEFAULT-VALUE}).")
+    long seed;
+
+    @Option(names = "--target-accuracy", defaultValue = "0.8",
+        description = "Test accuracy for the time-to-target figure (default: ${DEFAULT-VALUE}).")
+    double target;
+
+    @Option(names = "--eval-every", defaultValue = "50",
+        description = "Evaluate every N steps of worker 0 (default: ${DEFAULT-VALUE}).")
+    int evalEvery;
+
+    @Option(names = "--reps", defaultValue = "1",
+        description = "Runs of each side per mode, alternating (default: ${DEFAULT-VALUE}).")
+    int reps;
+
+    @Option(names = "--python", defaultValue = "/usr/bin/python3",
+        description = "Interpreter that imports torch (default: ${DEFAULT-VALUE}).")
+    String python;
+
+    @Option(names = "--no-peer", description = "Run Parasol only.")
+    boolean noPeer;
+
+    @Option(names = "--json", description = "Print the figures as JSON.")
+    boolean json;
+
+    @Override
+    public Integer call() throws Exception {
+      positive("--workers", workers);
+      positive("--shards", shards);
+      positive("--batch-size", batchSize);
+      positive("--lr", lr);
+      positive("--epochs", epochs);
+      positive("--reps", reps);
+      if (!java.nio.file.Files.isDirectory(java.nio.file.Path.of(data))) {
+        throw new IllegalArgumentException("--data " + data + " is not a directory; install"
+            + " Debian's dataset-fashion-mnist or point --data at IDX files");
+      }
+      boolean peer = !noPeer && TrainBench.torchAvailable(python);
+      if (!noPeer && !peer) {
+        System.err.println("bench train: " + python + " does not import torch; running Parasol"
+            + " only (apt-get install python3-torch libopenblas0-pthread)");
+      }
+      TrainBench.Options o = new TrainBench.Options(modes, model, data, workers, shards,
+          batchSize, lr, epochs, seed, target, evalEvery, python, peer, reps);
+      Map<String, Object> r = TrainBench.run(o, json ? new java.io.PrintStream(
+          java.io.OutputStream.nullOutputStream()) : System.out);
+      print(r, json, TrainBench.table(r));
       return 0;
     }
   }

@@ -91,7 +91,8 @@ public final class LocalRunner {
       double testAccuracy, double testLoss, double trainLoss, double wallSeconds,
       long updatesApplied, long pushesApplied, long latePushes, double meanStaleness,
       long maxStaleness, Map<String, Object> modeParameters, Map<String, Object> stepMillis,
-      long[] stalenessCounts, double meanAoi, List<double[]> testCurve) {
+      long[] stalenessCounts, double meanAoi, List<double[]> testCurve, double trainSeconds,
+      double evalSeconds) {
 
     public Map<String, Object> toMap() {
       Map<String, Object> m = new LinkedHashMap<>();
@@ -110,6 +111,8 @@ public final class LocalRunner {
       m.put("test_loss", testLoss);
       m.put("train_loss", trainLoss);
       m.put("wall_seconds", wallSeconds);
+      m.put("train_seconds", trainSeconds);
+      m.put("eval_seconds", evalSeconds);
       m.put("updates_applied", updatesApplied);
       m.put("pushes_applied", pushesApplied);
       m.put("late_pushes", latePushes);
@@ -188,6 +191,7 @@ public final class LocalRunner {
         RunReport report = new RunReport(steps, new Progress(out, steps, start,
             (long) m * o.batchSize()));
         List<Future<TrainingLoop.Result>> futures = new ArrayList<>();
+        long trainStart = System.nanoTime();
         for (int k = 0; k < m; k++) {
           PsClient c = clients.get(k);
           c.init(spec);
@@ -211,6 +215,7 @@ public final class LocalRunner {
           }
         }
         double wall = (System.nanoTime() - start) / 1e9;
+        double trainSeconds = (System.nanoTime() - trainStart) / 1e9;
         float[] x = new float[layout.dimension()];
         clients.get(0).pull(0, x, 0, 0);
         INDArray params = Nd4j.create(x, new long[] {1, x.length}, DataType.FLOAT);
@@ -249,7 +254,8 @@ public final class LocalRunner {
             trainEval.loss(), wall, updates, pushes, late,
             stalenessCount == 0 ? 0 : (double) stalenessSum / stalenessCount, stalenessMax,
             modeParameters(js), stepMillis(results), tauCounts, meanAoi(cluster, layout),
-            report.testCurve());
+            report.testCurve(), trainSeconds,
+            results.stream().mapToDouble(TrainingLoop.Result::evalSeconds).sum());
         if (runDir != null) {
           report.write(runDir, summary);
         }

@@ -79,9 +79,13 @@ public final class TrainingLoop {
     default void onEval(int worker, long step, Model.Evaluation eval) {}
   }
 
-  /** What one worker did; times in seconds. */
+  /**
+   * What one worker did; times in seconds ({@code evalSeconds}: spent evaluating the test set
+   * inside the loop, in no other figure).
+   */
   public record Result(int worker, long steps, long pushes, long latePushes, double lastLoss,
-      double computeSeconds, double pullSeconds, double waitSeconds, double pushSeconds) {}
+      double computeSeconds, double pullSeconds, double waitSeconds, double pushSeconds,
+      double evalSeconds) {}
 
   private final PsClient client;
   private final Model model;
@@ -102,6 +106,7 @@ public final class TrainingLoop {
   private long pullNs;
   private long waitNs;
   private long pushNs;
+  private long evalNs;
   private long lastEval = -1;
   private INDArray testX;
   private INDArray testY;
@@ -172,7 +177,7 @@ public final class TrainingLoop {
       heartbeats.shutdownNow();
     }
     return new Result(cfg.worker(), done, pushes, late, lastLoss, computeNs / 1e9, pullNs / 1e9,
-        waitNs / 1e9, pushNs / 1e9);
+        waitNs / 1e9, pushNs / 1e9, evalNs / 1e9);
   }
 
   /** sync, async and ssp. */
@@ -409,7 +414,9 @@ public final class TrainingLoop {
     if (testX == null || (lastEval >= 0 && done - lastEval < cfg.evalEvery())) {
       return;
     }
+    long t0 = System.nanoTime();
     Model.Evaluation e = model.evaluate(x, testX, testY);
+    evalNs += System.nanoTime() - t0;
     lastEval = done;
     if (metrics != null) {
       metrics.evaluated(e.loss(), e.accuracy());
