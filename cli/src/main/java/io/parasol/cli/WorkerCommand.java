@@ -33,6 +33,12 @@ public final class WorkerCommand implements Callable<Integer> {
   @Mixin
   JobOptions job;
 
+  @Option(names = "--connect-timeout", defaultValue = "5s",
+      description = "How long to keep trying shards that do not answer (still starting,"
+          + " refused, unresolvable) before giving up with their address and the cause"
+          + " (default: ${DEFAULT-VALUE}).")
+  String connectTimeout;
+
   @Option(names = "--servers", required = true, split = ",",
       description = "Shard addresses host:port, in shard order, comma-separated.")
   List<String> servers;
@@ -111,6 +117,7 @@ public final class WorkerCommand implements Callable<Integer> {
     try (PsClient client = PsClient.connect(conn, layout, job.rpcTimeout(),
         job.pullTimeout(), metrics == null ? null : metrics.registry(),
         PsClient.Transport.DEFAULT.withEncoding(job.wire()))) {
+      client.connectTimeout(parseConnectTimeout());
       String fp = client.init(spec);
       System.out.printf(Locale.ROOT, "worker %d/%d: job %s, %s mode, %d steps%n", worker,
           js.numWorkers(), fp, JobSettings.modeName(js.mode()), steps);
@@ -149,4 +156,13 @@ public final class WorkerCommand implements Callable<Integer> {
     return 0;
   }
 
+
+  private java.time.Duration parseConnectTimeout() {
+    java.time.Duration d = JobOptions.parseDuration("--connect-timeout", connectTimeout);
+    if (d.isZero() || d.isNegative()) {
+      throw new IllegalArgumentException("--connect-timeout must be positive, got "
+          + connectTimeout);
+    }
+    return d;
+  }
 }

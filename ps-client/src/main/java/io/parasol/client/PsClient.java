@@ -89,6 +89,7 @@ public final class PsClient implements AutoCloseable {
   private final AtomicLong lastPullWaitMicros = new AtomicLong();
   private final AtomicLong retries = new AtomicLong();
   private volatile String fingerprint = "";
+  private volatile Duration connectTimeout = Duration.ofSeconds(5);
 
   /**
    * Transport settings of the data path.
@@ -301,13 +302,34 @@ public final class PsClient implements AutoCloseable {
   // ---------------------------------------------------------------------------------------
   // Init, heartbeat, status
 
-  /** Declares the job on every shard (idempotent) and checks they agree on its fingerprint. */
+  /**
+   * How long {@link #init} keeps trying to reach a shard that does not answer (refused,
+   * unresolvable, TLS handshake failing) before it gives up; default 5 s. Shards that are still
+   * starting get this long.
+   */
+  public void connectTimeout(Duration d) {
+    if (d.isNegative() || d.isZero()) {
+      throw new IllegalArgumentException("connect timeout must be positive, got " + d);
+    }
+    this.connectTimeout = d;
+  }
+
+  /**
+   * Declares the job on every shard (idempotent) and checks they agree on its fingerprint.
+   *
+   * <p>Each shard is tried with backoff for at most {@link #connectTimeout}; a shard that cannot
+   * be reached in that time fails the call with UNAVAILABLE and a description naming the shard,
+   * its address, what happened (the transport's cause: connection refused, unknown host, TLS
+   * handshake) and what to check. Any other refusal (a different job's spec: FAILED_PRECONDITION;
+   * a bad spec: INVALID_ARGUMENT; a token refused: UNAUTHENTICATED) surfaces as the shard said.
+   */
   public String init(JobSpec spec) {
     List<CompletableFuture<InitResponse>> calls = new ArrayList<>();
     for (int s = 0; s < stubs.size(); s++) {
       final int shard = s;
-      calls.add(withRetries("Init", s, () -> unary(obs -> deadline(stubs.get(shard), rpcTimeout)
-          .init(InitRequest.newBuilder().setSpec(spec).setShard(shard).build(), obs))));
+      InitRequest req = InitRequest.newBuilder().setSpec(spec).setShard(shard).build();
+      calls.add(reach(shard, () -> unary(obs -> deadline(stubs.get(shard), rpcTimeout)
+          .init(req, obs))));
     }
     String fp = null;
     for (InitResponse r : awaitAll(calls)) {
@@ -319,6 +341,65 @@ public final class PsClient implements AutoCloseable {
     }
     fingerprint = fp;
     return fp;
+  }
+
+  /**
+   * A first call on a shard: tried with backoff while the shard is unreachable, for at most the
+   * connect timeout; then UNAVAILABLE naming the shard, the address and the cause.
+   */
+  private <T> CompletableFuture<T> reach(int shard, Attempt<T> attempt) {
+    CompletableFuture<T> result = new CompletableFuture<>();
+    long giveUp = System.nanoTime() + connectTimeout.toNanos();
+    reachAttempt(shard, attempt, 1, giveUp, result);
+    return result;
+  }
+
+  private <T> void reachAttempt(int shard, Attempt<T> attempt, int n, long giveUp,
+      CompletableFuture<T> result) {
+    attempt.start().whenComplete((v, err) -> {
+      if (err == null) {
+        result.complete(v);
+        return;
+      }
+      Status st = Status.fromThrowable(err);
+      long pause;
+      synchronized (jitter) {
+        pause = Math.min(retry.backoffNanos(n + 1, jitter), 1_000_000_000L);
+      }
+      boolean transport = st.getCode() == Status.Code.UNAVAILABLE
+          || st.getCode() == Status.Code.DEADLINE_EXCEEDED;
+      if (!transport) {
+        result.completeExceptionally(st.asRuntimeException());
+        return;
+      }
+      if (System.nanoTime() + pause > giveUp) {
+        result.completeExceptionally(unreachable(shard, st, n).asRuntimeException());
+        return;
+      }
+      retries.incrementAndGet();
+      timer.schedule(() -> reachAttempt(shard, attempt, n + 1, giveUp, result), pause,
+          TimeUnit.NANOSECONDS);
+    });
+  }
+
+  /** UNAVAILABLE: which shard, where, what the transport said, what to check. */
+  private Status unreachable(int shard, Status last, int attempts) {
+    String address = channels.get(shard).authority();
+    Throwable cause = last.getCause();
+    while (cause != null && cause.getCause() != null) {
+      cause = cause.getCause();
+    }
+    String why = cause != null && cause.getMessage() != null ? cause.getMessage()
+        : last.getCode() + (last.getDescription() == null ? "" : ": " + last.getDescription());
+    String hint = why.toLowerCase(java.util.Locale.ROOT).contains("ssl")
+        || why.toLowerCase(java.util.Locale.ROOT).contains("handshake")
+        || why.toLowerCase(java.util.Locale.ROOT).contains("certificate")
+        ? "check the TLS settings (--tls, --tls-ca, --tls-authority) against the shard's"
+        : "check that `parasol server --shard " + shard + "` runs there and listens on that"
+            + " address, or give shards that are still starting more --connect-timeout";
+    return Status.UNAVAILABLE.withDescription("cannot reach shard " + shard + " at " + address
+        + " (" + attempts + " attempts in " + connectTimeout.toMillis() / 1000.0 + " s): " + why
+        + "; " + hint);
   }
 
   /** Uses a fingerprint obtained elsewhere (a worker joining a job someone else declared). */
