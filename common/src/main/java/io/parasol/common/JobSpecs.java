@@ -1,5 +1,9 @@
 package io.parasol.common;
 
+import com.google.protobuf.ByteString;
+import com.google.protobuf.Descriptors.EnumValueDescriptor;
+import com.google.protobuf.Descriptors.FieldDescriptor;
+import com.google.protobuf.Message;
 import io.parasol.proto.v1.BlockSpec;
 import io.parasol.proto.v1.InitKind;
 import io.parasol.proto.v1.JobSpec;
@@ -12,7 +16,9 @@ import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
 import java.util.HexFormat;
+import java.util.Comparator;
 import java.util.List;
+import java.util.Map;
 
 /** Validation and fingerprinting of a {@link JobSpec}. */
 public final class JobSpecs {
@@ -41,35 +47,14 @@ public final class JobSpecs {
 
   /**
    * A stable hex digest of the spec's fields. Every process computes the same fingerprint for
-   * the same spec; it is computed from the fields one by one (not from protobuf bytes, whose
-   * encoding is not guaranteed canonical).
+   * the same spec. It is computed from the fields one by one, walking the proto descriptor in
+   * field-number order (not from protobuf bytes, whose encoding is not guaranteed canonical), so
+   * a field added to {@link JobSpec} is part of the fingerprint without an edit here.
    */
   public static String fingerprint(JobSpec spec) {
     StringBuilder sb = new StringBuilder(256 + spec.getBlocksCount() * 48);
-    sb.append("parasol/v1|").append(spec.getJobName()).append('|').append(spec.getModel())
-        .append('|').append(spec.getMode().getNumber())
-        .append('|').append(spec.getNumShards())
-        .append('|').append(spec.getNumWorkers())
-        .append('|').append(Float.floatToIntBits(spec.getLearningRate()))
-        .append('|').append(spec.getSeed())
-        .append('|').append(spec.getQuorum())
-        .append('|').append(spec.getStalenessBound())
-        .append('|').append(spec.getLocalSteps())
-        .append('|').append(spec.getMaxStaleness())
-        .append('|').append(spec.getStalenessLr().getNumber())
-        .append('|').append(Float.floatToIntBits(spec.getParticipation()))
-        .append('|').append(spec.getLeaseMillis())
-        .append('|').append(spec.getOptimizer().getKind().getNumber())
-        .append(',').append(Float.floatToIntBits(spec.getOptimizer().getBeta1()))
-        .append(',').append(Float.floatToIntBits(spec.getOptimizer().getBeta2()))
-        .append(',').append(Float.floatToIntBits(spec.getOptimizer().getEpsilon()));
-    for (BlockSpec b : spec.getBlocksList()) {
-      sb.append("|b").append(b.getId()).append(',').append(b.getName()).append(',')
-          .append(b.getLength()).append(',').append(b.getShard()).append(',')
-          .append(b.getInit().getNumber()).append(',')
-          .append(Float.floatToIntBits(b.getInitScale())).append(',')
-          .append(Float.floatToIntBits(b.getLearningRate()));
-    }
+    sb.append("parasol/v1");
+    canonical(spec, sb);
     try {
       MessageDigest md = MessageDigest.getInstance("SHA-256");
       byte[] digest = md.digest(sb.toString().getBytes(StandardCharsets.UTF_8));
@@ -77,6 +62,108 @@ public final class JobSpecs {
     } catch (NoSuchAlgorithmException e) {
       throw new IllegalStateException("SHA-256 is missing from this JVM", e);
     }
+  }
+
+  /** Appends every field of {@code m} (set or default), in field-number order. */
+  private static void canonical(Message m, StringBuilder sb) {
+    List<FieldDescriptor> fields = new ArrayList<>(m.getDescriptorForType().getFields());
+    fields.sort(Comparator.comparingInt(FieldDescriptor::getNumber));
+    for (FieldDescriptor f : fields) {
+      sb.append('|').append(f.getNumber()).append('=');
+      if (f.isRepeated()) {
+        int n = m.getRepeatedFieldCount(f);
+        sb.append('[').append(n);
+        for (int k = 0; k < n; k++) {
+          sb.append(';');
+          value(f, m.getRepeatedField(f, k), sb);
+        }
+        sb.append(']');
+      } else {
+        value(f, m.getField(f), sb);
+      }
+    }
+  }
+
+  private static void value(FieldDescriptor f, Object v, StringBuilder sb) {
+    switch (f.getJavaType()) {
+      case MESSAGE -> {
+        sb.append('{');
+        canonical((Message) v, sb);
+        sb.append('}');
+      }
+      case FLOAT -> sb.append(Float.floatToIntBits((Float) v));
+      case DOUBLE -> sb.append(Double.doubleToLongBits((Double) v));
+      case ENUM -> sb.append(((EnumValueDescriptor) v).getNumber());
+      case STRING -> sb.append(((String) v).length()).append(':').append(v);
+      case BYTE_STRING -> sb.append(HexFormat.of().formatHex(((ByteString) v).toByteArray()));
+      default -> sb.append(v);
+    }
+  }
+
+  /** The job flag behind each top-level spec field, for messages a user acts on. */
+  private static final Map<String, String> FLAGS = Map.ofEntries(
+      Map.entry("job_name", "job"), Map.entry("mode", "mode"),
+      Map.entry("blocks", "model layout (model, max-block-size, block-lr, shards)"),
+      Map.entry("num_shards", "shards"), Map.entry("num_workers", "workers"),
+      Map.entry("learning_rate", "lr"), Map.entry("seed", "seed"),
+      Map.entry("quorum", "quorum"), Map.entry("staleness_bound", "staleness-bound"),
+      Map.entry("local_steps", "local-steps"), Map.entry("max_staleness", "max-staleness"),
+      Map.entry("staleness_lr", "staleness-lr"), Map.entry("optimizer", "optimizer"),
+      Map.entry("model", "model"), Map.entry("participation", "participation"),
+      Map.entry("lease_millis", "lease"));
+
+  /**
+   * The settings in which {@code offered} differs from {@code declared}, each as
+   * {@code "lr 0.3 vs 0.2"} (the job flag's name, the declared value, the offered value); for
+   * the block layout, the first block that differs. Empty when the specs are equal.
+   */
+  public static List<String> differences(JobSpec declared, JobSpec offered) {
+    List<String> out = new ArrayList<>();
+    List<FieldDescriptor> fields = new ArrayList<>(JobSpec.getDescriptor().getFields());
+    fields.sort(Comparator.comparingInt(FieldDescriptor::getNumber));
+    for (FieldDescriptor f : fields) {
+      Object a = declared.getField(f);
+      Object b = offered.getField(f);
+      if (a.equals(b)) {
+        continue;
+      }
+      String name = FLAGS.getOrDefault(f.getName(), f.getName());
+      if (f.getName().equals("blocks")) {
+        out.add(name + ": " + blockDifference(declared, offered));
+      } else {
+        out.add(name + " " + show(a) + " vs " + show(b));
+      }
+    }
+    return out;
+  }
+
+  private static String blockDifference(JobSpec a, JobSpec b) {
+    if (a.getBlocksCount() != b.getBlocksCount()) {
+      return a.getBlocksCount() + " blocks vs " + b.getBlocksCount();
+    }
+    for (int i = 0; i < a.getBlocksCount(); i++) {
+      if (!a.getBlocks(i).equals(b.getBlocks(i))) {
+        BlockSpec x = a.getBlocks(i);
+        BlockSpec y = b.getBlocks(i);
+        return "block " + i + " is " + x.getName() + " (" + x.getLength() + " floats, shard "
+            + x.getShard() + ") vs " + y.getName() + " (" + y.getLength() + " floats, shard "
+            + y.getShard() + ")";
+      }
+    }
+    return "blocks differ";
+  }
+
+  private static String show(Object v) {
+    if (v instanceof EnumValueDescriptor e) {
+      return e.getName().toLowerCase(java.util.Locale.ROOT);
+    }
+    if (v instanceof Message m) {
+      return com.google.protobuf.TextFormat.shortDebugString(m);
+    }
+    if (v instanceof String str) {
+      return "'" + str + "'";
+    }
+    return String.valueOf(v);
   }
 
   /** Every problem with the spec, as sentences; empty when the spec is valid. */

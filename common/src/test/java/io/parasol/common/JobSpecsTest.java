@@ -28,6 +28,50 @@ class JobSpecsTest {
   }
 
   @Test
+  void fingerprint_changesWithEveryTopLevelField() {
+    // Walk the descriptor: set each field to a non-default value; each must move the digest.
+    String base = JobSpecs.fingerprint(spec());
+    for (var f : JobSpec.getDescriptor().getFields()) {
+      JobSpec.Builder b = spec().toBuilder();
+      switch (f.getJavaType()) {
+        case STRING -> b.setField(f, "other");
+        case INT -> b.setField(f, 77);
+        case LONG -> b.setField(f, 77L);
+        case FLOAT -> b.setField(f, 0.77f);
+        case BOOLEAN -> b.setField(f, true);
+        case ENUM -> b.setField(f, f.getEnumType().getValues()
+            .get(f.getEnumType().getValues().size() - 1));
+        case MESSAGE -> {
+          if (f.isRepeated()) {
+            b.addRepeatedField(f, spec().getBlocks(0).toBuilder().setId(1).build());
+          } else {
+            var sub = b.newBuilderForField(f);
+            var first = sub.getDescriptorForType().getFields().get(0);
+            sub.setField(first, first.getJavaType() == com.google.protobuf.Descriptors
+                .FieldDescriptor.JavaType.ENUM ? first.getEnumType().getValues()
+                .get(first.getEnumType().getValues().size() - 1) : (Object) 0.5f);
+            b.setField(f, sub.build());
+          }
+        }
+        default -> throw new AssertionError("unhandled field type of " + f.getName());
+      }
+      assertThat(JobSpecs.fingerprint(b.build())).as(f.getName()).isNotEqualTo(base);
+    }
+  }
+
+  @Test
+  void differences_namesEachDifferingFlagWithBothValues() {
+    JobSpec offered = spec().toBuilder().setLearningRate(0.2f).setMode(Mode.MODE_SYNC).build();
+    assertThat(JobSpecs.differences(spec(), offered))
+        .containsExactly("mode mode_async vs mode_sync", "lr 0.1 vs 0.2");
+    assertThat(JobSpecs.differences(spec(), spec())).isEmpty();
+    JobSpec otherLayout = spec().toBuilder()
+        .setBlocks(0, spec().getBlocks(0).toBuilder().setLength(8)).build();
+    assertThat(JobSpecs.differences(spec(), otherLayout)).singleElement().asString()
+        .startsWith("model layout").contains("4 floats").contains("8 floats");
+  }
+
+  @Test
   void problems_listsEachDefect() {
     assertThat(JobSpecs.problems(spec())).isEmpty();
     JobSpec bad = spec().toBuilder().setMode(Mode.MODE_UNSPECIFIED).setNumWorkers(0)
