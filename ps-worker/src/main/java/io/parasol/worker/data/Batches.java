@@ -71,6 +71,23 @@ public final class Batches implements Iterator<Batches.Batch> {
     int d = data.numFeatures();
     float[] x = new float[b * d];
     float[] y = new float[b];
+    nextInto(x, y);
+    return new Batch(Nd4j.create(x, new long[] {b, d}, DataType.FLOAT),
+        Nd4j.create(y, new long[] {b}, DataType.FLOAT));
+  }
+
+  /**
+   * The next batch, as {@link #next()} draws it, copied into {@code x} (rows x numFeatures,
+   * row-major) and {@code y}, each at least a full batch long; returns the number of rows b.
+   */
+  public int nextInto(float[] x, float[] y) {
+    int n = data.numExamples();
+    int b = Math.min(batchSize, n - position);
+    int d = data.numFeatures();
+    if (x.length < b * d || y.length < b) {
+      throw new IllegalArgumentException("buffers of " + x.length + " and " + y.length
+          + " floats for a batch of " + b + " x " + d);
+    }
     float[] fx = data.features();
     float[] fy = data.targets();
     for (int k = 0; k < b; k++) {
@@ -84,8 +101,7 @@ public final class Batches implements Iterator<Batches.Batch> {
       epoch++;
       Splits.shuffle(order, rng);
     }
-    return new Batch(Nd4j.create(x, new long[] {b, d}, DataType.FLOAT),
-        Nd4j.create(y, new long[] {b}, DataType.FLOAT));
+    return b;
   }
 
   /** The number of epochs completed so far (0 until the last batch of the first epoch). */

@@ -52,17 +52,17 @@ public final class Models {
       }
       case "softmax" -> {
         requireClasses("softmax", numClasses);
-        return new SoftmaxRegression(numFeatures, numClasses);
+        return DenseNet.softmax(numFeatures, numClasses);
       }
       case "mlp" -> {
         requireClasses("mlp", numClasses);
-        return new Mlp(numFeatures, new int[] {DEFAULT_HIDDEN}, numClasses);
+        return DenseNet.mlp(numFeatures, new int[] {DEFAULT_HIDDEN}, numClasses);
       }
       default -> {
         if (s.startsWith("mlp:")) {
           int[] hidden = parseWidths(spec, s.substring(4));
           requireClasses("mlp", numClasses);
-          return new Mlp(numFeatures, hidden, numClasses);
+          return DenseNet.mlp(numFeatures, hidden, numClasses);
         }
         throw new IllegalArgumentException(
             "unknown model '" + spec + "'; expected one of " + ACCEPTED);

@@ -8,6 +8,7 @@ import io.parasol.proto.v1.PushKind;
 import io.parasol.client.PsClient;
 import io.parasol.worker.data.Batches;
 import io.parasol.worker.data.Dataset;
+import io.parasol.worker.model.ArrayModel;
 import io.parasol.worker.model.Model;
 import java.util.SplittableRandom;
 import java.util.concurrent.Executors;
@@ -187,20 +188,29 @@ public final class TrainingLoop {
     boolean sync = cfg.mode() == Mode.MODE_SYNC;
     int[] updateBlocks = cfg.job().updateBlocksFor(cfg.worker(), client.layout());
     StaleCopies stale = cfg.arrivals().isAlways() ? null : new StaleCopies(updateBlocks);
-    // Without simulated arrivals the model is pulled straight into off-heap memory that the
-    // gradient is computed from, and the gradient's own memory is pushed: no float[] copies.
-    // DASGD arrivals merge block copies in a float[] (the worker's stale view).
-    INDArray xNd = stale == null ? Nd4j.create(DataType.FLOAT, 1, d) : null;
-    float[] x = stale == null ? null : new float[d];
+    // A model that computes on arrays (ArrayModel) is pulled into a float[], computes its
+    // gradient into a float[] that is pushed as it is, from batches copied into reused arrays:
+    // no ND4J array per step. Otherwise, without simulated arrivals, the model is pulled
+    // straight into off-heap memory that the gradient is computed from, and the gradient's own
+    // memory is pushed. DASGD arrivals merge block copies in a float[] (the worker's stale view).
+    ArrayModel am = model instanceof ArrayModel a ? a : null;
+    boolean arrays = am != null || stale != null;
+    INDArray xNd = arrays ? null : Nd4j.create(DataType.FLOAT, 1, d);
+    float[] x = arrays ? new float[d] : null;
     float[] fresh = stale == null ? null : new float[d];
+    float[] grad = am == null ? null : new float[d];
+    float[] bx = am == null ? null : new float[cfg.batchSize() * part.numFeatures()];
+    float[] by = am == null ? null : new float[cfg.batchSize()];
     long t = 0;
     while (sync ? t < cfg.steps() : done < cfg.steps()) {
       long t0 = System.nanoTime();
       long[] versions;
-      if (stale == null) {
-        versions = client.pull(cfg.worker(), OffHeap.bytes(xNd, d), sync ? t : 0, done);
-      } else {
+      if (stale != null) {
         versions = stale.merge(fresh, client.pull(cfg.worker(), fresh, sync ? t : 0, done), x);
+      } else if (arrays) {
+        versions = client.pull(cfg.worker(), x, sync ? t : 0, done);
+      } else {
+        versions = client.pull(cfg.worker(), OffHeap.bytes(xNd, d), sync ? t : 0, done);
       }
       long wait = client.lastPullWaitMicros() * 1000;
       long pull = System.nanoTime() - t0;
@@ -214,24 +224,45 @@ public final class TrainingLoop {
         waitNs += wait;
         break;
       }
-      INDArray params = stale == null ? xNd : params(x);
-      maybeEvaluate(params);
+      if (arrays) {
+        maybeEvaluate(x);
+      } else {
+        maybeEvaluate(xNd);
+      }
       long t1 = System.nanoTime();
-      Batches.Batch batch = batches.next();
-      Model.LossAndGradient lg = model.lossAndGradient(params, batch.features(),
-          batch.targets());
-      sleeper.sleepNanos(cfg.computeDelay().sample(delays));
-      long t2 = System.nanoTime();
-      sleeper.sleepNanos(cfg.commDelay().sample(delays));
-      PsClient.ShardOutcome[] outcomes = stale == null
-          ? client.pushEach(cfg.worker(), steps, PushKind.PUSH_GRADIENT,
-              OffHeap.bytes(lg.gradient(), d), versions, updateBlocks, (float) lg.loss())
-          : client.pushEach(cfg.worker(), steps, PushKind.PUSH_GRADIENT,
-              lg.gradient().toFloatVector(), versions, updateBlocks, (float) lg.loss());
+      double loss;
+      int rows;
+      long computeMark;
+      PsClient.ShardOutcome[] outcomes;
+      if (am != null) {
+        rows = batches.nextInto(bx, by);
+        loss = am.lossAndGradient(x, bx, by, rows, grad);
+        sleeper.sleepNanos(cfg.computeDelay().sample(delays));
+        long t2 = System.nanoTime();
+        sleeper.sleepNanos(cfg.commDelay().sample(delays));
+        outcomes = client.pushEach(cfg.worker(), steps, PushKind.PUSH_GRADIENT, grad, versions,
+            updateBlocks, (float) loss);
+        computeMark = t2;
+      } else {
+        Batches.Batch batch = batches.next();
+        rows = batch.size();
+        Model.LossAndGradient lg = model.lossAndGradient(arrays ? params(x) : xNd,
+            batch.features(), batch.targets());
+        loss = lg.loss();
+        sleeper.sleepNanos(cfg.computeDelay().sample(delays));
+        long t2 = System.nanoTime();
+        sleeper.sleepNanos(cfg.commDelay().sample(delays));
+        outcomes = arrays
+            ? client.pushEach(cfg.worker(), steps, PushKind.PUSH_GRADIENT,
+                lg.gradient().toFloatVector(), versions, updateBlocks, (float) loss)
+            : client.pushEach(cfg.worker(), steps, PushKind.PUSH_GRADIENT,
+                OffHeap.bytes(lg.gradient(), d), versions, updateBlocks, (float) loss);
+        computeMark = t2;
+      }
       pushes++;
       recordOutcomes(outcomes, sync);
       long t3 = System.nanoTime();
-      finishStep(lg.loss(), batch.size(), t2 - t1, pull, wait, t3 - t2);
+      finishStep(loss, rows, computeMark - t1, pull, wait, t3 - computeMark);
       t = step + 1;
     }
   }
@@ -351,6 +382,10 @@ public final class TrainingLoop {
     long rounds = (cfg.steps() + tau - 1) / tau;
     float lr = js.learningRate();
     float[] x = new float[client.layout().dimension()];
+    ArrayModel am = model instanceof ArrayModel a ? a : null;
+    float[] g = am == null ? null : new float[x.length];
+    float[] bx = am == null ? null : new float[cfg.batchSize() * part.numFeatures()];
+    float[] by = am == null ? null : new float[cfg.batchSize()];
     long r = 0;
     while (r < rounds) {
       long t0 = System.nanoTime();
@@ -378,17 +413,24 @@ public final class TrainingLoop {
       long t1 = System.nanoTime();
       int examples = 0;
       for (int i = 0; i < tau; i++) {
-        Batches.Batch batch = batches.next();
-        Model.LossAndGradient lg = model.lossAndGradient(params(x), batch.features(),
-            batch.targets());
-        float[] g = lg.gradient().toFloatVector();
+        int rows;
+        if (am != null) {
+          rows = batches.nextInto(bx, by);
+          lastLoss = am.lossAndGradient(x, bx, by, rows, g);
+        } else {
+          Batches.Batch batch = batches.next();
+          rows = batch.size();
+          Model.LossAndGradient lg = model.lossAndGradient(params(x), batch.features(),
+              batch.targets());
+          g = lg.gradient().toFloatVector();
+          lastLoss = lg.loss();
+        }
         for (int k = 0; k < x.length; k++) {
           x[k] -= lr * g[k];
         }
         sleeper.sleepNanos(cfg.computeDelay().sample(delays));
-        lastLoss = lg.loss();
         divergence.observe(done + i + 1, lastLoss);
-        examples += batch.size();
+        examples += rows;
         listener.onStep(cfg.worker(), done + i + 1, lastLoss);
       }
       long t2 = System.nanoTime();

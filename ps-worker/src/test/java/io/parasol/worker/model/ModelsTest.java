@@ -18,11 +18,12 @@ class ModelsTest {
   void create_knownNames_buildMatchingModels() {
     assertThat(Models.create("linear", 3, 0)).isInstanceOf(LinearRegression.class);
     assertThat(Models.create("logistic", 3, 2)).isInstanceOf(LogisticRegression.class);
-    assertThat(Models.create(" Softmax ", 3, 10)).isInstanceOf(SoftmaxRegression.class);
+    assertThat(Models.create(" Softmax ", 3, 10)).isInstanceOf(DenseNet.class);
+    assertThat(Models.create(" Softmax ", 3, 10).name()).isEqualTo("softmax");
     assertThat(Models.create("mlp", 3, 10).name()).isEqualTo("mlp:64");
     assertThat(Models.create("mlp:128", 3, 10).name()).isEqualTo("mlp:128");
     assertThat(Models.create("mlp:128, 64", 3, 10).name()).isEqualTo("mlp:128,64");
-    assertThat(((Mlp) Models.create("mlp:128,64", 3, 10)).hidden()).containsExactly(128, 64);
+    assertThat(((DenseNet) Models.create("mlp:128,64", 3, 10)).hidden()).containsExactly(128, 64);
   }
 
   @Test
