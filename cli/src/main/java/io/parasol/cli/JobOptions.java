@@ -58,9 +58,10 @@ public final class JobOptions {
       description = "Mini-batch size b (default: ${DEFAULT-VALUE}).")
   int batchSize;
 
-  @Option(names = "--lr", defaultValue = "0.5",
-      description = "Step size eta (default: ${DEFAULT-VALUE}).")
-  float lr;
+  @Option(names = "--lr",
+      description = "Step size eta (default: the model's: 0.5 for softmax, logistic and linear,"
+          + " 0.1 for mlp).")
+  Float lr;
 
   @Option(names = "--epochs", defaultValue = "30",
       description = "Passes over each worker's partition (default: ${DEFAULT-VALUE}).")
@@ -176,10 +177,16 @@ public final class JobOptions {
       description = "Deadline of a pull, which may wait at the barrier (default: ${DEFAULT-VALUE}).")
   String pullTimeout;
 
+  /** --lr, or the model's default step size. */
+  float learningRate() {
+    return lr != null ? lr : io.parasol.worker.model.Models.defaultLearningRate(model);
+  }
+
   JobSettings settings() {
     positive("--shards", shards);
     positive("--workers", workers);
     positive("--batch-size", batchSize);
+    float lr = learningRate();
     if (!(lr > 0) || !Float.isFinite(lr)) {
       throw new IllegalArgumentException("--lr must be a positive number, got " + lr);
     }
