@@ -32,8 +32,10 @@ public final class JobOptions {
       description = "Bundled data name (digits) or a file path (default: ${DEFAULT-VALUE}).")
   String data;
 
-  @Option(names = "--format", defaultValue = "csv",
-      description = "File format for --data paths: csv, libsvm, idx (default: ${DEFAULT-VALUE}).")
+  @Option(names = "--format", defaultValue = "auto",
+      description = "File format for --data paths: csv, libsvm, idx, or auto (recognised from"
+          + " the path: a directory of IDX files, *.csv, LIBSVM lines) (default:"
+          + " ${DEFAULT-VALUE}).")
   String format;
 
   @Option(names = "--label-column", defaultValue = "-1",
@@ -219,8 +221,9 @@ public final class JobOptions {
   }
 
   TrainingData loadData() {
-    return TrainingData.load(data, DataFormat.parse(format), labelColumn, header, regression,
-        testFraction, Scaling.parse(scaling), seed);
+    DataFormat f = format.trim().equalsIgnoreCase("auto") ? null : DataFormat.parse(format);
+    return TrainingData.load(data, f, labelColumn, header, regression, testFraction,
+        Scaling.parse(scaling), seed);
   }
 
   int leaseMillis() {

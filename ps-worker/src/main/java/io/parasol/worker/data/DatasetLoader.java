@@ -308,6 +308,24 @@ public final class DatasetLoader {
     return build(n, pixels, features, labels, o.regression());
   }
 
+  /**
+   * The official test images of an MNIST-style directory ({@code t10k-images-idx3-ubyte[.gz]}),
+   * if it holds them.
+   */
+  public static java.util.Optional<Path> officialTestImages(Path dir) {
+    if (!Files.isDirectory(dir)) {
+      return java.util.Optional.empty();
+    }
+    for (String name : new String[] {"t10k-images-idx3-ubyte", "t10k-images-idx3-ubyte.gz",
+        "t10k-images.idx3-ubyte", "t10k-images.idx3-ubyte.gz"}) {
+      Path p = dir.resolve(name);
+      if (Files.isRegularFile(p)) {
+        return java.util.Optional.of(p);
+      }
+    }
+    return java.util.Optional.empty();
+  }
+
   private static Path findTrainImages(Path dir) {
     String[] names = {"train-images-idx3-ubyte", "train-images-idx3-ubyte.gz",
         "train-images.idx3-ubyte", "train-images.idx3-ubyte.gz"};

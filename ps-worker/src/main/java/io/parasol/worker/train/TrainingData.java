@@ -41,8 +41,24 @@ public record TrainingData(String source, Dataset train, Dataset test) {
         throw new IllegalArgumentException("data '" + data + "' is neither a bundled data set ("
             + String.join(", ", BundledData.names()) + ") nor an existing file");
       }
-      all = DatasetLoader.load(p, format,
-          new DatasetLoader.LoadOptions(labelColumn, header, regression, 0));
+      if (format == null) {
+        format = DataFormat.detect(p);
+      }
+      DatasetLoader.LoadOptions lo = new DatasetLoader.LoadOptions(labelColumn, header,
+          regression, 0);
+      all = DatasetLoader.load(p, format, lo);
+      java.util.Optional<Path> official = format == DataFormat.IDX
+          ? DatasetLoader.officialTestImages(p) : java.util.Optional.empty();
+      if (official.isPresent()) {
+        // The data set's own test split (t10k-*), not a share of the training set.
+        Dataset test = DatasetLoader.load(official.get(), DataFormat.IDX, lo);
+        if (test.numFeatures() != all.numFeatures()) {
+          throw new IllegalArgumentException(official.get() + " has " + test.numFeatures()
+              + " pixels per image, the training images " + all.numFeatures());
+        }
+        Scaling.Fitted fitted = scaling.fit(all);
+        return new TrainingData(data, fitted.apply(all), fitted.apply(test));
+      }
     }
     Splits.Split split = Splits.trainTest(all, testFraction, seed);
     Scaling.Fitted fitted = scaling.fit(split.train());

@@ -400,4 +400,48 @@ class DatasetLoaderTest {
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessageContaining("number of features");
   }
+
+  @Test
+  void trainingData_idxDirectoryWithT10k_usesTheOfficialTestSet() throws Exception {
+    Files.write(dir.resolve("train-images-idx3-ubyte"), idxImages(0x00000803, N));
+    Files.write(dir.resolve("train-labels-idx1-ubyte"), idxLabels(N));
+    Files.write(dir.resolve("t10k-images-idx3-ubyte"), idxImages(0x00000803, 3));
+    Files.write(dir.resolve("t10k-labels-idx1-ubyte"), idxLabels(3));
+    io.parasol.worker.train.TrainingData data = io.parasol.worker.train.TrainingData.load(
+        dir.toString(), null, -1, false, false, 0.2, Scaling.parse("none"), 1);
+    assertThat(data.train().numExamples()).isEqualTo(N);
+    assertThat(data.test().numExamples()).isEqualTo(3);
+    assertThat(data.test().targets()).containsExactly(0f, 1f, 2f);
+  }
+
+  @Test
+  void trainingData_idxDirectoryWithoutT10k_splitsTheTrainingSet() throws Exception {
+    Files.write(dir.resolve("train-images-idx3-ubyte"), idxImages(0x00000803, N));
+    Files.write(dir.resolve("train-labels-idx1-ubyte"), idxLabels(N));
+    io.parasol.worker.train.TrainingData data = io.parasol.worker.train.TrainingData.load(
+        dir.toString(), DataFormat.IDX, -1, false, false, 0.4, Scaling.parse("none"), 1);
+    assertThat(data.train().numExamples() + data.test().numExamples()).isEqualTo(N);
+    assertThat(data.test().numExamples()).isEqualTo(2);
+  }
+
+  @Test
+  void detect_recognisesIdxCsvAndLibsvm() throws Exception {
+    Files.write(dir.resolve("train-images-idx3-ubyte"), idxImages(0x00000803, N));
+    assertThat(DataFormat.detect(dir)).isEqualTo(DataFormat.IDX);
+    Path csv = dir.resolve("a.csv");
+    Files.writeString(csv, "1,2,0\n");
+    assertThat(DataFormat.detect(csv)).isEqualTo(DataFormat.CSV);
+    Path svm = dir.resolve("heart_scale");
+    Files.writeString(svm, "+1 1:0.708333 2:1 3:1\n-1 1:0.583333 2:-1\n");
+    assertThat(DataFormat.detect(svm)).isEqualTo(DataFormat.LIBSVM);
+    Path plain = dir.resolve("data.txt");
+    Files.writeString(plain, "0.5,1.5,1\n");
+    assertThat(DataFormat.detect(plain)).isEqualTo(DataFormat.CSV);
+  }
+
+  @Test
+  void detect_directoryWithoutIdx_namesTheFix(@TempDir Path empty) {
+    assertThatThrownBy(() -> DataFormat.detect(empty))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("--format");
+  }
 }
