@@ -60,9 +60,29 @@ public final class JobOptions {
       description = "Mini-batch size b (default: ${DEFAULT-VALUE}).")
   int batchSize;
 
+  @Option(names = "--model-features", description = "Graph models: the features"
+      + " placeholder [b, d] (default: features).")
+  String modelFeatures;
+
+  @Option(names = "--model-labels", description = "Graph models: the labels placeholder, one-hot"
+      + " [b, C] or [b, 1] for regression (default: labels).")
+  String modelLabels;
+
+  @Option(names = "--model-loss", description = "Graph models: the mean-loss variable (default:"
+      + " the graph's loss variable).")
+  String modelLoss;
+
+  @Option(names = "--model-output", description = "Graph models: the class scores [b, C] used"
+      + " for accuracy (default: output, if the graph has it).")
+  String modelOutput;
+
+  @Option(names = "--input-shape", description = "cnn: the images' C,H,W (default: one channel"
+      + " of square images, e.g. 1,28,28 for 784 features).")
+  String inputShape;
+
   @Option(names = "--lr",
       description = "Step size eta (default: the model's: 0.5 for softmax, logistic and linear,"
-          + " 0.1 for mlp).")
+          + " 0.1 for mlp, cnn and graph files).")
   Float lr;
 
   @Option(names = "--epochs", defaultValue = "30",
@@ -178,6 +198,14 @@ public final class JobOptions {
   @Option(names = "--pull-timeout", defaultValue = "120s",
       description = "Deadline of a pull, which may wait at the barrier (default: ${DEFAULT-VALUE}).")
   String pullTimeout;
+
+  /** The graph options of --model cnn and of graph files. */
+  io.parasol.worker.model.Models.Options modelOptions() {
+    return new io.parasol.worker.model.Models.Options(
+        new io.parasol.worker.model.SameDiffModel.Names(modelFeatures, modelLabels, modelLoss,
+            modelOutput),
+        inputShape == null ? null : io.parasol.worker.model.LeNet.Shape.parse(inputShape));
+  }
 
   /** --lr, or the model's default step size. */
   float learningRate() {

@@ -41,7 +41,7 @@ public final class LocalCommand implements Callable<Integer> {
     LocalRunner.Options o = new LocalRunner.Options(job.settings(), job.model, job.loadData(),
         job.batchSize, job.epochs, job.steps, job.evalEvery, job.rpcTimeout(),
         job.pullTimeout(), job.computeDelay(), job.commDelay(), job.arrivals(), (int) slow[0],
-        slow[1], job.wire(), job.allowDivergence);
+        slow[1], job.wire(), job.allowDivergence, job.modelOptions());
     if (job.metricsPort < 0 || job.metricsPort > 65535) {
       throw new IllegalArgumentException("--metrics-port must be in 0..65535");
     }

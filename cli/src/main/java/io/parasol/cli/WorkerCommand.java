@@ -87,7 +87,7 @@ public final class WorkerCommand implements Callable<Integer> {
     }
     TrainingData data = job.loadData();
     Model model = Models.create(job.model, data.train().numFeatures(),
-        data.train().numClasses());
+        data.train().numClasses(), job.modelOptions());
     BlockLayout layout = js.layout(model);
     JobSpec spec = js.spec("parasol", model, layout);
     long steps = job.steps > 0 ? job.steps : (long) job.epochs

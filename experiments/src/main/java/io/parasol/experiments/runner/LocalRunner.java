@@ -47,7 +47,17 @@ public final class LocalRunner {
   public record Options(JobSettings job, String model, TrainingData data, int batchSize,
       int epochs, long steps, int evalEvery, Duration rpcTimeout, Duration pullTimeout,
       DelayModel computeDelay, DelayModel commDelay, Arrivals arrivals, int slowWorkers,
-      double slowFactor, ValueEncoding wire, boolean allowDivergence) {
+      double slowFactor, ValueEncoding wire, boolean allowDivergence,
+      Models.Options modelOptions) {
+    public Options(JobSettings job, String model, TrainingData data, int batchSize, int epochs,
+        long steps, int evalEvery, Duration rpcTimeout, Duration pullTimeout,
+        DelayModel computeDelay, DelayModel commDelay, Arrivals arrivals, int slowWorkers,
+        double slowFactor, ValueEncoding wire, boolean allowDivergence) {
+      this(job, model, data, batchSize, epochs, steps, evalEvery, rpcTimeout, pullTimeout,
+          computeDelay, commDelay, arrivals, slowWorkers, slowFactor, wire, allowDivergence,
+          Models.Options.DEFAULT);
+    }
+
     public Options(JobSettings job, String model, TrainingData data, int batchSize, int epochs,
         long steps, int evalEvery, Duration rpcTimeout, Duration pullTimeout,
         DelayModel computeDelay, DelayModel commDelay, Arrivals arrivals, int slowWorkers,
@@ -153,7 +163,8 @@ public final class LocalRunner {
     JobSettings js = o.job();
     TrainingData data = o.data();
     Dataset train = data.train();
-    Model model = Models.create(o.model(), train.numFeatures(), train.numClasses());
+    Model model = Models.create(o.model(), train.numFeatures(), train.numClasses(),
+        o.modelOptions());
     BlockLayout layout = js.layout(model);
     JobSpec spec = js.spec("local", model, layout);
     int m = js.numWorkers();

@@ -6,7 +6,17 @@ import java.util.Locale;
 public final class Models {
 
   /** The accepted model names, for messages and help texts. */
-  public static final String ACCEPTED = "linear, logistic, softmax, mlp, mlp:H1[,H2...]";
+  public static final String ACCEPTED =
+      "linear, logistic, softmax, mlp, mlp:H1[,H2...], cnn, or the path of a saved SameDiff graph";
+
+  /**
+   * What a graph model needs beyond its name: the names of its placeholders and loss (nulls:
+   * the contract's defaults), and for {@code cnn} the input images' shape (null: one channel
+   * of square images).
+   */
+  public record Options(SameDiffModel.Names names, LeNet.Shape inputShape) {
+    public static final Options DEFAULT = new Options(SameDiffModel.Names.DEFAULT, null);
+  }
 
   /** Hidden width of plain "mlp". */
   public static final int DEFAULT_HIDDEN = 64;
@@ -15,14 +25,14 @@ public final class Models {
 
   /**
    * The step size a model trains with when {@code --lr} is not given: 0.5 for the convex models
-   * (softmax, logistic, linear), 0.1 for an MLP, whose ReLU layers blow up under 0.5 once
+   * (softmax, logistic, linear), 0.1 for the networks (mlp, cnn, graph files); an MLP's ReLU layers blow up under 0.5 once
    * asynchrony makes gradients stale (with 4 async workers on the bundled digits, 0.5 reaches
    * anything from 0.97 to chance depending on the seed; 0.1 stays above 0.95). README's table
    * of defaults lists the accuracy each reaches.
    */
   public static float defaultLearningRate(String spec) {
     String s = spec == null ? "" : spec.trim().toLowerCase(Locale.ROOT);
-    return s.equals("mlp") || s.startsWith("mlp:") ? 0.1f : 0.5f;
+    return s.equals("softmax") || s.equals("logistic") || s.equals("linear") ? 0.5f : 0.1f;
   }
 
   /**
@@ -36,7 +46,37 @@ public final class Models {
    *     fit the data (e.g. logistic on 10 classes)
    */
   public static Model create(String spec, int numFeatures, int numClasses) {
-    String s = spec == null ? "" : spec.trim().toLowerCase(Locale.ROOT);
+    return create(spec, numFeatures, numClasses, Options.DEFAULT);
+  }
+
+  /** As above, with the graph options of {@code cnn} and of graph files. */
+  public static Model create(String spec, int numFeatures, int numClasses, Options options) {
+    String raw = spec == null ? "" : spec.trim();
+    String s = raw.toLowerCase(Locale.ROOT);
+    if (s.equals("cnn")) {
+      if (numClasses < 2) {
+        throw new IllegalArgumentException("cnn: needs class labels (at least 2 classes), got "
+            + (numClasses == 0 ? "regression data" : numClasses + " class"));
+      }
+      LeNet.Shape shape = options.inputShape() != null ? options.inputShape()
+          : LeNet.Shape.square(numFeatures);
+      if (shape.size() != numFeatures) {
+        throw new IllegalArgumentException("cnn: --input-shape " + shape.channels() + ","
+            + shape.height() + "," + shape.width() + " holds " + shape.size()
+            + " values but the data has " + numFeatures + " features");
+      }
+      return new SameDiffModel("cnn", LeNet.graph(shape, numClasses, 1), SameDiffModel.Names
+          .DEFAULT, numFeatures, numClasses);
+    }
+    if (s.startsWith("dl4j:")) {
+      throw new IllegalArgumentException("model '" + raw + "': DL4J networks are not supported"
+          + " in this build; save the network as a SameDiff graph and give its path");
+    }
+    if (raw.contains("/") || raw.contains(java.io.File.separator)
+        || java.nio.file.Files.isRegularFile(java.nio.file.Path.of(raw))) {
+      return SameDiffModel.load(java.nio.file.Path.of(raw), options.names(), numFeatures,
+          numClasses);
+    }
     if (numFeatures <= 0) {
       throw new IllegalArgumentException(
           "number of features must be positive, got " + numFeatures);
