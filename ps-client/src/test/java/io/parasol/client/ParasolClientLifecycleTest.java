@@ -76,7 +76,7 @@ class ParasolClientLifecycleTest {
     }
     UnavailableWatch watch = new UnavailableWatch();
     Job job = ParasolClientTest.zerosJob("late-shard").build();
-    ParasolClient.Builder b = ParasolClient.builder().servers("127.0.0.1:" + port).job(job)
+    ParasolClientBuilder b = ParasolClient.builder().servers("127.0.0.1:" + port).job(job)
         .heartbeats(false).deadline(Duration.ofSeconds(30))
         .retries(new RetryPolicy(200, Duration.ofMillis(20), Duration.ofMillis(200), 2.0))
         .intercept(watch);

@@ -36,7 +36,7 @@ class ParasolClientTest {
         .tensor("b", Job.Init.zeros(), 3).learningRate(0.5f).maxBlockSize(4);
   }
 
-  private ParasolClient.Builder client(Job job) {
+  private ParasolClientBuilder client(Job job) {
     return ParasolClient.builder().servers(cluster.addresses()).job(job)
         .deadline(Duration.ofSeconds(20)).heartbeats(false);
   }
