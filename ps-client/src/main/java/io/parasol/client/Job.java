@@ -32,7 +32,8 @@ import java.util.Objects;
  *
  * <p>Initial values are drawn by the shards from the seed: by default a tensor of rank 2 or more
  * is uniform on [-s, s] with the Glorot scale s = sqrt(6 / (fanIn + fanOut)), where fanOut is
- * the last dimension and fanIn the product of the others, and a vector is zero.
+ * the last dimension and fanIn the product of the others, and a vector (at most one dimension
+ * above 1, such as a bias of shape [1, n]) is zero.
  */
 public final class Job {
   /** How a tensor's initial values are drawn. */
@@ -58,9 +59,9 @@ public final class Job {
       return new Init(InitKind.INIT_NORMAL, std);
     }
 
-    /** Glorot uniform for a matrix (or higher rank), zeros for a vector. */
+    /** Glorot uniform for a matrix (or higher rank), zeros for a vector (such as [1, n]). */
     public static Init defaultFor(long[] shape) {
-      if (shape.length < 2) {
+      if (java.util.Arrays.stream(shape).filter(s -> s > 1).count() < 2) {
         return zeros();
       }
       long fanOut = shape[shape.length - 1];
