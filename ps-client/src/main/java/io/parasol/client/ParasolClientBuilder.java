@@ -208,6 +208,7 @@ public final class ParasolClientBuilder {
       BlockLayout layout = BlockLayout.fromSpecs(s.getBlocksList(), s.getNumShards());
       ps = new PsClient(channels, layout, deadline, pd, retry, creds, true, transport);
       ps.retryBudget(deadline);
+      ps.connectTimeout(deadline); // Init waits for shards still starting, within the deadline
       if (declared != null) {
         ps.init(declared);
       } else {
