@@ -90,6 +90,8 @@ public final class PsClient implements AutoCloseable {
   private final AtomicLong retries = new AtomicLong();
   private volatile String fingerprint = "";
   private volatile Duration connectTimeout = Duration.ofSeconds(5);
+  /** No retry starts later than this after its call began (see {@link #retryBudget}). */
+  private volatile long retryBudgetNanos = Long.MAX_VALUE;
 
   /**
    * Transport settings of the data path.
@@ -268,15 +270,26 @@ public final class PsClient implements AutoCloseable {
     CompletableFuture<T> start();
   }
 
+  /**
+   * Stops retrying a call once {@code budget} has passed since it began: a retry that would
+   * start later fails the call with the last attempt's status instead. Unlimited by default.
+   */
+  void retryBudget(Duration budget) {
+    retryBudgetNanos = budget.toNanos();
+  }
+
   /** Runs {@code attempt} until it succeeds, fails for good, or the policy gives up. */
   private <T> CompletableFuture<T> withRetries(String what, int shard, Attempt<T> attempt) {
     CompletableFuture<T> result = new CompletableFuture<>();
-    run(what, shard, attempt, 1, result);
+    long budget = retryBudgetNanos;
+    long start = System.nanoTime();
+    long giveUpAt = budget >= Long.MAX_VALUE / 2 ? Long.MAX_VALUE : start + budget;
+    run(what, shard, attempt, 1, result, giveUpAt);
     return result;
   }
 
   private <T> void run(String what, int shard, Attempt<T> attempt, int n,
-      CompletableFuture<T> result) {
+      CompletableFuture<T> result, long giveUpAt) {
     attempt.start().whenComplete((v, err) -> {
       if (err == null) {
         result.complete(v);
@@ -291,10 +304,14 @@ public final class PsClient implements AutoCloseable {
       synchronized (jitter) {
         pause = retry.backoffNanos(n + 1, jitter);
       }
+      if (giveUpAt != Long.MAX_VALUE && System.nanoTime() + pause - giveUpAt >= 0) {
+        result.completeExceptionally(st.asRuntimeException());
+        return;
+      }
       retries.incrementAndGet();
       log.debug("{} on shard {} failed ({}); attempt {} in {} ms", what, shard, st.getCode(),
           n + 1, pause / 1_000_000);
-      timer.schedule(() -> run(what, shard, attempt, n + 1, result), pause,
+      timer.schedule(() -> run(what, shard, attempt, n + 1, result, giveUpAt), pause,
           TimeUnit.NANOSECONDS);
     });
   }
