@@ -303,7 +303,15 @@ public final class DenseNet implements Model, ArrayModel {
    * overwritten with d loss / d z = (softmax(z) - onehot(y)) / rows.
    */
   private double softmaxLoss(float[] z, float[] y, int rows, boolean gradient) {
-    int classes = widths[widths.length - 1];
+    return softmaxCrossEntropy(z, y, rows, widths[widths.length - 1], gradient);
+  }
+
+  /**
+   * Mean cross-entropy of softmax(z) (rows x classes) against class targets; with
+   * {@code gradient}, z is overwritten with d loss / d z = (softmax(z) - onehot(y)) / rows.
+   */
+  static double softmaxCrossEntropy(float[] z, float[] y, int rows, int classes,
+      boolean gradient) {
     double loss = 0;
     float invRows = 1f / rows;
     for (int i = 0; i < rows; i++) {

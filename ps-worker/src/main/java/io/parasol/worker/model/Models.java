@@ -65,8 +65,9 @@ public final class Models {
             + shape.height() + "," + shape.width() + " holds " + shape.size()
             + " values but the data has " + numFeatures + " features");
       }
-      return new SameDiffModel("cnn", LeNet.graph(shape, numClasses, 1), SameDiffModel.Names
-          .DEFAULT, numFeatures, numClasses);
+      // The hand-written kernel: LeNet's graph computed in Java loops (LeNetKernelTest checks
+      // it against SameDiff's gradient; `parasol bench model` times both).
+      return new LeNetKernel(shape, numClasses);
     }
     if (s.startsWith("dl4j:")) {
       throw new IllegalArgumentException("model '" + raw + "': DL4J networks are not supported"

@@ -1,0 +1,403 @@
+package io.parasol.worker.model;
+
+import io.parasol.common.BlockLayout;
+import io.parasol.proto.v1.InitKind;
+import java.util.Arrays;
+import java.util.List;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+
+/**
+ * The built-in {@code cnn} ({@link LeNet}'s network) computed in plain Java loops: the same
+ * parameters, layout, loss and gradient as the SameDiff graph (to float rounding; tests compare
+ * them), several times faster on a worker's batch, where SameDiff's per-operation cost dominates
+ * ({@code parasol bench model} measures both in one run).
+ *
+ * <p>Parameters, in the graph's order (variable names sorted): conv1_W [5, 5, C, 6] (kH, kW, in,
+ * out), conv1_b [6], conv2_W [5, 5, 6, 16], conv2_b [16], dense_W [F, classes], dense_b
+ * [1, classes], with F = 16 x (((H-4)/2-4)/2) x (((W-4)/2-4)/2). Activations are kept per image
+ * as channels x rows x columns; every convolution runs its inner loop along a row, which the JIT
+ * turns into SIMD code. Thread-safe: buffers are per thread.
+ */
+public final class LeNetKernel implements Model, ArrayModel {
+  private static final int K = 5;
+  private static final int C1 = 6;
+  private static final int C2 = 16;
+
+  private final LeNet.Shape shape;
+  private final int classes;
+  private final int h1;
+  private final int w1; // conv1 output
+  private final int hp1;
+  private final int wp1; // pool1 output
+  private final int h2;
+  private final int w2; // conv2 output
+  private final int hp2;
+  private final int wp2; // pool2 output
+  private final int flat;
+  private final int oW1;
+  private final int oB1;
+  private final int oW2;
+  private final int oB2;
+  private final int oWd;
+  private final int oBd;
+  private final int numParams;
+  private final List<BlockLayout.Tensor> tensors;
+  private final ThreadLocal<Scratch> scratch;
+
+  public LeNetKernel(LeNet.Shape shape, int classes) {
+    this.shape = shape;
+    this.classes = classes;
+    h1 = shape.height() - K + 1;
+    w1 = shape.width() - K + 1;
+    hp1 = h1 / 2;
+    wp1 = w1 / 2;
+    h2 = hp1 - K + 1;
+    w2 = wp1 - K + 1;
+    if (h2 < 2 || w2 < 2) {
+      throw new IllegalArgumentException("cnn: images of " + shape.height() + " x "
+          + shape.width() + " are too small for two 5x5 convolutions and two 2x2 pools (need"
+          + " at least 16 x 16)");
+    }
+    if (classes < 2) {
+      throw new IllegalArgumentException("cnn: needs at least 2 classes, got " + classes);
+    }
+    hp2 = h2 / 2;
+    wp2 = w2 / 2;
+    flat = C2 * hp2 * wp2;
+    int c = shape.channels();
+    oW1 = 0;
+    oB1 = oW1 + K * K * c * C1;
+    oW2 = oB1 + C1;
+    oB2 = oW2 + K * K * C1 * C2;
+    oWd = oB2 + C2;
+    oBd = oWd + flat * classes;
+    numParams = oBd + classes;
+    tensors = List.of(
+        new BlockLayout.Tensor("conv1_W", K * K * c * C1, InitKind.INIT_UNIFORM,
+            glorot(K * K * c, K * K * C1)),
+        new BlockLayout.Tensor("conv1_b", C1, InitKind.INIT_ZEROS, 0f),
+        new BlockLayout.Tensor("conv2_W", K * K * C1 * C2, InitKind.INIT_UNIFORM,
+            glorot(K * K * C1, K * K * C2)),
+        new BlockLayout.Tensor("conv2_b", C2, InitKind.INIT_ZEROS, 0f),
+        new BlockLayout.Tensor("dense_W", flat * classes, InitKind.INIT_UNIFORM,
+            glorot(flat, classes)),
+        new BlockLayout.Tensor("dense_b", classes, InitKind.INIT_ZEROS, 0f));
+    scratch = ThreadLocal.withInitial(Scratch::new);
+  }
+
+  private static float glorot(int fanIn, int fanOut) {
+    return (float) Math.sqrt(6.0 / (fanIn + fanOut));
+  }
+
+  @Override
+  public String name() {
+    return "cnn";
+  }
+
+  @Override
+  public List<BlockLayout.Tensor> tensors() {
+    return tensors;
+  }
+
+  @Override
+  public int numParams() {
+    return numParams;
+  }
+
+  /** Per-thread buffers for a batch of up to {@code rows} images. */
+  private final class Scratch {
+    int rows;
+    float[] a1; // relu(conv1), per image C1 x h1 x w1
+    float[] p1; // pool1, C1 x hp1 x wp1
+    int[] i1; // argmax of pool1, index into a1 of the image
+    float[] a2; // relu(conv2), C2 x h2 x w2
+    float[] p2; // pool2, flat
+    int[] i2;
+    float[] z; // logits, then d loss / d logits
+    final float[] dp2 = new float[flat];
+    final float[] da2 = new float[C2 * h2 * w2];
+    final float[] dp1 = new float[C1 * hp1 * wp1];
+    final float[] da1 = new float[C1 * h1 * w1];
+
+    Scratch fit(int n) {
+      if (n > rows) {
+        rows = Math.max(n, 2 * rows);
+        a1 = new float[rows * C1 * h1 * w1];
+        p1 = new float[rows * C1 * hp1 * wp1];
+        i1 = new int[rows * C1 * hp1 * wp1];
+        a2 = new float[rows * C2 * h2 * w2];
+        p2 = new float[rows * flat];
+        i2 = new int[rows * flat];
+        z = new float[rows * classes];
+      }
+      return this;
+    }
+  }
+
+  // ---------------------------------------------------------------------------------------
+  // Forward
+
+  /**
+   * out[k][y][x] = b[k] + sum_{c,dy,dx} w[dy][dx][c][k] * in[c][y+dy][x+dx], then ReLU; the
+   * weights in (kH, kW, in, out) order as SameDiff's conv2d takes them.
+   */
+  private static void conv(float[] in, int inAt, int cin, int hin, int win, float[] p, int wAt,
+      int bAt, int cout, float[] out, int outAt) {
+    int ho = hin - K + 1;
+    int wo = win - K + 1;
+    int plane = ho * wo;
+    for (int k = 0; k < cout; k++) {
+      Arrays.fill(out, outAt + k * plane, outAt + (k + 1) * plane, p[bAt + k]);
+    }
+    for (int k = 0; k < cout; k++) {
+      int ok = outAt + k * plane;
+      for (int c = 0; c < cin; c++) {
+        int ic = inAt + c * hin * win;
+        for (int dy = 0; dy < K; dy++) {
+          for (int dx = 0; dx < K; dx++) {
+            float w = p[wAt + ((dy * K + dx) * cin + c) * cout + k];
+            for (int y = 0; y < ho; y++) {
+              int o = ok + y * wo;
+              int i = ic + (y + dy) * win + dx;
+              for (int x = 0; x < wo; x++) {
+                out[o + x] += w * in[i + x];
+              }
+            }
+          }
+        }
+      }
+    }
+    for (int i = outAt; i < outAt + cout * plane; i++) {
+      if (out[i] < 0f) {
+        out[i] = 0f;
+      }
+    }
+  }
+
+  /** 2x2 max pooling with stride 2; idx gets each maximum's index within the input image. */
+  private static void pool(float[] in, int inAt, int ch, int h, int w, float[] out, int outAt,
+      int[] idx) {
+    int ho = h / 2;
+    int wo = w / 2;
+    for (int c = 0; c < ch; c++) {
+      for (int y = 0; y < ho; y++) {
+        for (int x = 0; x < wo; x++) {
+          int base = c * h * w + 2 * y * w + 2 * x;
+          int best = base;
+          float m = in[inAt + base];
+          int[] cand = {base + 1, base + w, base + w + 1};
+          for (int q : cand) {
+            if (in[inAt + q] > m) {
+              m = in[inAt + q];
+              best = q;
+            }
+          }
+          int o = outAt + (c * ho + y) * wo + x;
+          out[o] = m;
+          idx[o] = best;
+        }
+      }
+    }
+  }
+
+  private void forward(float[] p, float[] x, int rows, Scratch s) {
+    int c = shape.channels();
+    int img = shape.size();
+    int s1 = C1 * h1 * w1;
+    int s1p = C1 * hp1 * wp1;
+    int s2 = C2 * h2 * w2;
+    for (int n = 0; n < rows; n++) {
+      conv(x, n * img, c, shape.height(), shape.width(), p, oW1, oB1, C1, s.a1, n * s1);
+      pool(s.a1, n * s1, C1, h1, w1, s.p1, n * s1p, s.i1);
+      conv(s.p1, n * s1p, C1, hp1, wp1, p, oW2, oB2, C2, s.a2, n * s2);
+      pool(s.a2, n * s2, C2, h2, w2, s.p2, n * flat, s.i2);
+      int zi = n * classes;
+      System.arraycopy(p, oBd, s.z, zi, classes);
+      for (int f = 0; f < flat; f++) {
+        float a = s.p2[n * flat + f];
+        if (a == 0f) {
+          continue;
+        }
+        int wf = oWd + f * classes;
+        for (int j = 0; j < classes; j++) {
+          s.z[zi + j] += a * p[wf + j];
+        }
+      }
+    }
+  }
+
+  // ---------------------------------------------------------------------------------------
+  // Backward
+
+  /**
+   * Gradients of a convolution from d loss / d out (already masked by the ReLU): weights and
+   * bias added into g; d loss / d in written into dIn (when not null).
+   */
+  private static void convBack(float[] in, int inAt, int cin, int hin, int win, float[] p,
+      int wAt, int bAt, int cout, float[] dOut, float[] g, float[] dIn) {
+    int ho = hin - K + 1;
+    int wo = win - K + 1;
+    int plane = ho * wo;
+    if (dIn != null) {
+      Arrays.fill(dIn, 0, cin * hin * win, 0f);
+    }
+    for (int k = 0; k < cout; k++) {
+      int ok = k * plane;
+      float bsum = 0f;
+      for (int i = 0; i < plane; i++) {
+        bsum += dOut[ok + i];
+      }
+      g[bAt + k] += bsum;
+      for (int c = 0; c < cin; c++) {
+        int ic = inAt + c * hin * win;
+        int dc = c * hin * win;
+        for (int dy = 0; dy < K; dy++) {
+          for (int dx = 0; dx < K; dx++) {
+            int wi = wAt + ((dy * K + dx) * cin + c) * cout + k;
+            float w = p[wi];
+            float s0 = 0f;
+            float s1 = 0f;
+            for (int y = 0; y < ho; y++) {
+              int o = ok + y * wo;
+              int i = ic + (y + dy) * win + dx;
+              int x = 0;
+              for (; x + 1 < wo; x += 2) {
+                s0 += dOut[o + x] * in[i + x];
+                s1 += dOut[o + x + 1] * in[i + x + 1];
+              }
+              if (x < wo) {
+                s0 += dOut[o + x] * in[i + x];
+              }
+              if (dIn != null) {
+                int d = dc + (y + dy) * win + dx;
+                for (x = 0; x < wo; x++) {
+                  dIn[d + x] += w * dOut[o + x];
+                }
+              }
+            }
+            g[wi] += s0 + s1;
+          }
+        }
+      }
+    }
+  }
+
+  @Override
+  public double lossAndGradient(float[] params, float[] features, float[] targets, int rows,
+      float[] grad) {
+    check(params, features, targets, rows);
+    if (grad.length < numParams) {
+      throw new IllegalArgumentException("cnn: gradient of " + grad.length + " floats for "
+          + numParams + " parameters");
+    }
+    Scratch s = scratch.get().fit(rows);
+    forward(params, features, rows, s);
+    double loss = DenseNet.softmaxCrossEntropy(s.z, targets, rows, classes, true);
+    Arrays.fill(grad, 0, numParams, 0f);
+    int img = shape.size();
+    int s1 = C1 * h1 * w1;
+    int s1p = C1 * hp1 * wp1;
+    int s2 = C2 * h2 * w2;
+    for (int n = 0; n < rows; n++) {
+      int zi = n * classes;
+      // dense
+      for (int j = 0; j < classes; j++) {
+        grad[oBd + j] += s.z[zi + j];
+      }
+      for (int f = 0; f < flat; f++) {
+        float a = s.p2[n * flat + f];
+        int wf = oWd + f * classes;
+        float back = 0f;
+        for (int j = 0; j < classes; j++) {
+          grad[wf + j] += a * s.z[zi + j];
+          back += params[wf + j] * s.z[zi + j];
+        }
+        s.dp2[f] = back;
+      }
+      // pool2 and ReLU back
+      Arrays.fill(s.da2, 0f);
+      for (int f = 0; f < flat; f++) {
+        int at = s.i2[n * flat + f];
+        if (s.a2[n * s2 + at] > 0f) {
+          s.da2[at] += s.dp2[f];
+        }
+      }
+      convBack(s.p1, n * s1p, C1, hp1, wp1, params, oW2, oB2, C2, s.da2, grad, s.dp1);
+      // pool1 and ReLU back
+      Arrays.fill(s.da1, 0f);
+      for (int q = 0; q < s1p; q++) {
+        int at = s.i1[n * s1p + q];
+        if (s.a1[n * s1 + at] > 0f) {
+          s.da1[at] += s.dp1[q];
+        }
+      }
+      convBack(features, n * img, shape.channels(), shape.height(), shape.width(), params,
+          oW1, oB1, C1, s.da1, grad, null);
+    }
+    return loss;
+  }
+
+  private void check(float[] params, float[] features, float[] targets, int rows) {
+    if (params.length < numParams) {
+      throw new IllegalArgumentException("cnn: " + params.length + " parameters, expected "
+          + numParams);
+    }
+    if (features.length < (long) rows * shape.size() || targets.length < rows) {
+      throw new IllegalArgumentException("cnn: a batch of " + rows + " rows needs "
+          + (long) rows * shape.size() + " feature values and " + rows + " targets");
+    }
+    for (int i = 0; i < rows; i++) {
+      float y = targets[i];
+      if (!(y >= 0 && y < classes) || y != Math.rint(y)) {
+        throw new IllegalArgumentException("cnn: target " + y + " is not a class index in 0.."
+            + (classes - 1));
+      }
+    }
+  }
+
+  /** Mean loss and accuracy on a whole set, in chunks. */
+  public Evaluation evaluate(float[] params, float[] features, float[] targets, int rows) {
+    check(params, features, targets, rows);
+    Scratch s = new Scratch().fit(Math.min(256, Math.max(1, rows)));
+    double lossSum = 0;
+    long correct = 0;
+    int img = shape.size();
+    for (int start = 0; start < rows; start += 256) {
+      int n = Math.min(256, rows - start);
+      float[] x = Arrays.copyOfRange(features, start * img, (start + n) * img);
+      float[] y = Arrays.copyOfRange(targets, start, start + n);
+      forward(params, x, n, s);
+      for (int i = 0; i < n; i++) {
+        int best = 0;
+        for (int c = 1; c < classes; c++) {
+          if (s.z[i * classes + c] > s.z[i * classes + best]) {
+            best = c;
+          }
+        }
+        if (best == (int) y[i]) {
+          correct++;
+        }
+      }
+      lossSum += DenseNet.softmaxCrossEntropy(s.z, y, n, classes, false) * n;
+    }
+    return new Evaluation(rows == 0 ? Double.NaN : lossSum / rows,
+        rows == 0 ? Double.NaN : (double) correct / rows);
+  }
+
+  @Override
+  public LossAndGradient lossAndGradient(INDArray params, INDArray features, INDArray targets) {
+    float[] g = new float[numParams];
+    double loss = lossAndGradient(params.dup('c').data().asFloat(),
+        features.dup('c').data().asFloat(), targets.dup('c').data().asFloat(),
+        (int) features.rows(), g);
+    return new LossAndGradient(loss, Nd4j.create(g, new long[] {1, numParams}, DataType.FLOAT));
+  }
+
+  @Override
+  public Evaluation evaluate(INDArray params, INDArray features, INDArray targets) {
+    return evaluate(params.dup('c').data().asFloat(), features.dup('c').data().asFloat(),
+        targets.dup('c').data().asFloat(), (int) features.rows());
+  }
+}
