@@ -20,9 +20,10 @@ import picocli.CommandLine.Option;
     description = "Benchmarks, each against a reference measured in the same run: pushpull"
         + " (wire path vs raw TCP loopback), apply (shard apply vs array copy), step (a"
         + " training step through Parasol vs a local ND4J loop), train (a whole training job"
-        + " vs PyTorch on the same job).",
+        + " vs PyTorch on the same job), model (a step's loss and gradient: Java kernels vs"
+        + " ND4J and SameDiff).",
     subcommands = {BenchCommand.PushPull.class, BenchCommand.Apply.class,
-        BenchCommand.Step.class, BenchCommand.Train.class})
+        BenchCommand.Step.class, BenchCommand.Train.class, BenchCommand.ModelStep.class})
 public final class BenchCommand implements Runnable {
 
   @Override
@@ -327,6 +328,41 @@ public final class BenchCommand implements Runnable {
       Map<String, Object> r = TrainBench.run(o, json ? new java.io.PrintStream(
           java.io.OutputStream.nullOutputStream()) : System.out);
       print(r, json, TrainBench.table(r));
+      return 0;
+    }
+  }
+
+  /** {@code parasol bench model}. */
+  @Command(name = "model", mixinStandardHelpOptions = true,
+      description = "One worker step's loss and gradient, each way Parasol computes it, on the"
+          + " same batch in the same run: the MLP 784-64-10 as the Java kernel, hand-written"
+          + " ND4J and a SameDiff graph; the LeNet CNN as the Java kernel and a SameDiff graph.")
+  static final class ModelStep implements Callable<Integer> {
+    @Option(names = "--batch-size", defaultValue = "32",
+        description = "Mini-batch size (default: ${DEFAULT-VALUE}).")
+    int batchSize;
+
+    @Option(names = "--warmup", defaultValue = "20",
+        description = "Rounds before measuring (default: ${DEFAULT-VALUE}).")
+    int warmup;
+
+    @Option(names = "--steps", defaultValue = "60",
+        description = "Measured rounds (default: ${DEFAULT-VALUE}).")
+    int steps;
+
+    @Option(names = "--seed", defaultValue = "1", description = "Seed of the synthetic batch.")
+    long seed;
+
+    @Option(names = "--json", description = "Print the figures as JSON.")
+    boolean json;
+
+    @Override
+    public Integer call() {
+      positive("--batch-size", batchSize);
+      positive("--steps", steps);
+      Map<String, Object> r = ModelBench.run(new ModelBench.Options(batchSize,
+          Math.max(0, warmup), steps, seed), json ? null : System.out);
+      print(r, json, ModelBench.table(r));
       return 0;
     }
   }
