@@ -271,7 +271,10 @@ public final class Plot {
   private CategoryChart barChart(int width, int height) {
     CategoryChart chart = new CategoryChart(width, height);
     style(chart, width);
-    chart.getStyler().setOverlapped(false);
+    // Several bar series stand side by side; a single one shares its slot with the curves, so
+    // that their points sit on the bars' centres.
+    chart.getStyler().setOverlapped(
+        series.stream().filter(s -> s.style() == Style.SERIES).count() <= 1);
     TreeSet<Double> xs = new TreeSet<>();
     for (Series s : series) {
       for (int i = 0; i < s.x().length; i++) {

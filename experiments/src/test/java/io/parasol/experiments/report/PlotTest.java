@@ -110,6 +110,7 @@ class PlotTest {
     assertThat(measured.getChartCategorySeriesRenderStyle()).isEmpty(); // the chart's: bars
     assertThat(chart.getSeries("geometric law, m = 2").getChartCategorySeriesRenderStyle())
         .hasValue(CategorySeriesRenderStyle.Line);
+    assertThat(chart.getStyler().isOverlapped()).as("curve points on the bars' centres").isTrue();
     Path file = dir.resolve("bars.png");
     plot.writePng(file, 500, 300);
     assertThat(count(readBack(file), Plot.PALETTE[0])).as("blue bars").isGreaterThan(1000);
@@ -125,6 +126,7 @@ class PlotTest {
     assertThat(List.<Object>copyOf(chart.getSeries("a").getXData())).containsExactly("1", "2", "8");
     assertThat(chart.getSeries("a").getYData()).containsExactly(3.0, 4.0, 0.0);
     assertThat(chart.getSeries("b").getYData()).containsExactly(0.0, 5.0, 6.0);
+    assertThat(chart.getStyler().isOverlapped()).as("bars side by side").isFalse();
   }
 
   @Test
