@@ -369,7 +369,49 @@ public final class Plot {
     st.setAxisTickLabelsFont(new Font(Font.SANS_SERIF, Font.PLAIN, 11));
     st.setMarkerSize(6);
     st.setYAxisLogarithmic(logY);
+    if (logY) {
+      // Ticks at 1..9 times each decade, not only at powers of ten (a narrow range has none).
+      st.setYAxisLogarithmicDecadeOnly(false);
+      st.setYAxisDecimalPattern(smallestPositiveY() >= 1e-3 ? "0.####" : "0.##E0");
+    } else {
+      st.setYAxisDecimalPattern(linearPattern());
+    }
     st.setAntiAlias(true);
+  }
+
+  /** A tick label pattern with about 3 significant digits over the y range of the data. */
+  private String linearPattern() {
+    double lo = Double.POSITIVE_INFINITY;
+    double hi = Double.NEGATIVE_INFINITY;
+    for (Series s : series) {
+      for (double y : s.y()) {
+        if (Double.isFinite(y)) {
+          lo = Math.min(lo, y);
+          hi = Math.max(hi, y);
+        }
+      }
+    }
+    double span = Math.max(hi - lo, Math.max(Math.abs(lo), Math.abs(hi)) * 1e-3);
+    if (!(span > 0) || !Double.isFinite(span)) {
+      return "#,##0.###";
+    }
+    if (span < 1e-4 || Math.max(Math.abs(lo), Math.abs(hi)) >= 1e7) {
+      return "0.###E0";
+    }
+    int decimals = Math.max(0, 2 - (int) Math.floor(Math.log10(span)));
+    return decimals == 0 ? "#,##0" : "#,##0." + "#".repeat(decimals);
+  }
+
+  private double smallestPositiveY() {
+    double min = Double.POSITIVE_INFINITY;
+    for (Series s : series) {
+      for (double y : s.y()) {
+        if (y > 0 && y < min) {
+          min = y;
+        }
+      }
+    }
+    return min;
   }
 
   /** The title font: {@value #TITLE_SIZE} pt, smaller where needed to fit {@code width}. */

@@ -171,6 +171,19 @@ class PlotTest {
   }
 
   @Test
+  void tickLabels_haveAFewSignificantDigits() {
+    XYChart narrow = (XYChart) Plot.line("t", "b", "loss")
+        .series("s", new double[] {4, 64}, new double[] {0.178509403170399, 0.107873921931536})
+        .chart(400, 300);
+    XYChart log = (XYChart) Plot.line("t", "x", "y").logY(true)
+        .series("s", range(2), new double[] {1e-5, 1}).chart(400, 300);
+
+    assertThat(narrow.getStyler().getYAxisDecimalPattern()).isEqualTo("#,##0.####");
+    assertThat(log.getStyler().getYAxisDecimalPattern()).isEqualTo("0.##E0");
+    assertThat(log.getStyler().isYAxisLogarithmicDecadeOnly()).isFalse();
+  }
+
+  @Test
   void titleFont_shrinksUntilTheTitleFits() {
     String title = "A rather long title that could never fit into a narrow image at 15 points";
     assertThat(Plot.titleFont(title, 2000).getSize()).isEqualTo(15);
