@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
-# Copies the monitoring files that docker/ owns into the kustomize base, where kustomize can
-# read them (it refuses files outside a kustomization's root):
+# Generates the monitoring files of the kustomize base from docker/, their one source (kustomize
+# refuses files outside a kustomization's root, symbolic links included):
 #   docker/grafana/dashboards/*.json  -> k8s/base/monitoring/dashboards/ (byte for byte)
 #   docker/prometheus-rules.yml       -> k8s/base/monitoring/prometheus-rule.yaml (a PrometheusRule)
-# Run it after changing either; .ci/k8s-check fails while the copies differ.
-# A dashboard added to docker/ must also be listed in k8s/base/monitoring/kustomization.yaml.
+# The outputs are not committed (k8s/base/monitoring/.gitignore): run this before
+# `kubectl apply -k` / `kubectl kustomize` on k8s/, and again after changing docker/'s files.
+# .ci/k8s-check runs it before rendering. A dashboard added to docker/ must also be listed in
+# k8s/base/monitoring/kustomization.yaml (.ci/k8s-check fails until it is).
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 dst="$root/k8s/base/monitoring"

@@ -62,7 +62,7 @@ final class StalenessExperiment implements Experiment {
               + " mean %.2f vs m - 1 = %d", m, delay, s.meanStaleness(), m - 1),
           "staleness tau", "P(tau = k)")
           .series("measured", ks, measured)
-          .series("geometric law (1/m)(1 - 1/m)^k", ks, law)
+          .curve("geometric law (1/m)(1 - 1/m)^k", ks, law)
           .writePng(dir.resolve("staleness-m" + m + ".png"), 900, 540);
     }
     Csv.write(dir.resolve("staleness.csv"), List.of("workers", "tau", "measured_p", "law_p"),

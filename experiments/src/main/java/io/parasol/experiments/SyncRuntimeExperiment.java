@@ -69,9 +69,9 @@ final class SyncRuntimeExperiment implements Experiment {
     }
     Csv.write(dir.resolve("sync-runtime.csv"),
         List.of("async", "workers", "measured_ms", "predicted_ms", "overhead_ms"), csv);
-    double[] x = {1, 2, 3, 4};
-    Plot.bars("Sync iteration time with Exp(mu) delays, mean " + meanMs + " ms (x: m = 1, 2,"
-            + " 4, 8)", "workers m (1, 2, 4, 8)", "ms per iteration")
+    double[] x = java.util.Arrays.stream(ms).asDoubleStream().toArray();
+    Plot.bars("Sync iteration time with Exp(mu) delays, mean " + meanMs + " ms",
+            "workers m", "ms per iteration")
         .series("measured", x, syncMeasured)
         .series("H_m / mu", x, syncPredicted)
         .writePng(dir.resolve("sync-runtime.png"), 900, 540);

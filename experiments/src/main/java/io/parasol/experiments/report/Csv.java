@@ -1,16 +1,22 @@
 package io.parasol.experiments.report;
 
-import java.io.BufferedWriter;
 import java.io.IOException;
+import java.io.Reader;
+import java.io.Writer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
+import org.apache.commons.csv.CSVFormat;
+import org.apache.commons.csv.CSVParser;
+import org.apache.commons.csv.CSVPrinter;
+import org.apache.commons.csv.CSVRecord;
 
 /**
- * Writes and reads small CSV files (UTF-8, comma-separated, {@code \n} line ends).
+ * Writes and reads small CSV files (UTF-8, comma-separated, {@code \n} line ends) with Apache
+ * Commons CSV.
  *
  * <p>Cells holding a comma, a double quote, CR or LF are quoted as in RFC 4180 (quotes doubled).
  * Numbers are written independently of the default locale: integral {@code double}s below
@@ -19,6 +25,9 @@ import java.util.Objects;
  * cells.
  */
 public final class Csv {
+  private static final CSVFormat FORMAT =
+      CSVFormat.RFC4180.builder().setRecordSeparator('\n').get();
+
   private Csv() {}
 
   /**
@@ -62,113 +71,55 @@ public final class Csv {
     if (parent != null) {
       Files.createDirectories(parent);
     }
-    try (BufferedWriter w = Files.newBufferedWriter(file, StandardCharsets.UTF_8)) {
-      writeLine(w, header.toArray());
+    try (Writer w = Files.newBufferedWriter(file, StandardCharsets.UTF_8);
+        CSVPrinter printer = new CSVPrinter(w, FORMAT)) {
+      printer.printRecord(header);
       for (Object[] row : rows) {
-        writeLine(w, row);
+        Object[] cells = new Object[row.length];
+        for (int i = 0; i < row.length; i++) {
+          cells[i] = cell(row[i]);
+        }
+        printer.printRecord(cells);
       }
     }
   }
 
   /**
-   * Reads a CSV file into rows of cells (the header, if any, is the first row). Handles quoted
-   * cells with doubled quotes, commas and line breaks, and both {@code \n} and {@code \r\n} line
-   * ends; a final line end does not start a new row.
+   * Reads a CSV file into rows of cells (the header, if any, is the first row): RFC 4180, with
+   * {@code \n} or {@code \r\n} line ends.
    *
-   * @throws IOException also if a quoted cell is not closed
+   * @throws IOException also if the file is malformed (for example a quoted cell not closed)
    */
   public static List<String[]> read(Path file) throws IOException {
-    String text = Files.readString(file, StandardCharsets.UTF_8);
     List<String[]> rows = new ArrayList<>();
-    List<String> row = new ArrayList<>();
-    StringBuilder cell = new StringBuilder();
-    boolean inQuotes = false;
-    boolean pending = false; // the current row has content not yet added to rows
-    int i = 0;
-    while (i < text.length()) {
-      char c = text.charAt(i++);
-      if (inQuotes) {
-        if (c != '"') {
-          cell.append(c);
-        } else if (i < text.length() && text.charAt(i) == '"') {
-          cell.append('"');
-          i++;
-        } else {
-          inQuotes = false;
-        }
-        continue;
+    try (Reader r = Files.newBufferedReader(file, StandardCharsets.UTF_8);
+        CSVParser parser = CSVParser.builder().setReader(r).setFormat(FORMAT).get()) {
+      for (CSVRecord record : parser) {
+        rows.add(record.values());
       }
-      switch (c) {
-        case '"' -> {
-          inQuotes = true;
-          pending = true;
-        }
-        case ',' -> {
-          row.add(cell.toString());
-          cell.setLength(0);
-          pending = true;
-        }
-        case '\r', '\n' -> {
-          if (c == '\r' && i < text.length() && text.charAt(i) == '\n') {
-            i++;
-          }
-          row.add(cell.toString());
-          cell.setLength(0);
-          rows.add(row.toArray(new String[0]));
-          row.clear();
-          pending = false;
-        }
-        default -> {
-          cell.append(c);
-          pending = true;
-        }
-      }
-    }
-    if (inQuotes) {
-      throw new IOException(file + ": unterminated quoted cell");
-    }
-    if (pending) {
-      row.add(cell.toString());
-      rows.add(row.toArray(new String[0]));
+    } catch (java.io.UncheckedIOException e) {
+      throw e.getCause();
+    } catch (IllegalStateException e) {
+      throw new IOException(file + ": " + e.getMessage(), e);
     }
     return rows;
   }
 
-  private static void writeLine(BufferedWriter w, Object[] cells) throws IOException {
-    StringBuilder sb = new StringBuilder();
-    for (int i = 0; i < cells.length; i++) {
-      if (i > 0) {
-        sb.append(',');
-      }
-      sb.append(cell(cells[i]));
-    }
-    w.write(sb.append('\n').toString());
-  }
-
-  /** The text of one cell, quoted where needed. */
+  /** The text of one cell (before quoting). */
   static String cell(Object value) {
     if (value == null) {
       return "";
     }
     if (value instanceof Double || value instanceof Float) {
-      return number(((Number) value).doubleValue(), value instanceof Float);
+      double v = ((Number) value).doubleValue();
+      if (Double.isNaN(v)) {
+        return "";
+      }
+      if (v == Math.rint(v) && Math.abs(v) < 1e15) {
+        return Long.toString((long) v);
+      }
+      return value instanceof Float ? Float.toString((float) v) : Double.toString(v);
     }
-    String s = String.valueOf(value);
-    if (value instanceof Number) {
-      return s;
-    }
-    boolean quote =
-        s.indexOf(',') >= 0 || s.indexOf('"') >= 0 || s.indexOf('\n') >= 0 || s.indexOf('\r') >= 0;
-    return quote ? '"' + s.replace("\"", "\"\"") + '"' : s;
-  }
-
-  private static String number(double v, boolean isFloat) {
-    if (Double.isNaN(v)) {
-      return "";
-    }
-    if (v == Math.rint(v) && Math.abs(v) < 1e15) {
-      return Long.toString((long) v);
-    }
-    return isFloat ? Float.toString((float) v) : Double.toString(v);
+    return String.valueOf(value);
   }
 }

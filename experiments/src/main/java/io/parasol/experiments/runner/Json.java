@@ -1,73 +1,41 @@
 package io.parasol.experiments.runner;
 
-import java.util.Locale;
+import com.google.gson.Gson;
+import com.google.gson.GsonBuilder;
+import com.google.gson.JsonNull;
+import com.google.gson.JsonPrimitive;
+import com.google.gson.JsonSerializer;
+import java.math.BigDecimal;
+import java.math.MathContext;
 import java.util.Map;
 
-/** A minimal JSON writer for flat summaries: strings, numbers, booleans, null, nested maps. */
+/**
+ * Writes summaries (maps of strings, numbers, booleans, nulls and nested maps) as pretty-printed
+ * JSON with Gson. {@code double}s and {@code float}s keep 6 significant digits; non-finite ones
+ * are written as {@code null}.
+ */
 public final class Json {
+  private static final MathContext DIGITS = new MathContext(6);
+  private static final JsonSerializer<Number> DECIMAL = (v, type, ctx) -> {
+    double d = v.doubleValue();
+    if (!Double.isFinite(d)) {
+      return JsonNull.INSTANCE;
+    }
+    BigDecimal b = new BigDecimal(d).round(DIGITS).stripTrailingZeros();
+    return new JsonPrimitive(b.scale() < 0 ? b.setScale(0) : b);
+  };
+  private static final Gson GSON = new GsonBuilder()
+      .setPrettyPrinting()
+      .serializeNulls()
+      .disableHtmlEscaping()
+      .registerTypeAdapter(Double.class, DECIMAL)
+      .registerTypeAdapter(Float.class, DECIMAL)
+      .create();
+
   private Json() {}
 
+  /** The map as a JSON object, with a final line end. */
   public static String write(Map<String, ?> map) {
-    StringBuilder sb = new StringBuilder();
-    writeMap(sb, map, "");
-    return sb.append('\n').toString();
-  }
-
-  private static void writeMap(StringBuilder sb, Map<?, ?> map, String indent) {
-    sb.append("{\n");
-    int i = 0;
-    for (Map.Entry<?, ?> e : map.entrySet()) {
-      sb.append(indent).append("  ");
-      string(sb, String.valueOf(e.getKey()));
-      sb.append(": ");
-      value(sb, e.getValue(), indent + "  ");
-      if (++i < map.size()) {
-        sb.append(',');
-      }
-      sb.append('\n');
-    }
-    sb.append(indent).append('}');
-  }
-
-  private static void value(StringBuilder sb, Object v, String indent) {
-    if (v == null) {
-      sb.append("null");
-    } else if (v instanceof Double || v instanceof Float) {
-      double d = ((Number) v).doubleValue();
-      if (Double.isFinite(d)) {
-        sb.append(String.format(Locale.ROOT, "%.6g", d).replaceAll("(\\.\\d*?)0+(e|$)", "$1$2")
-            .replace(".e", "e").replaceAll("\\.$", ""));
-      } else {
-        sb.append("null");
-      }
-    } else if (v instanceof Number || v instanceof Boolean) {
-      sb.append(v);
-    } else if (v instanceof Map<?, ?> m) {
-      writeMap(sb, m, indent);
-    } else {
-      string(sb, v.toString());
-    }
-  }
-
-  private static void string(StringBuilder sb, String s) {
-    sb.append('"');
-    for (int i = 0; i < s.length(); i++) {
-      char c = s.charAt(i);
-      switch (c) {
-        case '"' -> sb.append("\\\"");
-        case '\\' -> sb.append("\\\\");
-        case '\n' -> sb.append("\\n");
-        case '\r' -> sb.append("\\r");
-        case '\t' -> sb.append("\\t");
-        default -> {
-          if (c < 0x20) {
-            sb.append(String.format(Locale.ROOT, "\\u%04x", (int) c));
-          } else {
-            sb.append(c);
-          }
-        }
-      }
-    }
-    sb.append('"');
+    return GSON.toJson(map) + "\n";
   }
 }

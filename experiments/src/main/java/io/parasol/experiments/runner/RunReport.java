@@ -105,6 +105,8 @@ public final class RunReport implements TrainingLoop.Listener {
 
     Plot loss = Plot.line("Loss over wall time: " + s.mode() + ", " + s.workers() + " workers, "
         + s.model() + " on " + s.data(), "wall time (s)", "loss");
+    Plot accuracy = Plot.line("Test accuracy over wall time (evaluator)", "wall time (s)",
+        "test accuracy");
     TreeMap<Integer, List<double[]>> byWorker = new TreeMap<>();
     List<double[]> test = new ArrayList<>();
     for (Object[] r : copy) {
@@ -112,7 +114,7 @@ public final class RunReport implements TrainingLoop.Listener {
         byWorker.computeIfAbsent((Integer) r[1], k -> new ArrayList<>())
             .add(new double[] {(Double) r[0], (Double) r[3]});
       } else {
-        test.add(new double[] {(Double) r[0], (Double) r[4]});
+        test.add(new double[] {(Double) r[0], (Double) r[4], (Double) r[5]});
       }
     }
     for (var e : byWorker.entrySet()) {
@@ -120,9 +122,10 @@ public final class RunReport implements TrainingLoop.Listener {
           column(e.getValue(), 1));
     }
     if (!test.isEmpty()) {
-      loss.series("test loss (evaluator)", column(test, 0), column(test, 1));
+      loss.series("test loss", column(test, 0), column(test, 1));
+      accuracy.series("test accuracy", column(test, 0), column(test, 2));
     }
-    loss.writePng(dir.resolve("loss.png"), 900, 540);
+    Plot.writePng(dir.resolve("loss.png"), 900, 450, List.of(loss, accuracy));
 
     double[] ks = new double[tau.length];
     double[] counts = new double[tau.length];
@@ -142,7 +145,7 @@ public final class RunReport implements TrainingLoop.Listener {
       for (int k = 0; k < tau.length; k++) {
         law[k] = total * (1 / m) * Math.pow(1 - 1 / m, k);
       }
-      hist.series("geometric law for exponential compute times, m = " + s.workers(), ks, law);
+      hist.curve("geometric law, m = " + s.workers(), ks, law);
     }
     hist.writePng(dir.resolve("staleness.png"), 900, 540);
   }

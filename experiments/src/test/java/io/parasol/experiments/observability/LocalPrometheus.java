@@ -1,5 +1,10 @@
 package io.parasol.experiments.observability;
 
+import com.google.gson.JsonArray;
+import com.google.gson.JsonElement;
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParseException;
+import com.google.gson.JsonParser;
 import java.io.File;
 import java.io.IOException;
 import java.net.InetAddress;
@@ -210,7 +215,7 @@ final class LocalPrometheus implements AutoCloseable {
     LockSupport.parkNanos(POLL.toNanos());
   }
 
-  private Object api(String path, Map<String, String> params) {
+  private JsonElement api(String path, Map<String, String> params) {
     StringBuilder q = new StringBuilder();
     for (Map.Entry<String, String> e : params.entrySet()) {
       q.append(q.length() == 0 ? "?" : "&")
@@ -223,38 +228,44 @@ final class LocalPrometheus implements AutoCloseable {
     } catch (IOException e) {
       throw new IllegalStateException("prometheus " + path + " failed: " + e, e);
     }
-    Map<String, Object> body;
+    JsonObject body;
     try {
-      body = MiniJson.object(MiniJson.parse(r.body()));
-    } catch (IllegalArgumentException e) {
+      body = JsonParser.parseString(r.body()).getAsJsonObject();
+    } catch (JsonParseException | IllegalStateException e) {
       throw new IllegalStateException("prometheus " + path + ": HTTP " + r.statusCode()
           + ", unreadable body: " + r.body(), e);
     }
-    if (r.statusCode() != 200 || !"success".equals(body.get("status"))) {
+    if (r.statusCode() != 200 || !"success".equals(text(body, "status"))) {
       throw new IllegalStateException("prometheus " + path + " " + params.get("query")
-          + ": HTTP " + r.statusCode() + " " + body.get("errorType") + ": "
-          + body.get("error"));
+          + ": HTTP " + r.statusCode() + " " + text(body, "errorType") + ": "
+          + text(body, "error"));
     }
     return body.get("data");
   }
 
-  private static List<Series> series(Object data) {
-    Map<String, Object> d = MiniJson.object(data);
-    String type = (String) d.get("resultType");
+  private static String text(JsonObject o, String key) {
+    JsonElement e = o.get(key);
+    return e == null || e.isJsonNull() ? null : e.getAsString();
+  }
+
+  private static List<Series> series(JsonElement data) {
+    JsonObject d = data.getAsJsonObject();
+    String type = text(d, "resultType");
     List<Series> out = new ArrayList<>();
     switch (type) {
       case "scalar", "string" -> out.add(new Series(Map.of(),
           List.<double[]>of(sample(d.get("result")))));
       case "vector", "matrix" -> {
-        for (Object o : MiniJson.array(d.get("result"))) {
-          Map<String, Object> s = MiniJson.object(o);
+        for (JsonElement o : d.getAsJsonArray("result")) {
+          JsonObject s = o.getAsJsonObject();
           Map<String, String> labels = new LinkedHashMap<>();
-          MiniJson.object(s.get("metric")).forEach((k, v) -> labels.put(k, (String) v));
+          s.getAsJsonObject("metric").entrySet()
+              .forEach(e -> labels.put(e.getKey(), e.getValue().getAsString()));
           List<double[]> samples = new ArrayList<>();
-          if (s.containsKey("value")) {
+          if (s.has("value")) {
             samples.add(sample(s.get("value")));
           } else {
-            for (Object v : MiniJson.array(s.get("values"))) {
+            for (JsonElement v : s.getAsJsonArray("values")) {
               samples.add(sample(v));
             }
           }
@@ -266,9 +277,9 @@ final class LocalPrometheus implements AutoCloseable {
     return out;
   }
 
-  private static double[] sample(Object pair) {
-    List<Object> p = MiniJson.array(pair);
-    return new double[] {((Number) p.get(0)).doubleValue(), parseValue((String) p.get(1))};
+  private static double[] sample(JsonElement pair) {
+    JsonArray p = pair.getAsJsonArray();
+    return new double[] {p.get(0).getAsDouble(), parseValue(p.get(1).getAsString())};
   }
 
   private static double parseValue(String v) {

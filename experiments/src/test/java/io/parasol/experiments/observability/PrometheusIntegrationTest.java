@@ -3,6 +3,9 @@ package io.parasol.experiments.observability;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
 
+import com.google.gson.JsonElement;
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParser;
 import io.parasol.proto.v1.Mode;
 import io.parasol.common.metrics.MetricsServer;
 import io.parasol.worker.data.Scaling;
@@ -250,8 +253,8 @@ class PrometheusIntegrationTest {
     List<Expr> exprs = new ArrayList<>();
     try (Stream<Path> files = Files.list(REPO.resolve("docker/grafana/dashboards"))) {
       for (Path f : files.filter(p -> p.toString().endsWith(".json")).sorted().toList()) {
-        Map<String, Object> d = MiniJson.object(MiniJson.parse(
-            Files.readString(f, StandardCharsets.UTF_8)));
+        JsonObject d = JsonParser.parseString(Files.readString(f, StandardCharsets.UTF_8))
+            .getAsJsonObject();
         collect(f.getFileName().toString(), d.get("panels"), exprs);
       }
     }
@@ -294,18 +297,20 @@ class PrometheusIntegrationTest {
   private record Expr(String dashboard, String panel, String expr) {}
 
   /** Walks panels, including those nested in rows, collecting targets[].expr. */
-  private static void collect(String dashboard, Object panels, List<Expr> out) {
-    if (panels == null) {
+  private static void collect(String dashboard, JsonElement panels, List<Expr> out) {
+    if (panels == null || !panels.isJsonArray()) {
       return;
     }
-    for (Object o : MiniJson.array(panels)) {
-      Map<String, Object> p = MiniJson.object(o);
-      Object targets = p.get("targets");
-      if (targets != null) {
-        for (Object t : MiniJson.array(targets)) {
-          Object expr = MiniJson.object(t).get("expr");
-          if (expr instanceof String s && !s.isBlank()) {
-            out.add(new Expr(dashboard, String.valueOf(p.get("title")), s));
+    for (JsonElement o : panels.getAsJsonArray()) {
+      JsonObject p = o.getAsJsonObject();
+      JsonElement targets = p.get("targets");
+      if (targets != null && targets.isJsonArray()) {
+        for (JsonElement t : targets.getAsJsonArray()) {
+          JsonElement expr = t.getAsJsonObject().get("expr");
+          if (expr != null && expr.isJsonPrimitive() && !expr.getAsString().isBlank()) {
+            JsonElement title = p.get("title");
+            out.add(new Expr(dashboard, title == null ? "null" : title.getAsString(),
+                expr.getAsString()));
           }
         }
       }

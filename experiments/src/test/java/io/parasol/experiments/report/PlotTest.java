@@ -1,7 +1,6 @@
 package io.parasol.experiments.report;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.assertThatCode;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.awt.Color;
@@ -9,21 +8,20 @@ import java.awt.image.BufferedImage;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import javax.imageio.ImageIO;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.knowm.xchart.CategoryChart;
+import org.knowm.xchart.CategorySeries;
+import org.knowm.xchart.CategorySeries.CategorySeriesRenderStyle;
+import org.knowm.xchart.XYChart;
+import org.knowm.xchart.XYSeries;
+import org.knowm.xchart.style.Styler.LegendPosition;
 
 class PlotTest {
 
   @TempDir Path dir;
-
-  @BeforeAll
-  static void headless() {
-    if (System.getProperty("java.awt.headless") == null) {
-      System.setProperty("java.awt.headless", "true");
-    }
-  }
 
   private static double[] range(int n) {
     double[] x = new double[n];
@@ -33,26 +31,18 @@ class PlotTest {
     return x;
   }
 
-  private static double[] decay(int n, double rate, double floor) {
-    double[] y = new double[n];
-    for (int i = 0; i < n; i++) {
-      y[i] = floor + Math.exp(-rate * i);
-    }
-    return y;
-  }
-
   private static BufferedImage readBack(Path file) throws IOException {
+    assertThat(file).exists();
     BufferedImage image = ImageIO.read(file.toFile());
-    assertThat(image).as("decodable PNG").isNotNull();
+    assertThat(image).as("a PNG").isNotNull();
     return image;
   }
 
-  private static int count(BufferedImage image, Color color) {
-    int rgb = color.getRGB() & 0xFFFFFF;
-    int n = 0;
+  private static long count(BufferedImage image, Color c) {
+    long n = 0;
     for (int y = 0; y < image.getHeight(); y++) {
       for (int x = 0; x < image.getWidth(); x++) {
-        if ((image.getRGB(x, y) & 0xFFFFFF) == rgb) {
+        if ((image.getRGB(x, y) & 0xFFFFFF) == (c.getRGB() & 0xFFFFFF)) {
           n++;
         }
       }
@@ -60,142 +50,156 @@ class PlotTest {
     return n;
   }
 
-  private static boolean allWhite(BufferedImage image) {
-    return count(image, Color.WHITE) == image.getWidth() * image.getHeight();
-  }
-
   @Test
-  void writePng_lineWithTwoSeriesAndHline_validPngWithSeriesColours() throws IOException {
-    Path file = dir.resolve("loss.png");
-    Plot.line("Training loss", "step", "loss")
-        .series("sync", range(200), decay(200, 0.03, 0.1))
-        .series("async", range(40), decay(40, 0.05, 0.15))
-        .hline("optimum", 0.1)
-        .writePng(file, 640, 400);
+  void line_writesPngOfTheSizeWithItsSeriesInPaletteColours() throws IOException {
+    Path file = dir.resolve("sub/loss.png");
+    double[] x = range(100);
+    double[] a = new double[100];
+    double[] b = new double[100];
+    for (int i = 0; i < 100; i++) {
+      a[i] = 1.0 / (i + 1);
+      b[i] = 0.5 + 0.5 / (i + 1);
+    }
+    Plot plot = Plot.line("Training loss", "step", "loss")
+        .series("sync", x, a)
+        .series("async", x, b)
+        .hline("optimum", 0.12);
+
+    plot.writePng(file, 640, 400);
 
     BufferedImage image = readBack(file);
     assertThat(image.getWidth()).isEqualTo(640);
     assertThat(image.getHeight()).isEqualTo(400);
-    assertThat(allWhite(image)).isFalse();
-    assertThat(count(image, Plot.seriesColor(0))).isGreaterThan(50);
-    assertThat(count(image, Plot.seriesColor(1))).isGreaterThan(50);
-    assertThat(count(image, Plot.refLineColor(0))).isGreaterThan(0);
+    assertThat(count(image, Plot.PALETTE[0])).as("sync's blue").isGreaterThan(50);
+    assertThat(count(image, Plot.PALETTE[1])).as("async's vermillion").isGreaterThan(50);
+    XYChart chart = (XYChart) plot.chart(640, 400);
+    assertThat(chart.getSeriesCollection()).extracting(XYSeries::getName)
+        .containsExactly("sync", "async", "optimum");
+    assertThat(chart.getTitle()).isEqualTo("Training loss");
+    assertThat(chart.getXAxisTitle()).isEqualTo("step");
+    assertThat(chart.getStyler().getLegendPosition()).isEqualTo(LegendPosition.OutsideE);
+    XYSeries ref = chart.getSeries("optimum");
+    assertThat(ref.getXData()).containsExactly(0, 99);
+    assertThat(ref.getYData()).containsExactly(0.12, 0.12);
   }
 
   @Test
-  void writePng_barsWithTwoSeries_validPngWithSeriesColours() throws IOException {
-    Path file = dir.resolve("sub/bars.png");
-    Plot.bars("Throughput", "workers", "updates/s")
-        .series("sync", new double[] {1, 2, 4, 8}, new double[] {100, 180, 300, 420})
-        .series("async", new double[] {1, 2, 4, 8}, new double[] {110, 210, 390, 700})
-        .hline("ideal", 800)
-        .writePng(file, 500, 350);
+  void logY_leavesOutNonPositiveAndNonFinitePoints() {
+    XYChart chart = (XYChart) Plot.line("log", "x", "y").logY(true)
+        .series("s", range(5), new double[] {1, 0, -2, Double.NaN, 100})
+        .hline("never", -1)
+        .chart(300, 200);
+
+    assertThat(chart.getStyler().isYAxisLogarithmic()).isTrue();
+    assertThat(chart.getSeries("s").getXData()).containsExactly(0, 4);
+    assertThat(chart.getSeries("s").getYData()).containsExactly(1, 100);
+    assertThat(chart.getSeries("never")).isNull();
+  }
+
+  @Test
+  void bars_categoriesAreTheXValuesAndCurvesAreLines() throws IOException {
+    Plot plot = Plot.bars("Staleness", "tau", "updates")
+        .series("measured", range(4), new double[] {40, 30, 20, 10})
+        .curve("geometric law, m = 2", range(4), new double[] {50, 25, 12.5, 6.25});
+
+    CategoryChart chart = (CategoryChart) plot.chart(500, 300);
+
+    CategorySeries measured = chart.getSeries("measured");
+    assertThat(List.<Object>copyOf(measured.getXData())).containsExactly("0", "1", "2", "3");
+    assertThat(measured.getYData()).containsExactly(40.0, 30.0, 20.0, 10.0);
+    assertThat(measured.getChartCategorySeriesRenderStyle()).isEmpty(); // the chart's: bars
+    assertThat(chart.getSeries("geometric law, m = 2").getChartCategorySeriesRenderStyle())
+        .hasValue(CategorySeriesRenderStyle.Line);
+    assertThat(chart.getStyler().isOverlapped()).as("curve points on the bars' centres").isTrue();
+    Path file = dir.resolve("bars.png");
+    plot.writePng(file, 500, 300);
+    assertThat(count(readBack(file), Plot.PALETTE[0])).as("blue bars").isGreaterThan(1000);
+  }
+
+  @Test
+  void bars_seriesOverDifferentCategories_fillMissingBarsWithZero() {
+    CategoryChart chart = (CategoryChart) Plot.bars("b", "m", "ms")
+        .series("a", new double[] {1, 2}, new double[] {3, 4})
+        .series("b", new double[] {2, 8}, new double[] {5, 6})
+        .chart(300, 200);
+
+    assertThat(List.<Object>copyOf(chart.getSeries("a").getXData())).containsExactly("1", "2", "8");
+    assertThat(chart.getSeries("a").getYData()).containsExactly(3.0, 4.0, 0.0);
+    assertThat(chart.getSeries("b").getYData()).containsExactly(0.0, 5.0, 6.0);
+    assertThat(chart.getStyler().isOverlapped()).as("bars side by side").isFalse();
+  }
+
+  @Test
+  void panels_stackIntoOneImage() throws IOException {
+    Path file = dir.resolve("two.png");
+    Plot top = Plot.line("loss", "s", "loss").series("train", range(3), new double[] {3, 2, 1});
+    Plot bottom = Plot.line("accuracy", "s", "acc")
+        .series("test", range(3), new double[] {0.5, 0.7, 0.9});
+
+    Plot.writePng(file, 600, 300, List.of(top, bottom));
 
     BufferedImage image = readBack(file);
-    assertThat(image.getWidth()).isEqualTo(500);
-    assertThat(image.getHeight()).isEqualTo(350);
-    assertThat(allWhite(image)).isFalse();
-    assertThat(count(image, Plot.seriesColor(0))).isGreaterThan(500);
-    assertThat(count(image, Plot.seriesColor(1))).isGreaterThan(500);
+    assertThat(image.getWidth()).isEqualTo(600);
+    assertThat(image.getHeight()).isEqualTo(600);
+    long topBlue = 0;
+    long bottomBlue = 0;
+    int blue = Plot.PALETTE[0].getRGB() & 0xFFFFFF;
+    for (int y = 0; y < 600; y++) {
+      for (int x = 0; x < 600; x++) {
+        if ((image.getRGB(x, y) & 0xFFFFFF) == blue) {
+          if (y < 300) {
+            topBlue++;
+          } else {
+            bottomBlue++;
+          }
+        }
+      }
+    }
+    assertThat(topBlue).as("train loss line in the top panel").isGreaterThan(20);
+    assertThat(bottomBlue).as("accuracy line in the bottom panel").isGreaterThan(20);
   }
 
   @Test
-  void writePng_logYWithZerosAndNegatives_skipsThemWithoutThrowing() throws IOException {
-    Path file = dir.resolve("log.png");
-    Plot plot =
-        Plot.line("log", "x", "y")
-            .logY(true)
-            .series("a", new double[] {0, 1, 2, 3, 4}, new double[] {1, 0, -3, 1e-4, 20})
-            .hline("zero", 0)
-            .hline("small", 1e-3);
-
-    assertThatCode(() -> plot.writePng(file, 300, 200)).doesNotThrowAnyException();
-    assertThat(count(readBack(file), Plot.seriesColor(0))).isGreaterThan(0);
-  }
-
-  @Test
-  void writePng_logYBarsAllNonPositive_rendersWithoutThrowing() throws IOException {
-    Path file = dir.resolve("logbars.png");
-    Plot plot =
-        Plot.bars("log bars", "k", "v").logY(true).series("a", range(3), new double[] {0, -1, 0});
-
-    assertThatCode(() -> plot.writePng(file, 300, 200)).doesNotThrowAnyException();
-    assertThat(allWhite(readBack(file))).isFalse();
-  }
-
-  @Test
-  void writePng_nanAndInfinitePoints_skipsThemWithoutThrowing() throws IOException {
-    Path file = dir.resolve("nan.png");
-    double[] y = {1, Double.NaN, 3, Double.POSITIVE_INFINITY, 2, 4, Double.NEGATIVE_INFINITY};
-    double[] x = {0, 1, 2, 3, Double.NaN, 5, 6};
-    Plot plot =
-        Plot.line("gaps", "x", "y")
-            .series("a", x, y)
-            .series("all NaN", new double[] {Double.NaN}, new double[] {Double.NaN})
-            .hline("nan", Double.NaN);
-
-    assertThatCode(() -> plot.writePng(file, 300, 200)).doesNotThrowAnyException();
-    assertThat(count(readBack(file), Plot.seriesColor(0))).isGreaterThan(0);
-    assertThatCode(() -> Plot.bars("b", "x", "y").series("a", x, y).writePng(file, 300, 200))
-        .doesNotThrowAnyException();
-  }
-
-  @Test
-  void writePng_noSeries_rendersAxes() throws IOException {
+  void emptyPlot_stillWritesAnImage() throws IOException {
     Path file = dir.resolve("empty.png");
     Plot.line("", null, null).writePng(file, 200, 120);
+    Plot.bars("nothing valid", "x", "y").logY(true)
+        .series("a", range(2), new double[] {0, -1}).writePng(dir.resolve("b.png"), 200, 120);
 
-    BufferedImage image = readBack(file);
-    assertThat(image.getWidth()).isEqualTo(200);
-    assertThat(allWhite(image)).isFalse();
+    assertThat(readBack(file).getWidth()).isEqualTo(200);
+    assertThat(readBack(dir.resolve("b.png")).getHeight()).isEqualTo(120);
   }
 
   @Test
-  void writePng_sameInput_identicalBytes() throws IOException {
-    Path a = dir.resolve("a.png");
-    Path b = dir.resolve("b.png");
-    for (Path file : new Path[] {a, b}) {
-      Plot.line("t", "x", "y")
-          .series("s", range(30), decay(30, 0.1, 0))
-          .hline("h", 0.5)
-          .writePng(file, 320, 240);
-    }
+  void tickLabels_haveAFewSignificantDigits() {
+    XYChart narrow = (XYChart) Plot.line("t", "b", "loss")
+        .series("s", new double[] {4, 64}, new double[] {0.178509403170399, 0.107873921931536})
+        .chart(400, 300);
+    XYChart log = (XYChart) Plot.line("t", "x", "y").logY(true)
+        .series("s", range(2), new double[] {1e-5, 1}).chart(400, 300);
 
-    assertThat(Files.readAllBytes(a)).isEqualTo(Files.readAllBytes(b));
+    assertThat(narrow.getStyler().getYAxisDecimalPattern()).isEqualTo("#,##0.####");
+    assertThat(log.getStyler().getYAxisDecimalPattern()).isEqualTo("0.##E0");
+    assertThat(log.getStyler().isYAxisLogarithmicDecadeOnly()).isFalse();
   }
 
   @Test
-  void writePng_manySeries_cyclesPaletteWithoutThrowing() throws IOException {
-    Plot plot = Plot.line("many", "x", "y");
-    for (int k = 0; k < 12; k++) {
-      plot.series("series " + k, range(10), decay(10, 0.1 * (k + 1), 0));
-    }
-
-    assertThatCode(() -> plot.writePng(dir.resolve("many.png"), 400, 300))
-        .doesNotThrowAnyException();
+  void titleFont_shrinksUntilTheTitleFits() {
+    String title = "A rather long title that could never fit into a narrow image at 15 points";
+    assertThat(Plot.titleFont(title, 2000).getSize()).isEqualTo(15);
+    assertThat(Plot.titleFont(title, 400).getSize()).isLessThan(15);
   }
 
   @Test
-  void series_mismatchedLengths_throws() {
+  void badInput_isRefused() {
     assertThatThrownBy(() -> Plot.line("t", "x", "y").series("s", new double[2], new double[3]))
-        .isInstanceOf(IllegalArgumentException.class)
-        .hasMessageContaining("'s'");
-  }
-
-  @Test
-  void series_arrayChangedAfterAdding_plotUnchanged() throws IOException {
-    double[] y = decay(20, 0.2, 0);
-    Plot plot = Plot.line("t", "x", "y").series("s", range(20), y);
-    BufferedImage before = plot.render(200, 150);
-    y[3] = 100;
-
-    assertThat(count(plot.render(200, 150), Plot.seriesColor(0)))
-        .isEqualTo(count(before, Plot.seriesColor(0)));
-  }
-
-  @Test
-  void writePng_tooSmall_throws() {
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("'s'");
+    assertThatThrownBy(() -> Plot.line("t", "x", "y").series("s", range(2), range(2))
+        .hline("s", 1)).isInstanceOf(IllegalArgumentException.class);
     assertThatThrownBy(() -> Plot.line("t", "x", "y").writePng(dir.resolve("x.png"), 10, 10))
         .isInstanceOf(IllegalArgumentException.class);
+    assertThatThrownBy(() -> Plot.writePng(dir.resolve("y.png"), 300, 200, List.of()))
+        .isInstanceOf(IllegalArgumentException.class);
+    assertThat(Files.exists(dir.resolve("x.png"))).isFalse();
   }
 }

@@ -29,6 +29,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
+import org.HdrHistogram.Histogram;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -73,8 +74,9 @@ class LoadTest {
 
   /** What one simulated worker did. */
   private static final class WorkerStats {
-    final LatencyHistogram pull = new LatencyHistogram();
-    final LatencyHistogram push = new LatencyHistogram();
+    // Latencies in ns, 3 significant digits (HdrHistogram: fixed footprint per worker).
+    final Histogram pull = new Histogram(3);
+    final Histogram push = new Histogram(3);
     final long[] blockUpdates;
     final long[] shardPushes = new long[SHARDS];
     final List<String> errors = new ArrayList<>();
@@ -130,8 +132,8 @@ class LoadTest {
         TimeUnit.SECONDS)).as("workers stopped").isTrue();
     double elapsed = (System.nanoTime() - t0) / 1e9;
 
-    LatencyHistogram pulls = new LatencyHistogram();
-    LatencyHistogram pushes = new LatencyHistogram();
+    Histogram pulls = new Histogram(3);
+    Histogram pushes = new Histogram(3);
     long[] blockUpdates = new long[layout.numBlocks()];
     long[] shardPushes = new long[SHARDS];
     List<String> errors = new ArrayList<>();
@@ -156,15 +158,16 @@ class LoadTest {
 
     System.out.printf("LoadTest: ran %.1f s: %d pushes (%.1f/s, %.1f shard pushes/s),"
         + " %d pulls (%.1f/s); steps per worker %d..%d; retries %d; errors %d%n", elapsed,
-        pushes.count(), pushes.count() / elapsed,
-        Arrays.stream(shardPushes).sum() / elapsed, pulls.count(), pulls.count() / elapsed,
+        pushes.getTotalCount(), pushes.getTotalCount() / elapsed,
+        Arrays.stream(shardPushes).sum() / elapsed, pulls.getTotalCount(), pulls.getTotalCount() / elapsed,
         minSteps, maxSteps, retries, errors.size());
     System.out.printf("LoadTest: %-12s %8s %10s %10s %10s %10s%n", "latency (ms)", "n", "p50",
         "p99", "max", "mean");
     for (String op : List.of("pull", "push")) {
-      LatencyHistogram h = op.equals("pull") ? pulls : pushes;
-      System.out.printf("LoadTest:   %-10s %8d %10.2f %10.2f %10.2f %10.2f%n", op, h.count(),
-          h.quantileMillis(0.5), h.quantileMillis(0.99), h.maxMillis(), h.meanMillis());
+      Histogram h = op.equals("pull") ? pulls : pushes;
+      System.out.printf("LoadTest:   %-10s %8d %10.2f %10.2f %10.2f %10.2f%n", op,
+          h.getTotalCount(), h.getValueAtPercentile(50) / 1e6, h.getValueAtPercentile(99) / 1e6,
+          h.getMaxValue() / 1e6, h.getMean() / 1e6);
     }
     for (StatusResponse st : status) {
       System.out.printf("LoadTest:   shard %d: pushes_applied %d (sent %d), updates_applied %d,"
@@ -182,7 +185,7 @@ class LoadTest {
 
     assertThat(errors).as("failed calls").isEmpty();
     assertThat(retries).as("calls tried again").isZero();
-    assertThat(pushes.count()).as("pushes").isPositive();
+    assertThat(pushes.getTotalCount()).as("pushes").isPositive();
     for (StatusResponse st : status) {
       int shard = st.getShard();
       long versions = 0;
@@ -228,7 +231,7 @@ class LoadTest {
         break;
       }
       long t1 = System.nanoTime();
-      s.pull.record(t1 - t0);
+      s.pull.recordValue(Math.max(0, t1 - t0));
       PushResponse[] resp;
       try {
         resp = client.push(worker, s.steps, PushKind.PUSH_GRADIENT, gradient, read, null,
@@ -237,7 +240,7 @@ class LoadTest {
         s.errors.add("worker " + worker + " push: " + e);
         break;
       }
-      s.push.record(System.nanoTime() - t1);
+      s.push.recordValue(Math.max(0, System.nanoTime() - t1));
       for (int shard = 0; shard < resp.length; shard++) {
         PushResponse r = resp[shard];
         if (r == null) {
