@@ -120,6 +120,16 @@ final class JvmProcess {
     return process.exitValue();
   }
 
+  /** Sends {@code signal} (e.g. "INT", "TERM") with kill(1). */
+  void signal(String signal) throws IOException, InterruptedException {
+    Process k = new ProcessBuilder("kill", "-" + signal, Long.toString(pid()))
+        .redirectErrorStream(true).start();
+    if (!k.waitFor(30, TimeUnit.SECONDS) || k.exitValue() != 0) {
+      k.destroyForcibly();
+      throw new AssertionError("kill -" + signal + " " + pid() + " failed");
+    }
+  }
+
   /** SIGKILL, and wait until it is gone. */
   void kill() throws InterruptedException {
     process.destroyForcibly();

@@ -444,6 +444,9 @@ public final class Plot {
       Files.createDirectories(parent);
     }
     try (OutputStream out = Files.newOutputStream(file)) {
+      // No disk cache: it registers temp files for deletion at exit, which fails while the JVM
+      // shuts down (the partial report of an interrupted run is written then).
+      javax.imageio.ImageIO.setUseCache(false);
       javax.imageio.ImageIO.write(image, "png", out);
     }
   }

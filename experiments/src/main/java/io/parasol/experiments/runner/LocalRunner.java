@@ -106,6 +106,7 @@ public final class LocalRunner {
 
     public Map<String, Object> toMap() {
       Map<String, Object> m = new LinkedHashMap<>();
+      m.put("complete", true);
       m.put("mode", mode);
       m.put("shards", shards);
       m.put("workers", workers);
@@ -201,82 +202,128 @@ public final class LocalRunner {
         }
         RunReport report = new RunReport(steps, new Progress(out, steps, start,
             (long) m * o.batchSize()));
-        List<Future<TrainingLoop.Result>> futures = new ArrayList<>();
-        long trainStart = System.nanoTime();
-        for (int k = 0; k < m; k++) {
-          PsClient c = clients.get(k);
-          c.init(spec);
-          TrainingLoop loop = new TrainingLoop(c, model, data.part(js, k), data.test(),
-              new TrainingLoop.Config(k, js, steps, o.batchSize(), k == 0 ? o.evalEvery() : 0,
-                  o.computeDelayOf(k), o.commDelay(), o.arrivals(), o.allowDivergence()),
-              report, registry == null ? null : new WorkerMetrics(registry, k),
-              DelayModel.REAL);
-          futures.add(pool.submit(loop::run));
-        }
-        List<TrainingLoop.Result> results = new ArrayList<>();
-        for (Future<TrainingLoop.Result> f : futures) {
+        // Ctrl-C, SIGTERM or a failure (divergence) during the run: the run folder keeps what
+        // was measured so far, marked incomplete.
+        Runnable writePartial = () -> {
           try {
-            results.add(f.get());
-          } catch (ExecutionException e) {
-            Throwable cause = e.getCause();
-            if (cause instanceof RuntimeException re) {
-              throw re;
+            Map<String, Object> info = new LinkedHashMap<>();
+            info.put("mode", JobSettings.modeName(js.mode()));
+            info.put("shards", js.numShards());
+            info.put("workers", m);
+            info.put("model", model.name());
+            info.put("data", data.source());
+            report.writePartial(runDir, info);
+            System.err.println("parasol local: stopped before the end; what ran is in "
+                + runDir);
+          } catch (IOException | RuntimeException e) {
+            System.err.println("parasol local: stopped before the end; could not write "
+                + runDir + ": " + e.getMessage());
+          }
+        };
+        Thread partial = runDir == null ? null : new Thread(writePartial, "partial-report");
+        if (partial != null) {
+          Runtime.getRuntime().addShutdownHook(partial);
+        }
+        try {
+          List<Future<TrainingLoop.Result>> futures = new ArrayList<>();
+        java.util.concurrent.CompletionService<TrainingLoop.Result> done =
+            new java.util.concurrent.ExecutorCompletionService<>(pool);
+          long trainStart = System.nanoTime();
+          for (int k = 0; k < m; k++) {
+            PsClient c = clients.get(k);
+            c.init(spec);
+            TrainingLoop loop = new TrainingLoop(c, model, data.part(js, k), data.test(),
+                new TrainingLoop.Config(k, js, steps, o.batchSize(), k == 0 ? o.evalEvery() : 0,
+                    o.computeDelayOf(k), o.commDelay(), o.arrivals(), o.allowDivergence()),
+                report, registry == null ? null : new WorkerMetrics(registry, k),
+                DelayModel.REAL);
+            futures.add(done.submit(loop::run));
+          }
+          // The first worker to fail (divergence, a refused push) ends the run: the pool is
+          // shut down (interrupting the others) on the way out.
+          List<TrainingLoop.Result> results = new ArrayList<>();
+          for (int k = 0; k < futures.size(); k++) {
+            try {
+              results.add(done.take().get());
+            } catch (ExecutionException e) {
+              Throwable cause = e.getCause();
+              if (cause instanceof RuntimeException re) {
+                throw re;
+              }
+              throw new IllegalStateException(cause);
             }
-            throw new IllegalStateException(cause);
           }
-        }
-        double wall = (System.nanoTime() - start) / 1e9;
-        double trainSeconds = (System.nanoTime() - trainStart) / 1e9;
-        float[] x = new float[layout.dimension()];
-        clients.get(0).pull(0, x, 0, 0);
-        INDArray params = Nd4j.create(x, new long[] {1, x.length}, DataType.FLOAT);
-        Batches.Batch testAll = Batches.all(data.test());
-        Batches.Batch trainAll = Batches.all(train);
-        Model.Evaluation testEval = model.evaluate(params, testAll.features(),
-            testAll.targets());
-        Model.Evaluation trainEval = model.evaluate(params, trainAll.features(),
-            trainAll.targets());
-        long updates = 0;
-        long pushes = 0;
-        long stalenessSum = 0;
-        long stalenessCount = 0;
-        long stalenessMax = 0;
-        for (StatusResponse s : clients.get(0).status()) {
-          updates += s.getUpdatesApplied();
-          pushes += s.getPushesApplied();
-          stalenessSum += s.getStalenessSum();
-          stalenessCount += s.getStalenessCount();
-          stalenessMax = Math.max(stalenessMax, s.getStalenessMax());
-        }
-        long late = results.stream().mapToLong(TrainingLoop.Result::latePushes).sum();
-        long[] tauCounts = new long[0];
-        for (StatusResponse s : clients.get(0).status()) {
-          if (tauCounts.length < s.getStalenessCountsCount()) {
-            tauCounts = java.util.Arrays.copyOf(tauCounts, s.getStalenessCountsCount());
+          double wall = (System.nanoTime() - start) / 1e9;
+          double trainSeconds = (System.nanoTime() - trainStart) / 1e9;
+          float[] x = new float[layout.dimension()];
+          clients.get(0).pull(0, x, 0, 0);
+          INDArray params = Nd4j.create(x, new long[] {1, x.length}, DataType.FLOAT);
+          Batches.Batch testAll = Batches.all(data.test());
+          Batches.Batch trainAll = Batches.all(train);
+          Model.Evaluation testEval = model.evaluate(params, testAll.features(),
+              testAll.targets());
+          Model.Evaluation trainEval = model.evaluate(params, trainAll.features(),
+              trainAll.targets());
+          long updates = 0;
+          long pushes = 0;
+          long stalenessSum = 0;
+          long stalenessCount = 0;
+          long stalenessMax = 0;
+          for (StatusResponse s : clients.get(0).status()) {
+            updates += s.getUpdatesApplied();
+            pushes += s.getPushesApplied();
+            stalenessSum += s.getStalenessSum();
+            stalenessCount += s.getStalenessCount();
+            stalenessMax = Math.max(stalenessMax, s.getStalenessMax());
           }
-          for (int k = 0; k < s.getStalenessCountsCount(); k++) {
-            tauCounts[k] += s.getStalenessCounts(k);
+          long late = results.stream().mapToLong(TrainingLoop.Result::latePushes).sum();
+          long[] tauCounts = new long[0];
+          for (StatusResponse s : clients.get(0).status()) {
+            if (tauCounts.length < s.getStalenessCountsCount()) {
+              tauCounts = java.util.Arrays.copyOf(tauCounts, s.getStalenessCountsCount());
+            }
+            for (int k = 0; k < s.getStalenessCountsCount(); k++) {
+              tauCounts[k] += s.getStalenessCounts(k);
+            }
           }
+          Summary summary = new Summary(JobSettings.modeName(js.mode()), js.numShards(), m,
+              model.name(),
+              data.source(), layout.dimension(), layout.numBlocks(), steps, o.batchSize(),
+              js.learningRate(), js.seed(), testEval.accuracy(), testEval.loss(),
+              trainEval.loss(), wall, updates, pushes, late,
+              stalenessCount == 0 ? 0 : (double) stalenessSum / stalenessCount, stalenessMax,
+              modeParameters(js), stepMillis(results), tauCounts, meanAoi(cluster, layout),
+              report.testCurve(), trainSeconds,
+              results.stream().mapToDouble(TrainingLoop.Result::evalSeconds).sum());
+          if (runDir != null) {
+            report.write(runDir, summary);
+          }
+          removeHook(partial);
+          return summary;
+        } catch (RuntimeException | InterruptedException e) {
+          if (removeHook(partial)) {
+            writePartial.run();
+          }
+          throw e;
         }
-        Summary summary = new Summary(JobSettings.modeName(js.mode()), js.numShards(), m,
-            model.name(),
-            data.source(), layout.dimension(), layout.numBlocks(), steps, o.batchSize(),
-            js.learningRate(), js.seed(), testEval.accuracy(), testEval.loss(),
-            trainEval.loss(), wall, updates, pushes, late,
-            stalenessCount == 0 ? 0 : (double) stalenessSum / stalenessCount, stalenessMax,
-            modeParameters(js), stepMillis(results), tauCounts, meanAoi(cluster, layout),
-            report.testCurve(), trainSeconds,
-            results.stream().mapToDouble(TrainingLoop.Result::evalSeconds).sum());
-        if (runDir != null) {
-          report.write(runDir, summary);
-        }
-        return summary;
       } finally {
         pool.shutdownNow();
         for (PsClient c : clients) {
           c.close();
         }
       }
+    }
+  }
+
+  /** Unregisters the partial-report hook; false when the JVM is already shutting down. */
+  private static boolean removeHook(Thread hook) {
+    if (hook == null) {
+      return false;
+    }
+    try {
+      return Runtime.getRuntime().removeShutdownHook(hook);
+    } catch (IllegalStateException shuttingDown) {
+      return false;
     }
   }
 

@@ -25,6 +25,9 @@ public final class RunReport implements TrainingLoop.Listener {
   private final long stride;
   private final List<Object[]> rows = new ArrayList<>();
   private final TrainingLoop.Listener next;
+  private final long stepsPerWorker;
+  private final java.util.concurrent.atomic.AtomicLong furthestStep =
+      new java.util.concurrent.atomic.AtomicLong();
 
   /**
    * @param stepsPerWorker to thin the training-loss rows to about 500 per worker
@@ -33,6 +36,7 @@ public final class RunReport implements TrainingLoop.Listener {
   public RunReport(long stepsPerWorker, TrainingLoop.Listener next) {
     this.stride = Math.max(1, stepsPerWorker / 500);
     this.next = next;
+    this.stepsPerWorker = stepsPerWorker;
   }
 
   private double seconds() {
@@ -41,6 +45,7 @@ public final class RunReport implements TrainingLoop.Listener {
 
   @Override
   public void onStep(int worker, long step, double loss) {
+    furthestStep.accumulateAndGet(step, Math::max);
     if (step % stride == 0) {
       synchronized (rows) {
         rows.add(new Object[] {seconds(), worker, step, loss, null, null});
@@ -103,8 +108,32 @@ public final class RunReport implements TrainingLoop.Listener {
     }
     Csv.write(dir.resolve("staleness.csv"), List.of("tau", "count"), tauRows);
 
-    Plot loss = Plot.line("Loss over wall time: " + s.mode() + ", " + s.workers() + " workers, "
-        + s.model() + " on " + s.data(), "wall time (s)", "loss");
+    writeLossPlot(dir, copy, s.mode() + ", " + s.workers() + " workers, " + s.model() + " on "
+        + s.data());
+    writeStaleness(dir, s, tau);
+  }
+
+  /**
+   * Writes what an interrupted run measured: loss.csv, loss.png and a summary.json holding
+   * {@code info}, {@code "complete": false} and the furthest step any worker completed.
+   */
+  public void writePartial(Path dir, java.util.Map<String, Object> info) throws IOException {
+    List<Object[]> copy;
+    synchronized (rows) {
+      copy = new ArrayList<>(rows);
+    }
+    java.util.Map<String, Object> m = new java.util.LinkedHashMap<>(info);
+    m.put("complete", false);
+    m.put("steps_reached", furthestStep.get());
+    m.put("steps_per_worker", stepsPerWorker);
+    Files.writeString(dir.resolve("summary.json"), Json.write(m), StandardCharsets.UTF_8);
+    Csv.writeObjects(dir.resolve("loss.csv"),
+        List.of("seconds", "worker", "step", "train_loss", "test_loss", "test_accuracy"), copy);
+    writeLossPlot(dir, copy, info.getOrDefault("mode", "") + " (interrupted)");
+  }
+
+  private void writeLossPlot(Path dir, List<Object[]> copy, String what) throws IOException {
+    Plot loss = Plot.line("Loss over wall time: " + what, "wall time (s)", "loss");
     Plot accuracy = Plot.line("Test accuracy over wall time (evaluator)", "wall time (s)",
         "test accuracy");
     TreeMap<Integer, List<double[]>> byWorker = new TreeMap<>();
@@ -126,7 +155,9 @@ public final class RunReport implements TrainingLoop.Listener {
       accuracy.series("test accuracy", column(test, 0), column(test, 2));
     }
     Plot.writePng(dir.resolve("loss.png"), 900, 450, List.of(loss, accuracy));
+  }
 
+  private void writeStaleness(Path dir, LocalRunner.Summary s, long[] tau) throws IOException {
     double[] ks = new double[tau.length];
     double[] counts = new double[tau.length];
     long total = 0;
