@@ -236,7 +236,11 @@ public final class PsClient implements AutoCloseable {
       if (transport.flowControlWindow() > 0) {
         b.flowControlWindow(transport.flowControlWindow());
       }
-      if (Boolean.getBoolean("parasol.directExecutor")) {
+      // Callbacks (decoding a pulled chunk, writing the next push chunk, completing a future)
+      // never block, so they run on the channel's event loop: a call then wakes no executor
+      // thread on its way back, which on a busy 2-core machine costs a scheduler wait each.
+      // -Dparasol.directExecutor=false restores gRPC's default cached thread pool.
+      if (Boolean.parseBoolean(System.getProperty("parasol.directExecutor", "true"))) {
         b.directExecutor();
       }
       if (registry != null) {
