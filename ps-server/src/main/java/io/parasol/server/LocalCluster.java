@@ -1,7 +1,6 @@
 package io.parasol.server;
 
 import io.micrometer.core.instrument.MeterRegistry;
-import io.parasol.server.ShardServer;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;

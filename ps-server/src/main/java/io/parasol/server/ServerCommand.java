@@ -2,6 +2,7 @@ package io.parasol.server;
 
 import io.grpc.ServerBuilder;
 import io.parasol.common.metrics.MetricsServer;
+import io.parasol.server.checkpoint.Checkpoints;
 import io.parasol.server.security.BearerTokenInterceptor;
 import io.parasol.common.security.TlsConfig;
 import io.parasol.common.security.Tokens;

@@ -11,6 +11,13 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.binder.grpc.MetricCollectingServerInterceptor;
 import io.parasol.common.FloatCodec;
 import io.parasol.proto.v1.ShardGrpc;
+import io.parasol.server.checkpoint.Checkpoints;
+import io.parasol.server.clock.Ticker;
+import io.parasol.server.core.Lifecycle;
+import io.parasol.server.core.ShardCore;
+import io.parasol.server.core.ShardException;
+import io.parasol.server.rpc.LenientPushParsing;
+import io.parasol.server.rpc.ShardService;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.util.concurrent.ExecutorService;
@@ -26,7 +33,10 @@ import org.slf4j.LoggerFactory;
 /**
  * A shard process's gRPC server: the Shard service, gRPC health and server reflection.
  *
- * <p>Built from a {@link ServerBuilder} so tests can bind an ephemeral port on 127.0.0.1.
+ * <p>Built from a {@link ServerBuilder} so tests can bind an ephemeral port on 127.0.0.1. Its
+ * {@link #lifecycle()} goes NEW → STARTING → SERVING → STOPPING → STOPPED; {@link #start()}
+ * and {@link #stop} check their transitions. Time (leases, waits, checkpoint timings) is read
+ * from one injected {@link Ticker}.
  */
 public final class ShardServer {
   private static final Logger log = LoggerFactory.getLogger(ShardServer.class);
@@ -39,6 +49,8 @@ public final class ShardServer {
   private final ScheduledExecutorService timer;
   private final HealthStatusManager health = new HealthStatusManager();
   private final Server server;
+  private final Ticker ticker;
+  private final Lifecycle.State lifecycle;
 
   /** A server built on {@code builder}; {@code registry} may be null. */
   public ShardServer(ServerBuilder<?> builder, int shardIndex, MeterRegistry registry) {
@@ -51,8 +63,16 @@ public final class ShardServer {
    */
   public ShardServer(ServerBuilder<?> builder, int shardIndex, int expectedShards,
       MeterRegistry registry) {
+    this(builder, shardIndex, expectedShards, registry, Ticker.system());
+  }
+
+  /** As above, with the clock the shard reads time from (tests inject a fake one). */
+  public ShardServer(ServerBuilder<?> builder, int shardIndex, int expectedShards,
+      MeterRegistry registry, Ticker ticker) {
+    this.ticker = ticker;
+    this.lifecycle = new Lifecycle.State("shard " + shardIndex);
     this.callbacks = Executors.newCachedThreadPool(daemonThreads("shard-" + shardIndex + "-pull"));
-    this.core = new ShardCore(shardIndex, expectedShards, registry, callbacks);
+    this.core = new ShardCore(shardIndex, expectedShards, registry, callbacks, ticker);
     ScheduledThreadPoolExecutor t = new ScheduledThreadPoolExecutor(1,
         daemonThreads("shard-" + shardIndex + "-timer"));
     t.setRemoveOnCancelPolicy(true);
@@ -102,7 +122,7 @@ public final class ShardServer {
     if (checkpoints == null) {
       return false;
     }
-    long updates = core.updatesApplied.get();
+    long updates = core.updatesApplied();
     if (updates == updatesAtCheckpoint) {
       return false;
     }
@@ -110,11 +130,11 @@ public final class ShardServer {
     if (snap == null) {
       return false;
     }
-    long t0 = System.nanoTime();
+    long t0 = ticker.nanoTime();
     try {
       long bytes = checkpoints.write(snap);
       updatesAtCheckpoint = updates;
-      core.checkpointed(System.nanoTime() - t0, bytes);
+      core.checkpointed(ticker.nanoTime() - t0, bytes);
       return true;
     } catch (IOException e) {
       log.error("shard {}: checkpoint to {} failed", core.shardIndex(), checkpoints.newest(), e);
@@ -122,27 +142,29 @@ public final class ShardServer {
     }
   }
 
+  /**
+   * Restores the newest checkpoint (when checkpointing), binds the port and starts serving.
+   * Only from NEW; a failed start leaves the server STOPPED.
+   */
   public ShardServer start() throws IOException {
-    if (checkpoints != null) {
-      Checkpoints.Snapshot snap = checkpoints.load();
-      if (snap != null) {
-        try {
-          core.restore(snap);
-          updatesAtCheckpoint = core.updatesApplied.get();
-        } catch (ShardException e) {
-          throw new IOException("cannot restore " + checkpoints.newest() + ": " + e.getMessage(),
-              e);
-        }
-      }
+    lifecycle.transition(Lifecycle.STARTING);
+    try {
+      restoreCheckpoint();
+      server.start();
+    } catch (IOException | RuntimeException e) {
+      lifecycle.transition(Lifecycle.STOPPING);
+      callbacks.shutdownNow();
+      timer.shutdownNow();
+      lifecycle.transition(Lifecycle.STOPPED);
+      throw e;
     }
-    server.start();
     timer.scheduleWithFixedDelay(() -> {
       try {
         core.expireLeases();
         if (checkpoints != null && checkpointEveryUpdates > 0 && updatesAtCheckpoint >= 0
-            ? core.updatesApplied.get() - updatesAtCheckpoint >= checkpointEveryUpdates
+            ? core.updatesApplied() - updatesAtCheckpoint >= checkpointEveryUpdates
             : checkpoints != null && checkpointEveryUpdates > 0
-                && core.updatesApplied.get() >= checkpointEveryUpdates) {
+                && core.updatesApplied() >= checkpointEveryUpdates) {
           checkpointIfChanged();
         }
       } catch (RuntimeException e) {
@@ -151,8 +173,30 @@ public final class ShardServer {
     }, LEASE_CHECK_MILLIS, LEASE_CHECK_MILLIS, TimeUnit.MILLISECONDS);
     health.setStatus("", ServingStatus.SERVING);
     health.setStatus(ShardGrpc.SERVICE_NAME, ServingStatus.SERVING);
+    lifecycle.transition(Lifecycle.SERVING);
     log.info("shard {} listening on port {}", core.shardIndex(), port());
     return this;
+  }
+
+  private void restoreCheckpoint() throws IOException {
+    if (checkpoints == null) {
+      return;
+    }
+    Checkpoints.Snapshot snap = checkpoints.load();
+    if (snap != null) {
+      try {
+        core.restore(snap);
+        updatesAtCheckpoint = core.updatesApplied();
+      } catch (ShardException e) {
+        throw new IOException("cannot restore " + checkpoints.newest() + ": " + e.getMessage(),
+            e);
+      }
+    }
+  }
+
+  /** Where the server is in its life. */
+  public Lifecycle lifecycle() {
+    return lifecycle.get();
   }
 
   public int port() {
@@ -168,6 +212,14 @@ public final class ShardServer {
    * checkpoint (when checkpointing), then stops.
    */
   public void stop(long grace, TimeUnit unit) throws InterruptedException {
+    if (lifecycle.compareAndTransition(Lifecycle.NEW, Lifecycle.STOPPED)) {
+      callbacks.shutdownNow();
+      timer.shutdownNow();
+      return;
+    }
+    if (!lifecycle.compareAndTransition(Lifecycle.SERVING, Lifecycle.STOPPING)) {
+      return; // already stopping or stopped (or a start that failed stopped it)
+    }
     health.enterTerminalState();
     server.shutdown();
     if (!server.awaitTermination(grace, unit)) {
@@ -177,6 +229,7 @@ public final class ShardServer {
     checkpointIfChanged();
     callbacks.shutdownNow();
     timer.shutdownNow();
+    lifecycle.transition(Lifecycle.STOPPED);
   }
 
   public void blockUntilShutdown() throws InterruptedException {

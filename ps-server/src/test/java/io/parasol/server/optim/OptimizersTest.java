@@ -1,4 +1,4 @@
-package io.parasol.server;
+package io.parasol.server.optim;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;

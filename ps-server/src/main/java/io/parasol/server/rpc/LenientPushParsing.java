@@ -1,4 +1,4 @@
-package io.parasol.server;
+package io.parasol.server.rpc;
 
 import com.google.protobuf.UnknownFieldSet;
 import io.grpc.MethodDescriptor;
@@ -16,7 +16,7 @@ import java.util.List;
  * INVALID_ARGUMENT, instead of grpc-java closing the call with UNKNOWN. Every other method and
  * the wire format are unchanged.
  */
-final class LenientPushParsing {
+public final class LenientPushParsing {
   /** An unknown field number no PushMessage uses: its presence marks an unparseable message. */
   static final int MARKER_FIELD = 536_870_000;
 
@@ -33,7 +33,7 @@ final class LenientPushParsing {
   }
 
   /** {@code def} with the Push method's request parser made lenient. */
-  static ServerServiceDefinition wrap(ServerServiceDefinition def) {
+  public static ServerServiceDefinition wrap(ServerServiceDefinition def) {
     ServiceDescriptor sd = def.getServiceDescriptor();
     ServiceDescriptor.Builder descriptor = ServiceDescriptor.newBuilder(sd.getName())
         .setSchemaDescriptor(sd.getSchemaDescriptor());

@@ -1,6 +1,7 @@
-package io.parasol.server;
+package io.parasol.bench;
 
 import io.parasol.proto.v1.OptimizerKind;
+import io.parasol.server.optim.BlockOptimizer;
 import io.parasol.proto.v1.OptimizerSpec;
 import java.util.SplittableRandom;
 import java.util.concurrent.TimeUnit;
@@ -18,8 +19,8 @@ import org.openjdk.jmh.annotations.Warmup;
 
 /**
  * A shard's update loops on one block (the server optimizers' {@code step}), against
- * {@code System.arraycopy} of the same floats. In package {@code io.parasol.server} to reach the
- * package-private optimizers; time per block update.
+ * {@code System.arraycopy} of the same floats. Drives the public optimizer API
+ * of {@code io.parasol.server.optim}; time per block update.
  */
 @State(Scope.Thread)
 @BenchmarkMode(Mode.AverageTime)

@@ -1,9 +1,11 @@
-package io.parasol.server;
+package io.parasol.server.core;
 
 import io.micrometer.core.instrument.DistributionSummary;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Tags;
 import io.parasol.common.MetricNames;
+import io.parasol.server.metrics.ShardMetrics;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicLongArray;
 import java.util.function.IntToLongFunction;
 
@@ -40,6 +42,9 @@ public final class StalenessTracker {
   private final AtomicLongArray known;
   private final DistributionSummary[] staleness;
   private final DistributionSummary[] aoi;
+  private final AtomicLong tauSum = new AtomicLong();
+  private final AtomicLong tauCount = new AtomicLong();
+  private final AtomicLong tauMax = new AtomicLong();
 
   /**
    * @param numBlocks D, the job's number of blocks
@@ -101,6 +106,9 @@ public final class StalenessTracker {
    */
   void record(int i, long tau, long[] readVersions, IntToLongFunction currentVersion) {
     tauCounts.incrementAndGet((int) Math.min(tau, HISTOGRAM_SIZE - 1));
+    tauSum.addAndGet(tau);
+    tauCount.incrementAndGet();
+    tauMax.accumulateAndGet(tau, Math::max);
     staleness[i].record(tau);
     if (readVersions == null) {
       return;
@@ -126,6 +134,21 @@ public final class StalenessTracker {
   /** Number of recorded updates with staleness exactly {@code tau} (the last bucket: ≥). */
   public long stalenessCount(int tau) {
     return tauCounts.get(Math.min(tau, HISTOGRAM_SIZE - 1));
+  }
+
+  /** Σ τ over every recorded update. */
+  public long stalenessSum() {
+    return tauSum.get();
+  }
+
+  /** Number of recorded updates. */
+  public long stalenessSamples() {
+    return tauCount.get();
+  }
+
+  /** Largest τ recorded. */
+  public long stalenessMax() {
+    return tauMax.get();
   }
 
   /** The exact histogram, index τ. */

@@ -1,4 +1,4 @@
-package io.parasol.server;
+package io.parasol.server.core;
 
 import com.google.errorprone.annotations.concurrent.GuardedBy;
 import io.parasol.proto.v1.PushResponse;

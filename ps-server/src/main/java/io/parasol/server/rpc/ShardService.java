@@ -1,4 +1,4 @@
-package io.parasol.server;
+package io.parasol.server.rpc;
 
 import io.grpc.Context;
 import io.grpc.Deadline;
@@ -34,6 +34,12 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
+import io.parasol.server.core.Cancellable;
+import io.parasol.server.core.EncodedBlock;
+import io.parasol.server.core.PullPlan;
+import io.parasol.server.core.PushPlan;
+import io.parasol.server.core.ShardCore;
+import io.parasol.server.core.ShardException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -42,7 +48,7 @@ import org.slf4j.LoggerFactory;
  * refusals to statuses in one place ({@link #fail}). Causes never cross the wire: an unexpected
  * exception becomes INTERNAL with a generic description and is logged here.
  */
-final class ShardService implements ShardGrpc.AsyncService, BindableService {
+public final class ShardService implements ShardGrpc.AsyncService, BindableService {
   private static final Logger log = LoggerFactory.getLogger(ShardService.class);
 
   /** A waiting pull is answered this long before its deadline, with the reason it waited. */
@@ -52,7 +58,10 @@ final class ShardService implements ShardGrpc.AsyncService, BindableService {
   private final int chunkFloats;
   private final ScheduledExecutorService timer;
 
-  ShardService(ShardCore core, int chunkFloats, ScheduledExecutorService timer) {
+  /**
+   * @param timer ends waiting pulls just before their deadline
+   */
+  public ShardService(ShardCore core, int chunkFloats, ScheduledExecutorService timer) {
     this.core = core;
     this.chunkFloats = chunkFloats;
     this.timer = timer;
@@ -101,7 +110,7 @@ final class ShardService implements ShardGrpc.AsyncService, BindableService {
           + req.getEncodingValue()));
       return;
     }
-    ShardCore.PullPlan plan;
+    PullPlan plan;
     try {
       plan = core.preparePull(req);
     } catch (ShardException e) {
@@ -116,7 +125,7 @@ final class ShardService implements ShardGrpc.AsyncService, BindableService {
     PullSender sender = new PullSender(plan, call, encoding);
     call.setOnReadyThreshold(FloatCodec.streamReadyBytes(chunkFloats));
     call.setOnReadyHandler(sender::wake);
-    ShardCore.Cancellable waiting = core.awaitPull(plan, () -> {
+    Cancellable waiting = core.awaitPull(plan, () -> {
       if (answered.compareAndSet(false, true)) {
         ScheduledFuture<?> t = timeout.getAndSet(null);
         if (t != null) {
@@ -165,14 +174,14 @@ final class ShardService implements ShardGrpc.AsyncService, BindableService {
    * Sends one pull's blocks chunk by chunk, only while the call is ready for more (gRPC flow
    * control with a ready threshold of about two chunks): one chunk waits in the transport while
    * the next is serialised, instead of the whole pull piling up in the transport's buffers.
-   * Each block is read at one version into a pooled snapshot ({@link ShardCore.PullPlan#encode})
+   * Each block is read at one version into a pooled snapshot ({@link PullPlan#encode})
    * that its chunks wrap; the snapshot goes back to its pool once its last chunk is sent.
    *
    * <p>{@link #pump} runs when the pull is released and whenever the call becomes ready again
    * or is cancelled; it never runs on two threads at once.
    */
   private final class PullSender {
-    private final ShardCore.PullPlan plan;
+    private final PullPlan plan;
     private final ServerCallStreamObserver<PullChunk> call;
     private final ValueEncoding encoding;
     private final java.util.concurrent.atomic.AtomicInteger wip =
@@ -182,9 +191,9 @@ final class ShardService implements ShardGrpc.AsyncService, BindableService {
     private int block;
     private int chunk;
     private int offset;
-    private ShardCore.EncodedBlock current;
+    private EncodedBlock current;
 
-    PullSender(ShardCore.PullPlan plan, ServerCallStreamObserver<PullChunk> call,
+    PullSender(PullPlan plan, ServerCallStreamObserver<PullChunk> call,
         ValueEncoding encoding) {
       this.plan = plan;
       this.call = call;
@@ -341,7 +350,7 @@ final class ShardService implements ShardGrpc.AsyncService, BindableService {
   /** Receives one push stream: a header, then chunks. */
   private final class PushReceiver implements StreamObserver<ReceivedPush> {
     private final StreamObserver<PushResponse> out;
-    private ShardCore.PushPlan plan;
+    private PushPlan plan;
     private boolean finished;
 
     PushReceiver(StreamObserver<PushResponse> out) {

@@ -1,4 +1,4 @@
-package io.parasol.server;
+package io.parasol.server.consistency;
 
 import io.parasol.proto.v1.BlockResult;
 import io.parasol.proto.v1.JobSpec;
@@ -7,58 +7,55 @@ import io.parasol.proto.v1.PushKind;
 import io.parasol.proto.v1.PushOutcome;
 import io.parasol.proto.v1.PushResponse;
 import io.parasol.proto.v1.StalenessLr;
+import io.parasol.server.core.Block;
+import io.parasol.server.core.ShardException;
+import io.parasol.server.metrics.ShardMetrics;
 
 /**
  * Asynchronous SGD (Downpour; Dean et al., "Large Scale Distributed Deep Networks", NIPS 2012):
  * each gradient is applied on arrival, x_i ← x_i − η_i·g_i(x_τ), with staleness
  * τ = ν_i(now) − ν_i(read). Options: drop updates with τ above max_staleness, and the
  * staleness-aware step η_i/max(1, τ) (Zhang, Gupta, Lian, Liu, "Staleness-aware Async-SGD for
- * Distributed Deep Learning", IJCAI 2016). Also the application rule of ssp, whose bound is
- * enforced on pulls.
+ * Distributed Deep Learning", IJCAI 2016). {@link Ssp} applies pushes the same way and adds its
+ * bound on pulls. (DASGD is a worker-side schedule of async pushes; the shard runs it as async.)
  */
-final class AsyncRule implements UpdateRule {
-  private final JobSpec spec;
-  private final ShardCore core;
-  private ShardCore.Job job;
+class Async implements ConsistencyRule {
+  final JobSpec spec;
+  final RuleContext ctx;
 
-  AsyncRule(JobSpec spec, ShardCore core) {
+  Async(JobSpec spec, RuleContext ctx) {
     this.spec = spec;
-    this.core = core;
+    this.ctx = ctx;
   }
 
   @Override
-  public void bind(ShardCore.Job job) {
-    this.job = job;
-  }
-
-  @Override
-  public void checkHeader(PushHeader h, ShardCore.BlockState[] blocks) throws ShardException {
+  public void checkHeader(PushHeader h, Block[] blocks) throws ShardException {
     if (h.getKind() != PushKind.PUSH_GRADIENT) {
-      throw ShardException.invalid("mode " + ShardCore.modeTag(spec.getMode())
+      throw ShardException.invalid("mode " + ShardMetrics.modeTag(spec.getMode())
           + " takes gradients, got " + h.getKind());
     }
     for (int i = 0; i < blocks.length; i++) {
       long read = h.getBlocks(i).getVersion();
-      if (Long.compareUnsigned(read, blocks[i].version) > 0) {
+      if (Long.compareUnsigned(read, blocks[i].version()) > 0) {
         throw ShardException.invalid("push claims version " + Long.toUnsignedString(read)
-            + " of block " + blocks[i].id + ", which is only at version " + blocks[i].version);
+            + " of block " + blocks[i].id + ", which is only at version " + blocks[i].version());
       }
     }
   }
 
   @Override
-  public PushResponse apply(PushHeader h, ShardCore.BlockState[] blocks, float[][] values,
+  public final PushResponse apply(PushHeader h, Block[] blocks, float[][] values,
       long[] read) {
     PushResponse.Builder resp = PushResponse.newBuilder();
     int applied = 0;
     for (int i = 0; i < blocks.length; i++) {
-      ShardCore.BlockState b = blocks[i];
+      Block b = blocks[i];
       b.lock.lock();
       try {
-        long tau = b.version - h.getBlocks(i).getVersion();
+        long tau = b.version() - h.getBlocks(i).getVersion();
         if (spec.getMaxStaleness() > 0 && tau > spec.getMaxStaleness()) {
           resp.addBlocks(BlockResult.newBuilder().setBlockId(b.id).setStaleness(tau)
-              .setVersion(b.version));
+              .setVersion(b.version()));
           continue;
         }
         float lr = b.lr;
@@ -66,23 +63,21 @@ final class AsyncRule implements UpdateRule {
           lr = lr / tau;
         }
         b.optimizer.step(b.values, values[i], lr);
-        b.version++;
+        b.advance();
         applied++;
-        core.recordStaleness(job, b.id, tau, read);
-        core.recordUpdate(job, b.id);
+        ctx.recordStaleness(b.id, tau, read);
+        ctx.recordUpdate(b.id);
         resp.addBlocks(BlockResult.newBuilder().setBlockId(b.id).setStaleness(tau)
-            .setVersion(b.version));
+            .setVersion(b.version()));
       } finally {
         b.lock.unlock();
       }
     }
     if (applied > 0) {
-      core.pushesApplied.incrementAndGet();
-      core.metrics().push(ShardMetrics.Outcome.APPLIED);
+      ctx.pushOutcome(ShardMetrics.Outcome.APPLIED);
       resp.setOutcome(PushOutcome.PUSH_APPLIED);
     } else {
-      core.pushesDroppedStale.incrementAndGet();
-      core.metrics().push(ShardMetrics.Outcome.DROPPED_STALE);
+      ctx.pushOutcome(ShardMetrics.Outcome.DROPPED_STALE);
       resp.setOutcome(PushOutcome.PUSH_DROPPED_STALE);
     }
     return resp.build();

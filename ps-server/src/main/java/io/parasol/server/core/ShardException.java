@@ -1,4 +1,4 @@
-package io.parasol.server;
+package io.parasol.server.core;
 
 import io.grpc.Status;
 
@@ -23,11 +23,11 @@ public final class ShardException extends Exception {
     return Status.fromCode(code).withDescription(getMessage());
   }
 
-  static ShardException invalid(String description) {
+  public static ShardException invalid(String description) {
     return new ShardException(Status.Code.INVALID_ARGUMENT, description);
   }
 
-  static ShardException precondition(String description) {
+  public static ShardException precondition(String description) {
     return new ShardException(Status.Code.FAILED_PRECONDITION, description);
   }
 }

@@ -1,39 +1,37 @@
-package io.parasol.server;
+package io.parasol.server.consistency;
 
 import com.google.errorprone.annotations.concurrent.GuardedBy;
 import io.grpc.Status;
 import io.parasol.common.Participation;
 import io.parasol.proto.v1.BlockResult;
 import io.parasol.proto.v1.JobSpec;
-import io.parasol.proto.v1.Mode;
 import io.parasol.proto.v1.PushHeader;
 import io.parasol.proto.v1.PushKind;
 import io.parasol.proto.v1.PushOutcome;
 import io.parasol.proto.v1.PushResponse;
+import io.parasol.server.core.Block;
+import io.parasol.server.core.ShardException;
+import io.parasol.server.metrics.ShardMetrics;
 import java.util.Arrays;
 import java.util.BitSet;
 
 /**
- * Rounds of K contributions per block: synchronous SGD and local-update SGD.
+ * Rounds of K contributions per block, the common part of {@link Sync} and
+ * {@link LocalUpdate}: round r of block i collects one contribution per worker; once K arrived
+ * (never more than the workers that may still contribute) the round is finished by the
+ * subclass's {@link #finishRound} and the version becomes r+1. Late contributions are dropped
+ * (ABORTED), early ones refused (OUT_OF_RANGE), repeats refused (ALREADY_EXISTS).
  *
- * <p>sync (bulk synchronous parallel SGD): step t of block i collects gradients computed at
- * version t; once K arrived, x_i ← x_i − η_i·(1/K)·Σ g_k is applied once (through the shard's
- * optimizer) and the version becomes t+1. K defaults to the number of workers; K &lt; m is the
- * "backup workers" scheme of Chen et al., "Revisiting Distributed Synchronous SGD" (2016): the
- * first K win and later gradients for the step are dropped (ABORTED) and counted.
- *
- * <p>local (local-update SGD, periodic averaging): round r of block i collects models; once K
- * arrived, x_i ← (1/K)·Σ x_k and the version becomes r+1. With partial participation f only the
- * workers {@link Participation} samples for round r may contribute, and K defaults to their
- * number.
+ * <p>Thread safety: one lock guards the open rounds; block locks are taken inside it, and the
+ * context is signalled only after it is released.
  */
-final class RoundRule implements UpdateRule {
-  private final JobSpec spec;
-  private final ShardCore core;
-  private final ShardMetrics metrics;
-  private final boolean averageModels;
+abstract class Rounds implements ConsistencyRule {
+  final JobSpec spec;
+  private final RuleContext ctx;
   private final int quorum;
+  /** Partial participation (local mode only): only sampled workers contribute to a round. */
   private final boolean partial;
+  private final Block[] blocks;
   private final Object lock = new Object();
 
   /** Per block (by global id): the running sum of the current round. */
@@ -46,25 +44,22 @@ final class RoundRule implements UpdateRule {
   @GuardedBy("lock")
   private final long[] roundStart;
   private final int firstOwned;
-  private ShardCore.Job job;
 
-  RoundRule(JobSpec spec, ShardCore.BlockState[] blocks, ShardMetrics metrics, ShardCore core) {
+  /**
+   * @param participants workers that may contribute to a round (K's default)
+   * @param partial whether {@link Participation} samples each round's workers
+   */
+  Rounds(JobSpec spec, Block[] blocks, RuleContext ctx, int participants, boolean partial) {
     this.spec = spec;
-    this.core = core;
-    this.averageModels = spec.getMode() == Mode.MODE_LOCAL;
-    this.partial = averageModels
-        && Participation.count(spec.getNumWorkers(), spec.getParticipation())
-            < spec.getNumWorkers();
-    int participants = averageModels
-        ? Participation.count(spec.getNumWorkers(), spec.getParticipation())
-        : spec.getNumWorkers();
+    this.ctx = ctx;
+    this.blocks = blocks;
+    this.partial = partial;
     this.quorum = spec.getQuorum() == 0 ? participants : Math.min(spec.getQuorum(), participants);
-    this.metrics = metrics;
     this.sums = new float[blocks.length][];
     this.contributors = new BitSet[blocks.length];
     this.roundStart = new long[blocks.length];
     int first = -1;
-    for (ShardCore.BlockState b : blocks) {
+    for (Block b : blocks) {
       if (b != null) {
         sums[b.id] = new float[b.length];
         contributors[b.id] = new BitSet();
@@ -76,20 +71,30 @@ final class RoundRule implements UpdateRule {
     this.firstOwned = first;
   }
 
-  @Override
-  public void bind(ShardCore.Job job) {
-    this.job = job;
-  }
+  /** The push kind this mode takes. */
+  abstract PushKind kind();
+
+  /** "step" or "round", for messages. */
+  abstract String unit();
+
+  /** Whether accepted contributions are recorded with staleness 0 (gradients). */
+  abstract boolean recordsStaleness();
+
+  /**
+   * Applies the round's mean contribution {@code mean} to {@code b}; called under the block's
+   * lock, before the version advances.
+   */
+  abstract void finishRound(Block b, float[] mean);
 
   int quorum() {
     return quorum;
   }
 
   @Override
-  public void checkHeader(PushHeader h, ShardCore.BlockState[] blocks) throws ShardException {
-    PushKind want = averageModels ? PushKind.PUSH_MODEL : PushKind.PUSH_GRADIENT;
+  public void checkHeader(PushHeader h, Block[] blocks) throws ShardException {
+    PushKind want = kind();
     if (h.getKind() != want) {
-      throw ShardException.invalid("mode " + ShardCore.modeTag(spec.getMode()) + " takes "
+      throw ShardException.invalid("mode " + ShardMetrics.modeTag(spec.getMode()) + " takes "
           + want + " pushes, got " + h.getKind());
     }
     synchronized (lock) {
@@ -98,15 +103,15 @@ final class RoundRule implements UpdateRule {
   }
 
   @GuardedBy("lock")
-  private void check(PushHeader h, ShardCore.BlockState[] blocks) throws ShardException {
-    String what = averageModels ? "round" : "step";
+  private void check(PushHeader h, Block[] blocks) throws ShardException {
+    String what = unit();
     if (partial && !Participation.includes(spec.getSeed(), h.getStep(), spec.getNumWorkers(),
         spec.getParticipation(), h.getWorker())) {
       throw ShardException.precondition("worker " + h.getWorker() + " is not sampled for round "
           + Long.toUnsignedString(h.getStep()));
     }
-    for (ShardCore.BlockState b : blocks) {
-      long v = b.version;
+    for (Block b : blocks) {
+      long v = b.version();
       if (h.getStep() < v) {
         throw new ShardException(Status.Code.ABORTED, what + " " + h.getStep() + " is over: block "
             + b.id + " is at version " + v + "; the late contribution is dropped");
@@ -126,7 +131,7 @@ final class RoundRule implements UpdateRule {
   }
 
   @Override
-  public PushResponse apply(PushHeader h, ShardCore.BlockState[] blocks, float[][] values,
+  public PushResponse apply(PushHeader h, Block[] blocks, float[][] values,
       long[] read) throws ShardException {
     PushResponse.Builder resp = PushResponse.newBuilder();
     boolean completed = false;
@@ -134,18 +139,18 @@ final class RoundRule implements UpdateRule {
       // Re-check: the round may have moved on since the header arrived.
       check(h, blocks);
       for (int i = 0; i < blocks.length; i++) {
-        ShardCore.BlockState b = blocks[i];
+        Block b = blocks[i];
         float[] sum = sums[b.id];
         float[] g = values[i];
         for (int k = 0; k < sum.length; k++) {
           sum[k] += g[k];
         }
         if (contributors[b.id].isEmpty()) {
-          roundStart[b.id] = System.nanoTime();
+          roundStart[b.id] = ctx.ticker().nanoTime();
         }
         contributors[b.id].set(h.getWorker());
-        if (!averageModels) {
-          core.recordStaleness(job, b.id, 0, read);
+        if (recordsStaleness()) {
+          ctx.recordStaleness(b.id, 0, read);
         }
         BitSet done = contributors[b.id];
         if (done.cardinality() >= effectiveQuorum(h.getStep(), done)) {
@@ -153,11 +158,10 @@ final class RoundRule implements UpdateRule {
           completed = true;
         }
         resp.addBlocks(BlockResult.newBuilder().setBlockId(b.id).setStaleness(0)
-            .setVersion(b.version));
+            .setVersion(b.version()));
       }
     }
-    core.pushesApplied.incrementAndGet();
-    core.metrics().push(completed ? ShardMetrics.Outcome.APPLIED : ShardMetrics.Outcome.ACCEPTED);
+    ctx.pushOutcome(completed ? ShardMetrics.Outcome.APPLIED : ShardMetrics.Outcome.ACCEPTED);
     return resp.setOutcome(completed ? PushOutcome.PUSH_APPLIED : PushOutcome.PUSH_ACCEPTED)
         .build();
   }
@@ -173,7 +177,7 @@ final class RoundRule implements UpdateRule {
   private int effectiveQuorum(long round, BitSet contributed) {
     int eligible = 0;
     for (int w = 0; w < spec.getNumWorkers(); w++) {
-      if ((contributed.get(w) || core.isLive(job, w)) && (!partial || Participation.includes(
+      if ((contributed.get(w) || ctx.isLive(w)) && (!partial || Participation.includes(
           spec.getSeed(), round, spec.getNumWorkers(), spec.getParticipation(), w))) {
         eligible++;
       }
@@ -189,13 +193,13 @@ final class RoundRule implements UpdateRule {
   }
 
   @Override
-  public boolean awaits(ShardCore.BlockState b, int worker) {
+  public boolean awaits(Block b, int worker) {
     synchronized (lock) {
       if (contributors[b.id].get(worker)) {
         return true;
       }
       // Not sampled for this round (local with partial participation): nothing to give.
-      return partial && !Participation.includes(spec.getSeed(), b.version, spec.getNumWorkers(),
+      return partial && !Participation.includes(spec.getSeed(), b.version(), spec.getNumWorkers(),
           spec.getParticipation(), worker);
     }
   }
@@ -204,50 +208,47 @@ final class RoundRule implements UpdateRule {
   public void membershipChanged() {
     boolean any = false;
     synchronized (lock) {
-      for (ShardCore.BlockState b : job.blocks) {
+      for (Block b : blocks) {
         if (b == null || contributors[b.id].isEmpty()) {
           continue;
         }
-        if (contributors[b.id].cardinality() >= effectiveQuorum(b.version, contributors[b.id])) {
+        if (contributors[b.id].cardinality() >= effectiveQuorum(b.version(), contributors[b.id])) {
           finish(b, sums[b.id]);
           any = true;
         }
       }
     }
     if (any) {
-      core.signal();
+      ctx.signal();
     }
   }
 
   @Override
-  public String describeRound(ShardCore.BlockState b) {
+  public String describeRound(Block b) {
     synchronized (lock) {
-      return (averageModels ? "round " : "step ") + b.version + " has contributions from"
+      return unit() + " " + b.version() + " has contributions from"
           + " workers " + contributors[b.id] + " and completes at "
-          + effectiveQuorum(b.version, contributors[b.id]);
+          + effectiveQuorum(b.version(), contributors[b.id]);
     }
   }
 
   @GuardedBy("lock")
-  private void finish(ShardCore.BlockState b, float[] sum) {
+  private void finish(Block b, float[] sum) {
     float inv = 1f / contributors[b.id].cardinality();
     for (int k = 0; k < sum.length; k++) {
       sum[k] *= inv;
     }
     b.lock.lock();
     try {
-      if (averageModels) {
-        System.arraycopy(sum, 0, b.values, 0, sum.length);
-      } else {
-        b.optimizer.step(b.values, sum, b.lr);
-      }
-      b.version++;
+      finishRound(b, sum);
+      b.advance();
     } finally {
       b.lock.unlock();
     }
-    core.recordUpdate(job, b.id);
+    ctx.recordUpdate(b.id);
     if (b.id == firstOwned) {
-      metrics.round(System.nanoTime() - roundStart[b.id], contributors[b.id].cardinality());
+      ctx.roundCompleted(ctx.ticker().nanoTime() - roundStart[b.id],
+          contributors[b.id].cardinality());
     }
     Arrays.fill(sum, 0f);
     contributors[b.id].clear();

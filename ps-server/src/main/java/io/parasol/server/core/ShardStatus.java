@@ -1,0 +1,48 @@
+package io.parasol.server.core;
+
+import io.parasol.proto.v1.BlockStatus;
+import io.parasol.proto.v1.StatusResponse;
+import io.parasol.server.metrics.ShardMetrics;
+import io.parasol.server.metrics.ShardMetrics.Outcome;
+
+/**
+ * The Status answer: the shard's counts (read from {@link ShardMetrics}, the one place they
+ * live), and once a job is there its identity, staleness histogram, live workers and block
+ * versions. Stateless; safe from any thread.
+ */
+final class ShardStatus {
+  private ShardStatus() {}
+
+  static StatusResponse of(int shardIndex, ShardMetrics metrics, Job j) {
+    StatusResponse.Builder b = StatusResponse.newBuilder()
+        .setShard(shardIndex)
+        // Accepted contributions to an open round count as applied pushes, as they always did.
+        .setPushesApplied(metrics.pushes(Outcome.APPLIED) + metrics.pushes(Outcome.ACCEPTED))
+        .setPushesDroppedStale(metrics.pushes(Outcome.DROPPED_STALE))
+        .setPushesDroppedLate(metrics.pushes(Outcome.DROPPED_LATE))
+        .setPushesRejected(metrics.pushes(Outcome.REJECTED))
+        .setPulls(metrics.pulls())
+        .setPushesDuplicate(metrics.pushes(Outcome.DUPLICATE))
+        .setUpdatesApplied(metrics.updatesApplied());
+    if (j != null) {
+      b.setStalenessSum(j.tracker.stalenessSum())
+          .setStalenessCount(j.tracker.stalenessSamples())
+          .setStalenessMax(j.tracker.stalenessMax())
+          .setInitialised(true)
+          .setFingerprint(j.fingerprint)
+          .setJobName(j.spec.getJobName())
+          .setMode(j.spec.getMode())
+          .setNumWorkers(j.spec.getNumWorkers());
+      for (long c : j.tracker.stalenessHistogram()) {
+        b.addStalenessCounts(c);
+      }
+      b.addAllLiveWorkers(j.members.liveWorkers());
+      for (int id : j.blocks.ownedIds) {
+        Block s = j.blocks.byId[id];
+        b.addBlocks(BlockStatus.newBuilder().setId(id).setLength(s.length)
+            .setVersion(s.version()));
+      }
+    }
+    return b.build();
+  }
+}
