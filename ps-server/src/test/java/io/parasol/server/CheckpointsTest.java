@@ -1,5 +1,10 @@
 package io.parasol.server;
 
+import io.parasol.server.core.ShardCore;
+import io.parasol.server.core.ShardException;
+import io.parasol.server.core.PushPlan;
+import io.parasol.server.checkpoint.Checkpoints;
+
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.parasol.common.FloatCodec;
@@ -26,7 +31,7 @@ class CheckpointsTest {
 
   private static void push(ShardCore core, JobSpec spec, long seq, int block, float... g)
       throws ShardException {
-    ShardCore.PushPlan plan = core.preparePush(Specs.header(spec, 0, seq, seq,
+    PushPlan plan = core.preparePush(Specs.header(spec, 0, seq, seq,
         PushKind.PUSH_GRADIENT, block, core.blockVersion(block)));
     plan.accept(block, 0, FloatCodec.encode(g));
     core.push(plan);

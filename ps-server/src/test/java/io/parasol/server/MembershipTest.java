@@ -1,5 +1,9 @@
 package io.parasol.server;
 
+import io.parasol.server.core.ShardCore;
+import io.parasol.server.core.ShardException;
+import io.parasol.server.core.PushPlan;
+
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.parasol.common.FloatCodec;
@@ -29,7 +33,7 @@ class MembershipTest {
 
   private static void push(ShardCore core, JobSpec spec, int worker, long seq, long step,
       long read, float gradient) throws ShardException {
-    ShardCore.PushPlan plan = core.preparePush(
+    PushPlan plan = core.preparePush(
         Specs.header(spec, worker, seq, step, PushKind.PUSH_GRADIENT, 0, read));
     plan.accept(0, 0, FloatCodec.encode(new float[] {gradient}));
     core.push(plan);

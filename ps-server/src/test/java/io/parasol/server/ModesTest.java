@@ -1,5 +1,9 @@
 package io.parasol.server;
 
+import io.parasol.server.core.ShardCore;
+import io.parasol.server.core.ShardException;
+import io.parasol.server.core.PushPlan;
+
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -29,7 +33,7 @@ class ModesTest {
 
   private static PushResponse push(ShardCore core, JobSpec spec, int worker, long seq, long step,
       PushKind kind, long read, float... v) throws ShardException {
-    ShardCore.PushPlan plan = core.preparePush(
+    PushPlan plan = core.preparePush(
         Specs.header(spec, worker, seq, step, kind, 0, read));
     plan.accept(0, 0, FloatCodec.encode(v));
     return core.push(plan);
@@ -152,7 +156,7 @@ class ModesTest {
     float x0 = core.blockValues(0)[0];
     float x1 = core.blockValues(1)[0];
     push(core, spec, 0, 1, 0, PushKind.PUSH_GRADIENT, 0, 2f);
-    ShardCore.PushPlan plan = core.preparePush(
+    PushPlan plan = core.preparePush(
         Specs.header(spec, 0, 2, 1, PushKind.PUSH_GRADIENT, 1, 0));
     plan.accept(1, 0, FloatCodec.encode(new float[] {2f}));
     core.push(plan);

@@ -1,5 +1,10 @@
 package io.parasol.server;
 
+import io.parasol.server.core.ShardCore;
+import io.parasol.server.core.ShardException;
+import io.parasol.server.core.PushPlan;
+import io.parasol.server.core.StalenessTracker;
+
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
 
@@ -44,7 +49,7 @@ class StalenessTrackerTest {
         h.addSeen(BlockRead.newBuilder().setBlockId(j).setVersion(read[j]));
       }
     }
-    ShardCore.PushPlan plan = core.preparePush(h.build());
+    PushPlan plan = core.preparePush(h.build());
     plan.accept(block, 0, FloatCodec.encode(new float[] {1f}));
     core.push(plan);
   }
@@ -86,7 +91,7 @@ class StalenessTrackerTest {
         .summary();
     assertThat(aoi12.count()).isEqualTo(2);
     assertThat(aoi12.totalAmount()).isEqualTo(2.0);
-    assertThat(registry.get(MetricNames.SHARD_UPDATES).tag("block", "0").counter().count())
+    assertThat(registry.get(MetricNames.SHARD_UPDATES).tag("block", "0").functionCounter().count())
         .isEqualTo(3.0);
     assertThat(core.status().getStalenessCountsList().subList(0, 3)).containsExactly(2L, 2L, 1L);
   }

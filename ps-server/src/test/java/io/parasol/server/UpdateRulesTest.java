@@ -1,5 +1,10 @@
 package io.parasol.server;
 
+import io.parasol.server.core.ShardCore;
+import io.parasol.server.core.ShardException;
+import io.parasol.server.core.PushPlan;
+import io.parasol.server.core.PullPlan;
+
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -27,7 +32,7 @@ class UpdateRulesTest {
 
   private static PushResponse push(ShardCore core, PushHeader h, float... g)
       throws ShardException {
-    ShardCore.PushPlan plan = core.preparePush(h);
+    PushPlan plan = core.preparePush(h);
     plan.accept(h.getBlocks(0).getBlockId(), 0, FloatCodec.encode(g));
     return core.push(plan);
   }
@@ -166,7 +171,7 @@ class UpdateRulesTest {
     ShardCore core = core(spec);
     push(core, Specs.header(spec, 0, 1, 0, PushKind.PUSH_GRADIENT, 0, 0), 1f);
     AtomicInteger ran = new AtomicInteger();
-    ShardCore.PullPlan plan = core.preparePull(PullRequest.newBuilder()
+    PullPlan plan = core.preparePull(PullRequest.newBuilder()
         .setFingerprint(Specs.fp(spec)).setWorker(0).setMinVersion(1).build());
     core.awaitPull(plan, ran::incrementAndGet);
     assertThat(ran).as("worker 0 contributed to step 0: it waits for step 1").hasValue(0);
@@ -197,7 +202,7 @@ class UpdateRulesTest {
     ShardCore core = core(spec);
     push(core, Specs.header(spec, 0, 1, 0, PushKind.PUSH_GRADIENT, 0, 0), 1f);
     AtomicInteger ran = new AtomicInteger();
-    ShardCore.PullPlan plan = core.preparePull(PullRequest.newBuilder()
+    PullPlan plan = core.preparePull(PullRequest.newBuilder()
         .setFingerprint(Specs.fp(spec)).setWorker(0).setMinVersion(1).build());
     core.awaitPull(plan, ran::incrementAndGet).cancel();
     push(core, Specs.header(spec, 1, 1, 0, PushKind.PUSH_GRADIENT, 0, 0), 1f);

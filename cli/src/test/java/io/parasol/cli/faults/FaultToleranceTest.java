@@ -28,7 +28,7 @@ import io.parasol.proto.v1.PushOutcome;
 import io.parasol.proto.v1.PushResponse;
 import io.parasol.proto.v1.ShardGrpc;
 import io.parasol.proto.v1.StatusResponse;
-import io.parasol.server.Checkpoints;
+import io.parasol.server.checkpoint.Checkpoints;
 import io.parasol.server.ShardServer;
 import io.parasol.client.PsClient;
 import java.net.InetSocketAddress;

@@ -11,7 +11,8 @@ import io.parasol.proto.v1.OptimizerKind;
 import io.parasol.proto.v1.OptimizerSpec;
 import io.parasol.proto.v1.PushHeader;
 import io.parasol.proto.v1.PushKind;
-import io.parasol.server.ShardCore;
+import io.parasol.server.core.PushPlan;
+import io.parasol.server.core.ShardCore;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -110,7 +111,7 @@ final class ApplyBench {
         long t1 = System.nanoTime();
         sgd(x, g, 1e-3f);
         long t2 = System.nanoTime();
-        ShardCore.PushPlan[] plans = new ShardCore.PushPlan[o.threads()];
+        PushPlan[] plans = new PushPlan[o.threads()];
         long t3 = System.nanoTime();
         parallel(pool, o.threads(), t -> {
           PushHeader.Builder h = PushHeader.newBuilder().setFingerprint(fingerprint).setWorker(t)
@@ -118,7 +119,7 @@ final class ApplyBench {
           for (BlockLayout.Block b : mine.get(t)) {
             h.addBlocks(BlockRead.newBuilder().setBlockId(b.id()).setVersion(0));
           }
-          ShardCore.PushPlan plan = core.preparePush(h.build());
+          PushPlan plan = core.preparePush(h.build());
           for (int i = 0; i < mine.get(t).size(); i++) {
             BlockLayout.Block b = mine.get(t).get(i);
             int off = 0;

@@ -24,7 +24,6 @@ import io.parasol.server.metrics.ShardMetrics;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Executor;
-import java.util.function.LongSupplier;
 import java.util.stream.Collectors;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -76,12 +75,6 @@ public final class ShardCore {
   }
 
   /** As above, with the clock leases and waits are measured on (tests inject a fake one). */
-  public ShardCore(int shardIndex, int expectedShards, MeterRegistry registry,
-      Executor callbacks, LongSupplier nanoClock) {
-    this(shardIndex, expectedShards, registry, callbacks, (Ticker) nanoClock::getAsLong);
-  }
-
-  /** As above, with the shard's {@link Ticker}. */
   public ShardCore(int shardIndex, int expectedShards, MeterRegistry registry,
       Executor callbacks, Ticker ticker) {
     this.shardIndex = shardIndex;

@@ -1,5 +1,7 @@
 package io.parasol.server.robustness;
 
+import io.parasol.server.core.ShardCore;
+
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.grpc.ManagedChannel;
