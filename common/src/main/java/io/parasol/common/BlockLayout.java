@@ -18,20 +18,50 @@ import java.util.Objects;
  */
 public final class BlockLayout {
 
-  /** One named tensor of the model, in flat-vector order, with its initialisation rule. */
-  public record Tensor(String name, int size, InitKind init, float initScale) {
+  /**
+   * One named tensor of the model, in flat-vector order, with its initialisation rule. With
+   * {@link InitKind#INIT_VALUES} {@code values} holds its {@code size} initial values (the
+   * model's own, e.g. a saved graph's); otherwise it is null.
+   */
+  public record Tensor(String name, int size, InitKind init, float initScale, float[] values) {
     public Tensor {
       Objects.requireNonNull(name, "name");
       Objects.requireNonNull(init, "init");
       if (size <= 0) {
         throw new IllegalArgumentException("tensor " + name + " has size " + size);
       }
+      if ((init == InitKind.INIT_VALUES) != (values != null)) {
+        throw new IllegalArgumentException("tensor " + name
+            + ": explicit values go with INIT_VALUES, and only with it");
+      }
+      if (values != null && values.length != size) {
+        throw new IllegalArgumentException("tensor " + name + " has " + values.length
+            + " initial values for size " + size);
+      }
+    }
+
+    /** A tensor initialised by a seeded rule. */
+    public Tensor(String name, int size, InitKind init, float initScale) {
+      this(name, size, init, initScale, null);
+    }
+
+    /** A tensor with explicit initial values (copied). */
+    public static Tensor ofValues(String name, float[] values) {
+      return new Tensor(name, values.length, InitKind.INIT_VALUES, 0f, values.clone());
     }
   }
 
-  /** A block: a contiguous range [offset, offset + length) of the flat vector. */
+  /**
+   * A block: a contiguous range [offset, offset + length) of the flat vector; {@code values}
+   * holds its initial values under {@link InitKind#INIT_VALUES}, else null.
+   */
   public record Block(int id, String name, int offset, int length, int shard, InitKind init,
-      float initScale) {}
+      float initScale, float[] values) {
+    public Block(int id, String name, int offset, int length, int shard, InitKind init,
+        float initScale) {
+      this(id, name, offset, length, shard, init, initScale, null);
+    }
+  }
 
   /** Blocks per shard that the default target size aims for. */
   public static final int DEFAULT_BLOCKS_PER_SHARD = 4;
@@ -93,7 +123,9 @@ public final class BlockLayout {
       int[] r = ranges.get(id);
       Tensor t = tensors.get(r[2]);
       String name = r[4] == 1 ? t.name() : t.name() + "[" + r[3] + ":" + (r[3] + r[1]) + "]";
-      blocks.add(new Block(id, name, r[0], r[1], owner[id], t.init(), t.initScale()));
+      float[] values = t.values() == null ? null
+          : java.util.Arrays.copyOfRange(t.values(), r[3], r[3] + r[1]);
+      blocks.add(new Block(id, name, r[0], r[1], owner[id], t.init(), t.initScale(), values));
     }
     return new BlockLayout(blocks, numShards, (int) d);
   }
@@ -109,7 +141,7 @@ public final class BlockLayout {
             + " at position " + i);
       }
       blocks.add(new Block(s.getId(), s.getName(), offset, s.getLength(), s.getShard(),
-          s.getInit(), s.getInitScale()));
+          s.getInit(), s.getInitScale(), Initializer.specValues(s)));
       offset += s.getLength();
     }
     return new BlockLayout(blocks, numShards, offset);
@@ -156,15 +188,18 @@ public final class BlockLayout {
     List<BlockSpec> out = new ArrayList<>(blocks.size());
     for (Block b : blocks) {
       float lr = blockLearningRates == null ? 0f : blockLearningRates[b.id()];
-      out.add(BlockSpec.newBuilder()
+      BlockSpec.Builder spec = BlockSpec.newBuilder()
           .setId(b.id())
           .setName(b.name())
           .setLength(b.length())
           .setShard(b.shard())
           .setInit(b.init())
           .setInitScale(b.initScale())
-          .setLearningRate(lr)
-          .build());
+          .setLearningRate(lr);
+      if (b.values() != null) {
+        spec.setInitValues(Initializer.toBytes(b.values()));
+      }
+      out.add(spec.build());
     }
     return out;
   }

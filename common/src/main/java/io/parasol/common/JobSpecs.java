@@ -237,6 +237,11 @@ public final class JobSpecs {
       if (b.getInit() == InitKind.UNRECOGNIZED) {
         p.add("block " + i + " has an unknown init kind");
       }
+      if (b.getInit() == InitKind.INIT_VALUES
+          ? b.getInitValues().size() != 4L * length : !b.getInitValues().isEmpty()) {
+        p.add("block " + i + " init_values must hold 4 * length bytes with INIT_VALUES and be"
+            + " empty otherwise, got " + b.getInitValues().size() + " bytes");
+      }
       if (!Float.isFinite(b.getLearningRate()) || b.getLearningRate() < 0) {
         p.add("block " + i + " learning_rate must be finite and >= 0");
       }

@@ -34,8 +34,7 @@ final class BlockStore {
         continue;
       }
       float[] values = new float[b.getLength()];
-      Initializer.fill(spec.getSeed(), b.getId(), b.getInit(), b.getInitScale(), values, 0,
-          values.length);
+      Initializer.fill(spec.getSeed(), b, values, 0);
       float lr = b.getLearningRate() > 0 ? b.getLearningRate() : spec.getLearningRate();
       blocks[b.getId()] = new Block(b.getId(), values, lr,
           BlockOptimizer.create(spec.getOptimizer(), b.getLength()));

@@ -69,9 +69,17 @@ public final class Models {
       // it against SameDiff's gradient; `parasol bench model` times both).
       return new LeNetKernel(shape, numClasses);
     }
-    if (s.startsWith("dl4j:")) {
-      throw new IllegalArgumentException("model '" + raw + "': DL4J networks are not supported"
-          + " in this build; save the network as a SameDiff graph and give its path");
+    int colon = s.indexOf(':');
+    if (colon > 1 && !s.startsWith("mlp:")) {
+      // SCHEME:LOCATION, e.g. dl4j:PATH: a model from an adapter module on the class path.
+      String scheme = s.substring(0, colon);
+      for (ModelProvider p : java.util.ServiceLoader.load(ModelProvider.class)) {
+        if (p.scheme().equals(scheme)) {
+          return p.load(raw.substring(colon + 1), options, numFeatures, numClasses);
+        }
+      }
+      throw new IllegalArgumentException("model '" + raw + "': no adapter for '" + scheme
+          + ":' models on the class path (dl4j: needs the parasol-worker-dl4j module)");
     }
     if (raw.contains("/") || raw.contains(java.io.File.separator)
         || java.nio.file.Files.isRegularFile(java.nio.file.Path.of(raw))) {

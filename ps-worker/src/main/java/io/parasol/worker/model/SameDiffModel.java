@@ -31,10 +31,8 @@ import org.nd4j.linalg.factory.Nd4j;
  *
  * <p>Parameters: the graph's trainable variables (VariableType.VARIABLE) in the order of their
  * names, each flattened row-major ('c'), make the flat vector; blocks follow those variables (large ones split as usual). Gradients come from
- * SameDiff's automatic differentiation of the loss. Initial values: the shards draw them from the
- * job seed, per variable, with the graph's own scale: uniform on [-m, m] where m is the largest
- * magnitude of the variable's values in the graph, zeros for a variable that is all zeros (so a
- * Glorot-uniform graph starts Glorot-uniform, a zero bias stays zero).
+ * SameDiff's automatic differentiation of the loss. Initial values: a graph file's own values
+ * (they travel in the job spec, {@code INIT_VALUES}); see {@link InitialValues}.
  *
  * <p>Thread-safe: each thread evaluates its own copy of the graph ({@link SameDiff#dup()}).
  */
@@ -68,6 +66,12 @@ public final class SameDiffModel implements Model {
    */
   public SameDiffModel(String name, SameDiff sd, Names names, int dataFeatures,
       int dataClasses) {
+    this(name, sd, names, dataFeatures, dataClasses, InitialValues.SEEDED);
+  }
+
+  /** As above, with initial values from the graph or drawn by the shards. */
+  public SameDiffModel(String name, SameDiff sd, Names names, int dataFeatures,
+      int dataClasses, InitialValues initialValues) {
     this.name = name;
     this.prototype = sd;
     this.featuresName = names.features() == null ? "features" : names.features();
@@ -145,9 +149,9 @@ public final class SameDiffModel implements Model {
       if (offset + n > Integer.MAX_VALUE - 8) {
         throw new IllegalArgumentException(name + ": too many parameters");
       }
-      double max = arr.amaxNumber().doubleValue();
-      t.add(max == 0 ? new BlockLayout.Tensor(v.name(), (int) n, InitKind.INIT_ZEROS, 0f)
-          : new BlockLayout.Tensor(v.name(), (int) n, InitKind.INIT_UNIFORM, (float) max));
+      t.add(initialValues == InitialValues.GRAPH
+          ? BlockLayout.Tensor.ofValues(v.name(), arr.dup('c').data().asFloat())
+          : scaled(v.name(), arr));
       variables.add(v.name());
       shapes.add(arr.shape());
       offs.add((int) offset);
@@ -161,6 +165,27 @@ public final class SameDiffModel implements Model {
     this.numParams = (int) offset;
     this.tensors = List.copyOf(t);
     this.graphs = ThreadLocal.withInitial(prototype::dup);
+  }
+
+  /** Where a graph model's initial parameter values come from. */
+  public enum InitialValues {
+    /**
+     * The graph's own values, shipped to the shards in the job spec (a graph file: a user's
+     * model starts where the user's code initialised it).
+     */
+    GRAPH,
+    /**
+     * Drawn by the shards from the job seed with each variable's own scale: uniform on
+     * [-m, m] for m the variable's largest magnitude, zeros for an all-zero variable (built-in
+     * graphs, whose values are only an initialisation rule).
+     */
+    SEEDED
+  }
+
+  private static BlockLayout.Tensor scaled(String name, INDArray arr) {
+    double max = arr.amaxNumber().doubleValue();
+    return max == 0 ? new BlockLayout.Tensor(name, (int) arr.length(), InitKind.INIT_ZEROS, 0f)
+        : new BlockLayout.Tensor(name, (int) arr.length(), InitKind.INIT_UNIFORM, (float) max);
   }
 
   /** Loads a graph saved with {@code SameDiff.save(file, false)}. */
@@ -179,7 +204,7 @@ public final class SameDiffModel implements Model {
       throw new IllegalArgumentException(path + " holds no SameDiff graph");
     }
     return new SameDiffModel(path.getFileName().toString(), sd, names, dataFeatures,
-        dataClasses);
+        dataClasses, InitialValues.GRAPH);
   }
 
   private SDVariable placeholder(SameDiff sd, String n, String flag) {
@@ -218,6 +243,16 @@ public final class SameDiffModel implements Model {
       m.put(variables.get(i), shapes.get(i).clone());
     }
     return m;
+  }
+
+  /** The variable holding the mean loss. */
+  public String lossVariable() {
+    return lossName;
+  }
+
+  /** The class-score variable used for accuracy, or null. */
+  public String outputVariable() {
+    return outputName;
   }
 
   /** The graph itself (the prototype every thread copies); do not modify it. */
