@@ -34,7 +34,11 @@ final class PullWaiters {
     this.ticker = ticker;
   }
 
-  /** Runs {@code onReady} once the plan is ready (now, if it already is). */
+  /**
+   * Runs {@code onReady} once the plan is ready: on the calling thread if it is ready now (no
+   * thread hand-off, and the caller then schedules no deadline timer), else on the callback
+   * executor when a push or clock change makes it ready.
+   */
   Cancellable await(PullPlan plan, Runnable onReady) {
     Waiter w = new Waiter(plan, onReady);
     synchronized (lock) {
@@ -48,7 +52,7 @@ final class PullWaiters {
       }
     }
     released(plan);
-    callbacks.execute(onReady);
+    onReady.run();
     return () -> {};
   }
 
