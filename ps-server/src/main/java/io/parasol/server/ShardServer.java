@@ -69,12 +69,22 @@ public final class ShardServer {
   /** As above, with the clock the shard reads time from (tests inject a fake one). */
   public ShardServer(ServerBuilder<?> builder, int shardIndex, int expectedShards,
       MeterRegistry registry, Ticker ticker) {
+    this(builder, shardIndex, expectedShards, registry, ticker, null);
+  }
+
+  /**
+   * As above, with the executor that runs the shard's timers: lease checks, checkpoints and a
+   * waiting pull's deadline answer (tests inject one that captures the deadline task and run
+   * it themselves, so no test races two clocks); null for the shard's own.
+   */
+  public ShardServer(ServerBuilder<?> builder, int shardIndex, int expectedShards,
+      MeterRegistry registry, Ticker ticker, ScheduledThreadPoolExecutor timerExecutor) {
     this.ticker = ticker;
     this.lifecycle = new Lifecycle.State("shard " + shardIndex);
     this.callbacks = Executors.newCachedThreadPool(daemonThreads("shard-" + shardIndex + "-pull"));
     this.core = new ShardCore(shardIndex, expectedShards, registry, callbacks, ticker);
-    ScheduledThreadPoolExecutor t = new ScheduledThreadPoolExecutor(1,
-        daemonThreads("shard-" + shardIndex + "-timer"));
+    ScheduledThreadPoolExecutor t = timerExecutor != null ? timerExecutor
+        : new ScheduledThreadPoolExecutor(1, daemonThreads("shard-" + shardIndex + "-timer"));
     t.setRemoveOnCancelPolicy(true);
     this.timer = t;
     if (registry != null) {

@@ -10,6 +10,7 @@ import io.grpc.health.v1.HealthCheckRequest;
 import io.grpc.health.v1.HealthCheckResponse;
 import io.grpc.health.v1.HealthGrpc;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
+import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import io.grpc.stub.StreamObserver;
 import io.parasol.common.FloatCodec;
 import io.parasol.proto.v1.InitRequest;
@@ -28,6 +29,10 @@ import java.util.Iterator;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -46,9 +51,31 @@ class ShardServiceTest {
   private JobSpec spec;
   private String fp;
 
+  /**
+   * The shard's timer executor, except that one-shot tasks (a waiting pull's deadline answer)
+   * are captured for the test to run, instead of racing the client's own deadline.
+   */
+  private static final class CapturingTimer extends ScheduledThreadPoolExecutor {
+    final BlockingQueue<Runnable> deadlineTasks = new LinkedBlockingQueue<>();
+
+    CapturingTimer() {
+      super(1);
+    }
+
+    @Override
+    public ScheduledFuture<?> schedule(Runnable task, long delay, TimeUnit unit) {
+      deadlineTasks.add(task);
+      return super.schedule(() -> { }, 1, TimeUnit.DAYS);
+    }
+  }
+
+  private final CapturingTimer timer = new CapturingTimer();
+
   @BeforeEach
   void start() throws Exception {
-    server = ShardServer.forAddress("127.0.0.1", 0, 0, null).start();
+    server = new ShardServer(NettyServerBuilder.forAddress(
+        new java.net.InetSocketAddress("127.0.0.1", 0)), 0, 0, null,
+        io.parasol.server.clock.Ticker.system(), timer).start();
     channel = NettyChannelBuilder.forAddress("127.0.0.1", server.port()).usePlaintext().build();
     blocking = ShardGrpc.newBlockingStub(channel);
     async = ShardGrpc.newStub(channel);
@@ -201,11 +228,18 @@ class ShardServiceTest {
       assertThat(push(Specs.headerMsg(header(block).setSequence(block + 1).build()),
           Specs.chunkMsg(block, 0, g))).isInstanceOf(PushResponse.class);
     }
-    StatusRuntimeException e = org.junit.jupiter.api.Assertions.assertThrows(
-        StatusRuntimeException.class,
-        () -> blocking.withDeadlineAfter(500, TimeUnit.MILLISECONDS)
-            .pull(PullRequest.newBuilder().setFingerprint(fp).setMinVersion(1).build())
-            .hasNext());
+    // The pull waits at the barrier; the shard schedules its answer for just before the
+    // caller's deadline. The test runs that task itself once the shard scheduled it: the
+    // client's own (long) deadline never races it, however loaded the machine is.
+    java.util.concurrent.Future<StatusRuntimeException> pulled =
+        java.util.concurrent.Executors.newSingleThreadExecutor().submit(() ->
+            org.junit.jupiter.api.Assertions.assertThrows(StatusRuntimeException.class,
+                () -> blocking.withDeadlineAfter(60, TimeUnit.SECONDS).pull(PullRequest
+                    .newBuilder().setFingerprint(fp).setMinVersion(1).build()).hasNext()));
+    Runnable answer = timer.deadlineTasks.poll(60, TimeUnit.SECONDS);
+    assertThat(answer).as("the shard scheduled the pull's deadline answer").isNotNull();
+    answer.run();
+    StatusRuntimeException e = pulled.get(60, TimeUnit.SECONDS);
     assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.DEADLINE_EXCEEDED);
     System.out.println("barrier timeout: " + e.getStatus().getDescription());
     assertThat(e.getStatus().getDescription())
