@@ -7,7 +7,8 @@ public final class Models {
 
   /** The accepted model names, for messages and help texts. */
   public static final String ACCEPTED =
-      "linear, logistic, softmax, mlp, mlp:H1[,H2...], cnn, or the path of a saved SameDiff graph";
+      "linear, logistic, softmax, mlp, mlp:H1[,H2...], cnn, dl4j:PATH, or the path of a saved"
+          + " SameDiff graph";
 
   /**
    * What a graph model needs beyond its name: the names of its placeholders and loss (nulls:
