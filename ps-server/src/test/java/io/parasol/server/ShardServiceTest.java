@@ -172,12 +172,13 @@ class ShardServiceTest {
   @Test
   void init_differentSpec_failedPrecondition() {
     float[][] before = snapshot();
-    JobSpec other = spec.toBuilder().setLearningRate(0.2f).build();
+    JobSpec other = spec.toBuilder().setLearningRate(0.2f).setNumWorkers(3).build();
     StatusRuntimeException e = org.junit.jupiter.api.Assertions.assertThrows(
         StatusRuntimeException.class,
         () -> b().init(InitRequest.newBuilder().setSpec(other).setShard(0).build()));
     assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.FAILED_PRECONDITION);
-    assertThat(e.getStatus().getDescription()).contains("already serves job");
+    assertThat(e.getStatus().getDescription()).contains("already serves job")
+        .contains("lr 0.1 vs 0.2").contains("workers " + spec.getNumWorkers() + " vs 3");
     assertUnchanged(before);
   }
 

@@ -123,9 +123,13 @@ public final class ShardCore {
         if (j.fingerprint.equals(fp)) {
           return InitResponse.newBuilder().setFingerprint(fp).setCreated(false).build();
         }
+        java.util.List<String> diffs = JobSpecs.differences(j.spec, spec);
+        String listed = diffs.size() <= 8 ? String.join(", ", diffs)
+            : String.join(", ", diffs.subList(0, 8)) + " and " + (diffs.size() - 8) + " more";
         throw ShardException.precondition("shard " + shardIndex + " already serves job '"
-            + j.spec.getJobName() + "' (fingerprint " + j.fingerprint
-            + "); refusing a different spec with fingerprint " + fp);
+            + j.spec.getJobName() + "' with other settings: " + listed
+            + " (the job's vs this worker's; fingerprint " + j.fingerprint + " vs " + fp
+            + "); give every worker of a job the same job flags");
       }
       j = createJob(spec, fp);
       job = j;
