@@ -17,21 +17,19 @@ import org.junit.jupiter.params.provider.MethodSource;
 /**
  * The defaults train the models they offer: `parasol local --model M --mode X --seed S` with no
  * other flag (2 shards, 4 workers, 30 epochs of the bundled digits, batch 32, the model's default
- * step size) reaches 0.9 test accuracy, in every mode; the MLP in async, where stale gradients
- * hurt most, for seeds 1 to 5.
+ * step size) reaches 0.9 test accuracy, in every mode; the MLP, whose default once let some
+ * seeds collapse under stale gradients, for seeds 1 to 5 in every mode.
  */
 class DefaultsTrainTest {
 
   static Stream<Arguments> runs() {
     Stream.Builder<Arguments> b = Stream.builder();
-    for (String model : new String[] {"softmax", "mlp"}) {
-      for (Mode mode : new Mode[] {Mode.MODE_ASYNC, Mode.MODE_SYNC, Mode.MODE_SSP,
-          Mode.MODE_LOCAL}) {
-        b.add(Arguments.of(model, mode, 1L));
+    Mode[] modes = {Mode.MODE_ASYNC, Mode.MODE_SYNC, Mode.MODE_SSP, Mode.MODE_LOCAL};
+    for (Mode mode : modes) {
+      b.add(Arguments.of("softmax", mode, 1L));
+      for (long seed = 1; seed <= 5; seed++) {
+        b.add(Arguments.of("mlp", mode, seed));
       }
-    }
-    for (long seed = 2; seed <= 5; seed++) {
-      b.add(Arguments.of("mlp", Mode.MODE_ASYNC, seed));
     }
     return b.build();
   }
