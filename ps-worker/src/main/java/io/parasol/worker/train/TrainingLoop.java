@@ -224,6 +224,10 @@ public final class TrainingLoop {
         waitNs += wait;
         break;
       }
+      // sync with backup workers: a shard may already be at the last step while another is
+      // not; it gets no gradient for a step past the job's end.
+      int[] pushBlocks = sync ? blocksOfShardsBelow(steps, cfg.steps(), updateBlocks)
+          : updateBlocks;
       if (arrays) {
         maybeEvaluate(x);
       } else {
@@ -241,7 +245,7 @@ public final class TrainingLoop {
         long t2 = System.nanoTime();
         sleeper.sleepNanos(cfg.commDelay().sample(delays));
         outcomes = client.pushEach(cfg.worker(), steps, PushKind.PUSH_GRADIENT, grad, versions,
-            updateBlocks, (float) loss);
+            pushBlocks, (float) loss);
         computeMark = t2;
       } else {
         Batches.Batch batch = batches.next();
@@ -254,9 +258,9 @@ public final class TrainingLoop {
         sleeper.sleepNanos(cfg.commDelay().sample(delays));
         outcomes = arrays
             ? client.pushEach(cfg.worker(), steps, PushKind.PUSH_GRADIENT,
-                lg.gradient().toFloatVector(), versions, updateBlocks, (float) loss)
+                lg.gradient().toFloatVector(), versions, pushBlocks, (float) loss)
             : client.pushEach(cfg.worker(), steps, PushKind.PUSH_GRADIENT,
-                OffHeap.bytes(lg.gradient(), d), versions, updateBlocks, (float) loss);
+                OffHeap.bytes(lg.gradient(), d), versions, pushBlocks, (float) loss);
         computeMark = t2;
       }
       pushes++;
@@ -305,7 +309,34 @@ public final class TrainingLoop {
     }
   }
 
-  /** Per shard, the smallest version of its blocks (-1 for a shard without blocks). */
+  /**
+   * The blocks (of {@code blocks}, null: all) whose shard's step is below {@code end}; the
+   * same array when every shard is.
+   */
+  private int[] blocksOfShardsBelow(long[] steps, long end, int[] blocks) {
+    boolean anyDone = false;
+    for (long st : steps) {
+      anyDone |= st >= end;
+    }
+    if (!anyDone) {
+      return blocks;
+    }
+    java.util.List<Integer> keep = new java.util.ArrayList<>();
+    for (var b : client.layout().blocks()) {
+      boolean wanted = blocks == null;
+      if (!wanted) {
+        for (int id : blocks) {
+          wanted |= id == b.id();
+        }
+      }
+      if (wanted && steps[b.shard()] >= 0 && steps[b.shard()] < end) {
+        keep.add(b.id());
+      }
+    }
+    return keep.stream().mapToInt(Integer::intValue).toArray();
+  }
+
+    /** Per shard, the smallest version of its blocks (-1 for a shard without blocks). */
   private long[] shardSteps(long[] versions) {
     int shards = client.layout().numShards();
     long[] steps = new long[shards];
