@@ -178,17 +178,7 @@ public final class DenseNet implements Model, ArrayModel {
       float[] y = Arrays.copyOfRange(targets, start, start + n);
       forward(params, x, n, s);
       float[] z = s.act[widths.length - 1];
-      for (int i = 0; i < n; i++) {
-        int best = 0;
-        for (int c = 1; c < classes; c++) {
-          if (z[i * classes + c] > z[i * classes + best]) {
-            best = c;
-          }
-        }
-        if (best == (int) y[i]) {
-          correct++;
-        }
-      }
+      correct += countCorrect(z, y, n, classes);
       lossSum += softmaxLoss(z, y, n, false) * n;
     }
     return new Evaluation(rows == 0 ? Double.NaN : lossSum / rows,
@@ -205,14 +195,35 @@ public final class DenseNet implements Model, ArrayModel {
           + (long) rows * widths[0] + " feature values and " + rows + " targets, got "
           + features.length + " and " + targets.length);
     }
-    int classes = widths[widths.length - 1];
+    checkClassTargets(name, targets, rows, widths[widths.length - 1]);
+  }
+
+  /** Each of the first {@code rows} targets is a class index in 0..classes-1. */
+  static void checkClassTargets(String model, float[] targets, int rows, int classes) {
     for (int i = 0; i < rows; i++) {
       float y = targets[i];
       if (!(y >= 0 && y < classes) || y != Math.rint(y)) {
-        throw new IllegalArgumentException(name + ": target " + y + " is not a class index in"
+        throw new IllegalArgumentException(model + ": target " + y + " is not a class index in"
             + " 0.." + (classes - 1));
       }
     }
+  }
+
+  /** How many of the {@code n} rows of scores {@code z} have their largest score at y. */
+  static long countCorrect(float[] z, float[] y, int n, int classes) {
+    long correct = 0;
+    for (int i = 0; i < n; i++) {
+      int best = 0;
+      for (int c = 1; c < classes; c++) {
+        if (z[i * classes + c] > z[i * classes + best]) {
+          best = c;
+        }
+      }
+      if (best == (int) y[i]) {
+        correct++;
+      }
+    }
+    return correct;
   }
 
   /** act[l+1] = act[l] . W_l + b_l, ReLU on hidden layers; act[0] is the features. */

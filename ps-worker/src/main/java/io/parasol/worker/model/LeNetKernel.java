@@ -348,13 +348,7 @@ public final class LeNetKernel implements Model, ArrayModel {
       throw new IllegalArgumentException("cnn: a batch of " + rows + " rows needs "
           + (long) rows * shape.size() + " feature values and " + rows + " targets");
     }
-    for (int i = 0; i < rows; i++) {
-      float y = targets[i];
-      if (!(y >= 0 && y < classes) || y != Math.rint(y)) {
-        throw new IllegalArgumentException("cnn: target " + y + " is not a class index in 0.."
-            + (classes - 1));
-      }
-    }
+    DenseNet.checkClassTargets("cnn", targets, rows, classes);
   }
 
   /** Mean loss and accuracy on a whole set, in chunks. */
@@ -369,17 +363,7 @@ public final class LeNetKernel implements Model, ArrayModel {
       float[] x = Arrays.copyOfRange(features, start * img, (start + n) * img);
       float[] y = Arrays.copyOfRange(targets, start, start + n);
       forward(params, x, n, s);
-      for (int i = 0; i < n; i++) {
-        int best = 0;
-        for (int c = 1; c < classes; c++) {
-          if (s.z[i * classes + c] > s.z[i * classes + best]) {
-            best = c;
-          }
-        }
-        if (best == (int) y[i]) {
-          correct++;
-        }
-      }
+      correct += DenseNet.countCorrect(s.z, y, n, classes);
       lossSum += DenseNet.softmaxCrossEntropy(s.z, y, n, classes, false) * n;
     }
     return new Evaluation(rows == 0 ? Double.NaN : lossSum / rows,
