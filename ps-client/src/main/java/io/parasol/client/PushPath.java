@@ -1,0 +1,209 @@
+package io.parasol.client;
+
+import io.grpc.ClientCall;
+import io.grpc.MethodDescriptor;
+import io.grpc.Status;
+import io.grpc.stub.ClientCallStreamObserver;
+import io.grpc.stub.ClientCalls;
+import io.grpc.stub.ClientResponseObserver;
+import io.parasol.common.BlockLayout;
+import io.parasol.common.PushFrame;
+import io.parasol.proto.v1.BlockRead;
+import io.parasol.proto.v1.PushHeader;
+import io.parasol.proto.v1.PushKind;
+import io.parasol.proto.v1.PushMessage;
+import io.parasol.proto.v1.PushResponse;
+import io.parasol.proto.v1.ShardGrpc;
+import io.parasol.proto.v1.ValueEncoding;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * The push half of {@link PsClient}: per shard, one client-streaming call of a header and the
+ * chunks of the shard's blocks, written only while the transport is ready; a retried push keeps
+ * its (worker, sequence).
+ */
+final class PushPath {
+  /**
+   * Push, as {@link PushFrame}s: chunk values are read from the worker's array or off-heap
+   * vector when gRPC serialises them, with no intermediate copy of the chunk.
+   */
+  private static final MethodDescriptor<PushFrame, PushResponse> PUSH_METHOD =
+      ShardGrpc.getPushMethod().toBuilder(PushFrame.marshaller(),
+          ShardGrpc.getPushMethod().getResponseMarshaller()).build();
+
+  /** Values to push: the flat vector, as an array or as (off-heap) float memory. */
+  @FunctionalInterface
+  interface Source {
+    /** Block {@code b}'s values {@code [off, off+n)} as a chunk frame in {@code e}. */
+    PushFrame chunk(BlockLayout.Block b, int off, int n, ValueEncoding e);
+  }
+
+  private final BlockLayout layout;
+  private final ShardCalls calls;
+  private final Duration rpcTimeout;
+  private final int chunkFloats;
+  private final ValueEncoding encoding;
+  private final List<List<BlockLayout.Block>> blocksOf;
+  private final AtomicLong[] sequences;
+
+  PushPath(BlockLayout layout, ShardCalls calls, Duration rpcTimeout, int chunkFloats,
+      ValueEncoding encoding) {
+    this.layout = layout;
+    this.calls = calls;
+    this.rpcTimeout = rpcTimeout;
+    this.chunkFloats = chunkFloats;
+    this.encoding = encoding;
+    this.blocksOf = new ArrayList<>(calls.numShards());
+    this.sequences = new AtomicLong[calls.numShards()];
+    for (int s = 0; s < calls.numShards(); s++) {
+      blocksOf.add(layout.blocksOf(s));
+      // Sequences start from the wall clock (in thousandths of a millisecond), so a worker
+      // that restarts never reuses a sequence its previous incarnation had the shard remember.
+      sequences[s] = new AtomicLong(System.currentTimeMillis() * 1000);
+    }
+  }
+
+  /** A {@code float[]} source. */
+  static Source arraySource(float[] values) {
+    return (b, off, n, e) -> PushFrame.chunk(b.id(), off, e, values, b.offset() + off, n);
+  }
+
+  /** An off-heap source: native-order float32 bytes, read in place when sent. */
+  static Source bufferSource(java.nio.ByteBuffer raw) {
+    return (b, off, n, e) -> PushFrame.chunk(b.id(), off, e, raw, b.offset() + off, n);
+  }
+
+  /**
+   * Pushes {@code values} for the blocks in {@code blockIds} (null: every block) to every shard
+   * that owns some of them, concurrently; one outcome per such shard, null for the others.
+   * Never completes exceptionally for a shard's refusal.
+   */
+  CompletableFuture<PsClient.ShardOutcome[]> pushEach(int worker, long[] steps, PushKind kind,
+      Source values, long[] versionsRead, int[] blockIds, float loss) {
+    int shards = calls.numShards();
+    List<CompletableFuture<PsClient.ShardOutcome>> pending = new ArrayList<>(shards);
+    for (int s = 0; s < shards; s++) {
+      List<BlockLayout.Block> mine = selected(s, blockIds);
+      if (mine.isEmpty()) {
+        continue;
+      }
+      PushHeader header = header(worker, s, steps[s], kind, mine, versionsRead, loss);
+      List<PushFrame> chunks = new ArrayList<>();
+      for (BlockLayout.Block b : mine) {
+        for (int off = 0; off < b.length(); off += chunkFloats) {
+          chunks.add(values.chunk(b, off, Math.min(chunkFloats, b.length() - off), encoding));
+        }
+      }
+      final int shard = s;
+      pending.add(calls.withRetries("Push", s, () -> send(shard, header, chunks))
+          .handle((r, err) -> err == null ? new PsClient.ShardOutcome(shard, r, null)
+              : new PsClient.ShardOutcome(shard, null, Status.fromThrowable(err))));
+    }
+    return Futures.allOf(pending).thenApply(v -> {
+      PsClient.ShardOutcome[] out = new PsClient.ShardOutcome[shards];
+      for (CompletableFuture<PsClient.ShardOutcome> c : pending) {
+        PsClient.ShardOutcome o = c.join();
+        out[o.shard()] = o;
+      }
+      return out;
+    });
+  }
+
+  private PushHeader header(int worker, int shard, long step, PushKind kind,
+      List<BlockLayout.Block> mine, long[] versionsRead, float loss) {
+    PushHeader.Builder h = PushHeader.newBuilder().setFingerprint(calls.fingerprint())
+        .setWorker(worker).setSequence(sequences[shard].incrementAndGet()).setStep(step)
+        .setKind(kind).setLoss(loss);
+    boolean[] pushed = new boolean[layout.numBlocks()];
+    for (BlockLayout.Block b : mine) {
+      h.addBlocks(BlockRead.newBuilder().setBlockId(b.id()).setVersion(versionsRead[b.id()]));
+      pushed[b.id()] = true;
+    }
+    // The versions read of every other block: the shard measures Age of Information with them.
+    for (int id = 0; id < pushed.length; id++) {
+      if (!pushed[id]) {
+        h.addSeen(BlockRead.newBuilder().setBlockId(id).setVersion(versionsRead[id]));
+      }
+    }
+    return h.build();
+  }
+
+  /**
+   * One push stream: the header, then the chunks, each written only while the transport is
+   * ready for more (gRPC's flow control), so only a bounded part of the push sits in the
+   * transport's buffers at a time instead of all of it.
+   */
+  private CompletableFuture<PushResponse> send(int shard, PushHeader header,
+      List<PushFrame> chunks) {
+    CompletableFuture<PushResponse> done = new CompletableFuture<>();
+    ClientCall<PushFrame, PushResponse> call = calls.newCall(shard, rpcTimeout, PUSH_METHOD);
+    ClientCalls.asyncClientStreamingCall(call,
+        new ClientResponseObserver<PushFrame, PushResponse>() {
+          private ClientCallStreamObserver<PushFrame> req;
+          private int next = -1;
+          private PushResponse resp;
+
+          @Override
+          public void beforeStart(ClientCallStreamObserver<PushFrame> r) {
+            req = r;
+            req.setOnReadyHandler(this::pump);
+          }
+
+          /** Runs on the call's serialised executor: when started, and when ready again. */
+          private void pump() {
+            try {
+              while (next < chunks.size() && req.isReady()) {
+                req.onNext(next < 0 ? PushFrame.of(PushMessage.newBuilder().setHeader(header)
+                    .build()) : chunks.get(next));
+                next++;
+              }
+              if (next == chunks.size()) {
+                next++;
+                req.onCompleted();
+              }
+            } catch (RuntimeException e) {
+              next = chunks.size() + 1;
+              req.onError(e);
+              done.completeExceptionally(e);
+            }
+          }
+
+          @Override
+          public void onNext(PushResponse r) {
+            resp = r;
+          }
+
+          @Override
+          public void onError(Throwable t) {
+            done.completeExceptionally(t);
+          }
+
+          @Override
+          public void onCompleted() {
+            done.complete(resp);
+          }
+        });
+    return done;
+  }
+
+  private List<BlockLayout.Block> selected(int shard, int[] blockIds) {
+    List<BlockLayout.Block> all = blocksOf.get(shard);
+    if (blockIds == null) {
+      return all;
+    }
+    List<BlockLayout.Block> out = new ArrayList<>();
+    for (BlockLayout.Block b : all) {
+      for (int id : blockIds) {
+        if (id == b.id()) {
+          out.add(b);
+          break;
+        }
+      }
+    }
+    return out;
+  }
+}
