@@ -19,18 +19,22 @@ public final class ReceivedPull implements AutoCloseable {
       WireFormat.WIRETYPE_VARINT);
   private static final int WAITED = WireReader.tag(PullChunk.WAITED_MICROS_FIELD_NUMBER,
       WireFormat.WIRETYPE_VARINT);
+  private static final int INCARNATION = WireReader.tag(PullChunk.INCARNATION_FIELD_NUMBER,
+      WireFormat.WIRETYPE_VARINT);
 
   private final ReceivedChunk chunk;
   private final long version;
   private final long waitedMicros;
+  private final long incarnation;
   private final String malformed;
   private final WireBytes bytes;
 
-  private ReceivedPull(ReceivedChunk chunk, long version, long waitedMicros, String malformed,
-      WireBytes bytes) {
+  private ReceivedPull(ReceivedChunk chunk, long version, long waitedMicros, long incarnation,
+      String malformed, WireBytes bytes) {
     this.chunk = chunk;
     this.version = version;
     this.waitedMicros = waitedMicros;
+    this.incarnation = incarnation;
     this.malformed = malformed;
     this.bytes = bytes;
   }
@@ -39,8 +43,8 @@ public final class ReceivedPull implements AutoCloseable {
   public static ReceivedPull of(PullChunk c) {
     return new ReceivedPull(new ReceivedChunk(c.getChunk().getBlockId(),
         c.getChunk().getOffset(), c.getChunk().getEncodingValue(),
-        ChunkValues.of(c.getChunk().getValues())), c.getVersion(), c.getWaitedMicros(), null,
-        null);
+        ChunkValues.of(c.getChunk().getValues())), c.getVersion(), c.getWaitedMicros(),
+        c.getIncarnation(), null, null);
   }
 
   /** The chunk (empty values when the message had none). */
@@ -54,6 +58,11 @@ public final class ReceivedPull implements AutoCloseable {
 
   public long waitedMicros() {
     return waitedMicros;
+  }
+
+  /** The shard's incarnation; 0 when the shard did not say. */
+  public long incarnation() {
+    return incarnation;
   }
 
   /** Why the bytes are not a PullChunk, or null when they are one. */
@@ -76,7 +85,7 @@ public final class ReceivedPull implements AutoCloseable {
   /** The equivalent message (copies the values). */
   public PullChunk toMessage() {
     return PullChunk.newBuilder().setChunk(chunk.toProto()).setVersion(version)
-        .setWaitedMicros(waitedMicros).build();
+        .setWaitedMicros(waitedMicros).setIncarnation(incarnation).build();
   }
 
   static ReceivedPull parse(InputStream in) {
@@ -84,13 +93,14 @@ public final class ReceivedPull implements AutoCloseable {
     try {
       wb = WireBytes.take(in);
     } catch (IOException e) {
-      return new ReceivedPull(null, 0, 0, "unreadable message: " + e.getMessage(), null);
+      return new ReceivedPull(null, 0, 0, 0, "unreadable message: " + e.getMessage(), null);
     }
     try {
       WireReader r = new WireReader(wb.pieces, wb.size);
       ReceivedChunk chunk = null;
       long version = 0;
       long waited = 0;
+      long incarnation = 0;
       int tag;
       while ((tag = r.readTag()) != 0) {
         if (tag == CHUNK) {
@@ -100,6 +110,8 @@ public final class ReceivedPull implements AutoCloseable {
           version = r.readVarint64();
         } else if (tag == WAITED) {
           waited = r.readVarint64();
+        } else if (tag == INCARNATION) {
+          incarnation = r.readVarint64();
         } else {
           r.skipField(tag, wb.size);
         }
@@ -107,10 +119,10 @@ public final class ReceivedPull implements AutoCloseable {
       if (chunk == null) {
         chunk = new ReceivedChunk(0, 0, 0, ChunkValues.of(com.google.protobuf.ByteString.EMPTY));
       }
-      return new ReceivedPull(chunk, version, waited, null, wb);
+      return new ReceivedPull(chunk, version, waited, incarnation, null, wb);
     } catch (WireReader.Malformed e) {
       wb.close();
-      return new ReceivedPull(null, 0, 0, e.getMessage(), null);
+      return new ReceivedPull(null, 0, 0, 0, e.getMessage(), null);
     } catch (RuntimeException e) {
       wb.close();
       throw e;

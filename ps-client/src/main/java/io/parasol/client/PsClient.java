@@ -51,9 +51,12 @@ import java.util.concurrent.CompletableFuture;
 public final class PsClient implements AutoCloseable {
   private final BlockLayout layout;
   private final ShardCalls calls;
+  private final Incarnations incarnations;
   private final PullPath pulls;
   private final PushPath pushes;
   private final Duration rpcTimeout;
+  /** The spec last declared with {@link #init}, for {@link #redeclare}; null if none. */
+  private volatile JobSpec declared;
 
   /**
    * Transport settings of the data path.
@@ -124,9 +127,10 @@ public final class PsClient implements AutoCloseable {
     this.layout = layout;
     this.calls = new ShardCalls(channels, retry, token, ownsChannels,
         FloatCodec.streamReadyBytes(transport.chunkFloats()));
-    this.pulls = new PullPath(layout, calls, pullTimeout, transport.encoding());
-    this.pushes = new PushPath(layout, calls, rpcTimeout, transport.chunkFloats(),
-        transport.encoding());
+    this.incarnations = new Incarnations(layout.numShards());
+    this.pulls = new PullPath(layout, calls, incarnations, pullTimeout, transport.encoding());
+    this.pushes = new PushPath(layout, calls, incarnations, rpcTimeout,
+        transport.chunkFloats(), transport.encoding());
     this.rpcTimeout = rpcTimeout;
   }
 
@@ -225,6 +229,7 @@ public final class PsClient implements AutoCloseable {
    * a bad spec: INVALID_ARGUMENT; a token refused: UNAUTHENTICATED) surfaces as the shard said.
    */
   public String init(JobSpec spec) {
+    declared = spec;
     List<CompletableFuture<InitResponse>> calls = new ArrayList<>();
     for (int s = 0; s < this.calls.numShards(); s++) {
       final int shard = s;
@@ -233,7 +238,11 @@ public final class PsClient implements AutoCloseable {
           rpcTimeout).init(req, obs))));
     }
     String fp = null;
-    for (InitResponse r : Futures.awaitAll(calls)) {
+    List<InitResponse> answers = Futures.awaitAll(calls);
+    for (int s = 0; s < answers.size(); s++) {
+      incarnations.observe(s, answers.get(s).getIncarnation());
+    }
+    for (InitResponse r : answers) {
       if (fp != null && !fp.equals(r.getFingerprint())) {
         throw new StatusRuntimeException(Status.FAILED_PRECONDITION.withDescription(
             "shards disagree on the job fingerprint: " + fp + " vs " + r.getFingerprint()));
@@ -242,6 +251,35 @@ public final class PsClient implements AutoCloseable {
     }
     this.calls.fingerprint(fp);
     return fp;
+  }
+
+  /**
+   * Declares the job again with the spec last given to {@link #init}: what a worker does when a
+   * shard lost its job ({@link ShardRollback.Kind#JOB_LOST}). FAILED_PRECONDITION, with a
+   * description, when this client never declared the job (it joined with
+   * {@link #useFingerprint}) and so cannot.
+   */
+  public String redeclare() {
+    JobSpec spec = declared;
+    if (spec == null) {
+      throw Status.FAILED_PRECONDITION.withDescription("a shard lost its job and this worker"
+          + " cannot declare it again (it joined with a fingerprint, not a spec)")
+          .asRuntimeException();
+    }
+    return init(spec);
+  }
+
+  /**
+   * The shard rollbacks noticed since the last call, oldest first: each change of a shard's
+   * incarnation once, seen on any response or refusal (see {@link ShardRollback}).
+   */
+  public List<ShardRollback> drainRollbacks() {
+    return incarnations.drain();
+  }
+
+  /** Shard rollbacks noticed so far. */
+  public long rollbacks() {
+    return incarnations.total();
   }
 
   /** Uses a fingerprint obtained elsewhere (a worker joining a job someone else declared). */
@@ -270,7 +308,13 @@ public final class PsClient implements AutoCloseable {
       final int shard = s;
       out.add(ShardCalls.<HeartbeatResponse>unary(
               obs -> calls.stub(shard, rpcTimeout).heartbeat(req, obs))
-          .handle((r, err) -> err == null ? Status.OK : Status.fromThrowable(err)));
+          .handle((r, err) -> {
+            if (err != null) {
+              return Status.fromThrowable(incarnations.classify(shard, err));
+            }
+            incarnations.observe(shard, r.getIncarnation());
+            return Status.OK;
+          }));
     }
     return Futures.awaitAll(out);
   }
@@ -284,7 +328,11 @@ public final class PsClient implements AutoCloseable {
           rpcTimeout).status(StatusRequest.newBuilder().setFingerprint(calls.fingerprint())
               .build(), obs))));
     }
-    return Futures.awaitAll(out);
+    List<StatusResponse> answers = Futures.awaitAll(out);
+    for (int s = 0; s < answers.size(); s++) {
+      incarnations.observe(s, answers.get(s).getIncarnation());
+    }
+    return answers;
   }
 
   // ---------------------------------------------------------------------------------------
@@ -333,8 +381,16 @@ public final class PsClient implements AutoCloseable {
   // ---------------------------------------------------------------------------------------
   // Push
 
-  /** One shard's answer to a push: a response, or the status it failed with. */
-  public record ShardOutcome(int shard, PushResponse response, Status status) {
+  /**
+   * One shard's answer to a push: a response, or the status it failed with; {@code rollback}
+   * is set when the shard refused the push because it rolled back (pull again, then push).
+   */
+  public record ShardOutcome(int shard, PushResponse response, Status status,
+      ShardRollback rollback) {
+    public ShardOutcome(int shard, PushResponse response, Status status) {
+      this(shard, response, status, null);
+    }
+
     public boolean ok() {
       return status == null || status.isOk();
     }
@@ -410,7 +466,8 @@ public final class PsClient implements AutoCloseable {
         continue;
       }
       if (!o.ok()) {
-        throw o.status().asRuntimeException();
+        throw o.rollback() != null ? new ShardRolledBackException(o.status(), o.rollback())
+            : o.status().asRuntimeException();
       }
       out[o.shard()] = o.response();
     }

@@ -41,14 +41,17 @@ final class PullPath {
 
   private final BlockLayout layout;
   private final ShardCalls calls;
+  private final Incarnations incarnations;
   private final Duration pullTimeout;
   private final ValueEncoding encoding;
   private final AtomicLong lastPullWaitMicros = new AtomicLong();
   /** Per shard: whether it owns any block (a shard without blocks is not asked). */
   private final boolean[] hasBlocks;
 
-  PullPath(BlockLayout layout, ShardCalls calls, Duration pullTimeout, ValueEncoding encoding) {
+  PullPath(BlockLayout layout, ShardCalls calls, Incarnations incarnations,
+      Duration pullTimeout, ValueEncoding encoding) {
     this.layout = layout;
+    this.incarnations = incarnations;
     this.hasBlocks = new boolean[calls.numShards()];
     for (int s = 0; s < hasBlocks.length; s++) {
       hasBlocks[s] = !layout.blocksOf(s).isEmpty();
@@ -76,22 +79,33 @@ final class PullPath {
         continue;
       }
       final int shard = s;
+      PullRequest mine = req.toBuilder().setIncarnation(incarnations.read(shard)).build();
       shards.add(calls.withRetries("Pull", s, () -> {
         CompletableFuture<Void> done = new CompletableFuture<>();
         ClientCalls.asyncServerStreamingCall(calls.newCall(shard, pullTimeout, PULL_METHOD),
-            req, new PullReceiver(sink, versions, done));
+            mine, new PullReceiver(shard, sink, versions, done));
         return done;
+      }).handle((v, err) -> {
+        if (err != null) {
+          throw Futures.asStatusException(incarnations.classify(shard,
+              Futures.asStatusException(err)));
+        }
+        return v;
       }));
     }
     return Futures.allOf(shards).thenApply(v -> versions);
   }
 
   private final class PullReceiver implements StreamObserver<ReceivedPull> {
+    private final int shard;
     private final Sink sink;
     private final long[] versions;
     private final CompletableFuture<Void> done;
 
-    PullReceiver(Sink sink, long[] versions, CompletableFuture<Void> done) {
+    private long incarnation;
+
+    PullReceiver(int shard, Sink sink, long[] versions, CompletableFuture<Void> done) {
+      this.shard = shard;
       this.sink = sink;
       this.versions = versions;
       this.done = done;
@@ -131,6 +145,7 @@ final class PullPath {
         throw Status.INTERNAL.withDescription("shard sent a chunk past the end of block " + id)
             .asRuntimeException();
       }
+      incarnation = c.incarnation();
       sink.put(chunk.values(), e, b.offset() + chunk.offset());
       versions[id] = c.version();
       if (c.waitedMicros() > 0) {
@@ -145,6 +160,8 @@ final class PullPath {
 
     @Override
     public void onCompleted() {
+      // Only a complete pull counts: its values and versions are all of the new incarnation.
+      incarnations.pulled(shard, incarnation);
       done.complete(null);
     }
   }

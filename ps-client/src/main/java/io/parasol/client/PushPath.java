@@ -44,15 +44,17 @@ final class PushPath {
 
   private final BlockLayout layout;
   private final ShardCalls calls;
+  private final Incarnations incarnations;
   private final Duration rpcTimeout;
   private final int chunkFloats;
   private final ValueEncoding encoding;
   private final List<List<BlockLayout.Block>> blocksOf;
   private final AtomicLong[] sequences;
 
-  PushPath(BlockLayout layout, ShardCalls calls, Duration rpcTimeout, int chunkFloats,
-      ValueEncoding encoding) {
+  PushPath(BlockLayout layout, ShardCalls calls, Incarnations incarnations,
+      Duration rpcTimeout, int chunkFloats, ValueEncoding encoding) {
     this.layout = layout;
+    this.incarnations = incarnations;
     this.calls = calls;
     this.rpcTimeout = rpcTimeout;
     this.chunkFloats = chunkFloats;
@@ -100,8 +102,7 @@ final class PushPath {
       }
       final int shard = s;
       pending.add(calls.withRetries("Push", s, () -> send(shard, header, chunks))
-          .handle((r, err) -> err == null ? new PsClient.ShardOutcome(shard, r, null)
-              : new PsClient.ShardOutcome(shard, null, Status.fromThrowable(err))));
+          .handle((r, err) -> outcome(shard, r, err)));
     }
     return Futures.allOf(pending).thenApply(v -> {
       PsClient.ShardOutcome[] out = new PsClient.ShardOutcome[shards];
@@ -113,11 +114,21 @@ final class PushPath {
     });
   }
 
+  private PsClient.ShardOutcome outcome(int shard, PushResponse r, Throwable err) {
+    if (err == null) {
+      incarnations.observe(shard, r.getIncarnation());
+      return new PsClient.ShardOutcome(shard, r, null);
+    }
+    Throwable t = incarnations.classify(shard, err);
+    return new PsClient.ShardOutcome(shard, null, Status.fromThrowable(t),
+        t instanceof ShardRolledBackException rb ? rb.rollback() : null);
+  }
+
   private PushHeader header(int worker, int shard, long step, PushKind kind,
       List<BlockLayout.Block> mine, long[] versionsRead, float loss) {
     PushHeader.Builder h = PushHeader.newBuilder().setFingerprint(calls.fingerprint())
         .setWorker(worker).setSequence(sequences[shard].incrementAndGet()).setStep(step)
-        .setKind(kind).setLoss(loss);
+        .setKind(kind).setLoss(loss).setIncarnation(incarnations.read(shard));
     boolean[] pushed = new boolean[layout.numBlocks()];
     for (BlockLayout.Block b : mine) {
       h.addBlocks(BlockRead.newBuilder().setBlockId(b.id()).setVersion(versionsRead[b.id()]));

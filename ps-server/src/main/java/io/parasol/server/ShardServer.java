@@ -242,6 +242,27 @@ public final class ShardServer {
     lifecycle.transition(Lifecycle.STOPPED);
   }
 
+  /**
+   * Stops at once, as a killed process would: calls in flight fail, and no last checkpoint is
+   * written (a restart restores the newest one written before). For fault tests.
+   */
+  public void halt() throws InterruptedException {
+    if (lifecycle.compareAndTransition(Lifecycle.NEW, Lifecycle.STOPPED)) {
+      callbacks.shutdownNow();
+      timer.shutdownNow();
+      return;
+    }
+    if (!lifecycle.compareAndTransition(Lifecycle.SERVING, Lifecycle.STOPPING)) {
+      return;
+    }
+    health.enterTerminalState();
+    timer.shutdownNow();
+    server.shutdownNow();
+    server.awaitTermination(5, TimeUnit.SECONDS);
+    callbacks.shutdownNow();
+    lifecycle.transition(Lifecycle.STOPPED);
+  }
+
   public void blockUntilShutdown() throws InterruptedException {
     server.awaitTermination();
   }

@@ -37,8 +37,11 @@ class Async implements ConsistencyRule {
     for (int i = 0; i < blocks.length; i++) {
       long read = h.getBlocks(i).getVersion();
       if (Long.compareUnsigned(read, blocks[i].version()) > 0) {
-        throw ShardException.invalid("push claims version " + Long.toUnsignedString(read)
-            + " of block " + blocks[i].id + ", which is only at version " + blocks[i].version());
+        // The worker read a version this shard has not reached: the shard restarted from an
+        // older checkpoint. Recoverable: the worker pulls again.
+        throw ShardException.rolledBack("push claims version " + Long.toUnsignedString(read)
+            + " of block " + blocks[i].id + ", which is only at version " + blocks[i].version()
+            + " (the shard rolled back to a checkpoint); pull again");
       }
     }
   }

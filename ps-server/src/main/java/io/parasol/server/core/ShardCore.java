@@ -6,6 +6,7 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.parasol.common.JobSpecs;
 import io.parasol.common.MetricNames;
+import io.parasol.common.Refusals;
 import io.parasol.proto.v1.BlockRead;
 import io.parasol.proto.v1.HeartbeatRequest;
 import io.parasol.proto.v1.HeartbeatResponse;
@@ -55,6 +56,12 @@ public final class ShardCore {
   private final Buffers buffers = new Buffers();
   private final Object lock = new Object();
   private volatile Job job;
+  /**
+   * This shard's incarnation: random, non-zero, chosen when the shard starts, so a shard that
+   * restarted (restored from a checkpoint, or lost its job) has a new one. Every response
+   * carries it.
+   */
+  private final long incarnation = newIncarnation();
 
   /**
    * @param shardIndex this shard's index in the job
@@ -90,6 +97,28 @@ public final class ShardCore {
     return shardIndex;
   }
 
+  /** This shard's incarnation (non-zero; see the field). */
+  public long incarnation() {
+    return incarnation;
+  }
+
+  private static long newIncarnation() {
+    long v;
+    do {
+      v = new java.security.SecureRandom().nextLong();
+    } while (v == 0);
+    return v;
+  }
+
+  /** Adds the shard and its incarnation to a refusal that carries a reason. */
+  private ShardException stamped(ShardException e) {
+    if (e.reason() != null) {
+      e.with("shard", Integer.toString(shardIndex))
+          .with("incarnation", Long.toUnsignedString(incarnation));
+    }
+    return e;
+  }
+
   /** The shard's clock. */
   public Ticker ticker() {
     return ticker;
@@ -121,7 +150,8 @@ public final class ShardCore {
       Job j = job;
       if (j != null) {
         if (j.fingerprint.equals(fp)) {
-          return InitResponse.newBuilder().setFingerprint(fp).setCreated(false).build();
+          return InitResponse.newBuilder().setFingerprint(fp).setCreated(false)
+              .setIncarnation(incarnation).build();
         }
         java.util.List<String> diffs = JobSpecs.differences(j.spec, spec);
         String listed = diffs.size() <= 8 ? String.join(", ", diffs)
@@ -136,7 +166,8 @@ public final class ShardCore {
       log.info("shard {} initialised job '{}' mode={} blocks={} floats={} fingerprint={}",
           shardIndex, spec.getJobName(), spec.getMode(), j.blocks.ownedIds.length,
           j.blocks.ownedFloats(), fp);
-      return InitResponse.newBuilder().setFingerprint(fp).setCreated(true).build();
+      return InitResponse.newBuilder().setFingerprint(fp).setCreated(true)
+          .setIncarnation(incarnation).build();
     }
   }
 
@@ -211,7 +242,8 @@ public final class ShardCore {
   private Job job(String fingerprint) throws ShardException {
     Job j = job;
     if (j == null) {
-      throw ShardException.precondition("shard " + shardIndex + " has no job yet; call Init");
+      throw stamped(new ShardException(Status.Code.FAILED_PRECONDITION, "shard " + shardIndex
+          + " has no job yet; call Init", Refusals.JOB_UNKNOWN));
     }
     if (!j.fingerprint.equals(fingerprint)) {
       String shown = fingerprint.length() > 40 ? fingerprint.substring(0, 40) + "..."
@@ -250,7 +282,11 @@ public final class ShardCore {
     touch(j, req.getWorker(), false);
     Block[] blocks = j.blocks.resolve(req.getBlockIdsList());
     j.acquireStream(req.getWorker());
-    return new PullPlan(j, blocks, req.getMinVersion(), req.getWorker(), req.getClock(),
+    // A worker whose min_version refers to another incarnation must not wait for a version
+    // this shard (restored from an older checkpoint) may never reach on its own.
+    long minVersion = req.getIncarnation() != 0 && req.getIncarnation() != incarnation ? 0
+        : req.getMinVersion();
+    return new PullPlan(j, blocks, minVersion, req.getWorker(), req.getClock(),
         ticker.nanoTime(), buffers);
   }
 
@@ -291,13 +327,19 @@ public final class ShardCore {
       return preparePushUncounted(h);
     } catch (ShardException e) {
       refused(e);
-      throw e;
+      throw stamped(e);
     }
   }
 
   private PushPlan preparePushUncounted(PushHeader h) throws ShardException {
     Job j = job(h.getFingerprint());
     checkWorker(j, h.getWorker());
+    if (h.getIncarnation() != 0 && h.getIncarnation() != incarnation) {
+      throw ShardException.rolledBack("push was computed from blocks of incarnation "
+          + Long.toUnsignedString(h.getIncarnation()) + " of shard " + shardIndex
+          + ", which restarted since (now " + Long.toUnsignedString(incarnation)
+          + "); pull again");
+    }
     touch(j, h.getWorker(), true);
     if (h.getBlocksCount() == 0) {
       throw ShardException.invalid("push names no blocks");
@@ -352,8 +394,10 @@ public final class ShardCore {
     j.tracker.observe(read);
     PushResponse resp;
     try {
-      resp = j.rule.apply(h, plan.blocks, plan.values, read);
+      resp = j.rule.apply(h, plan.blocks, plan.values, read).toBuilder()
+          .setIncarnation(incarnation).build();
     } catch (ShardException e) {
+      stamped(e);
       j.dedupe.fail(h.getWorker(), h.getSequence(), e);
       refused(e);
       throw e;
@@ -437,6 +481,7 @@ public final class ShardCore {
       waiters.signal();
     }
     return HeartbeatResponse.newBuilder()
+        .setIncarnation(incarnation)
         .setLeaseMillis((int) JobSpecs.leaseMillis(j.spec))
         .addAllLiveWorkers(j.members.liveWorkers()).build();
   }
@@ -540,8 +585,9 @@ public final class ShardCore {
       }
       j.members.restoreClocks(snap.clocks());
       job = j;
-      log.info("shard {} restored job '{}' from a checkpoint: versions {}", shardIndex,
-          snap.spec().getJobName(), j.blocks.versions());
+      log.info("shard {} restored job '{}' from a checkpoint: versions {}, incarnation {}",
+          shardIndex, snap.spec().getJobName(), j.blocks.versions(),
+          Long.toUnsignedString(incarnation));
     }
   }
 
@@ -549,7 +595,8 @@ public final class ShardCore {
   // Status and inspection
 
   public StatusResponse status() {
-    return ShardStatus.of(shardIndex, metrics, job);
+    return ShardStatus.of(shardIndex, metrics, job).toBuilder().setIncarnation(incarnation)
+        .build();
   }
 
   /** A copy of a block's values (tests, checkpoints). */

@@ -252,6 +252,7 @@ public final class ShardService implements ShardGrpc.AsyncService, BindableServi
           }
           PullChunk.Builder m = PullChunk.newBuilder()
               .setVersion(current.version())
+              .setIncarnation(core.incarnation())
               .setChunk(c);
           if (block == 0 && chunk == 0) {
             m.setWaitedMicros(plan.waitedMicros());
@@ -443,7 +444,7 @@ public final class ShardService implements ShardGrpc.AsyncService, BindableServi
   }
 
   private static void fail(StreamObserver<?> out, ShardException e) {
-    out.onError(e.toStatus().asRuntimeException());
+    out.onError(e.toStatusException());
   }
 
   private void internal(StreamObserver<?> out, String method, RuntimeException e) {
