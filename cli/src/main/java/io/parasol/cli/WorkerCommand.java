@@ -145,9 +145,9 @@ public final class WorkerCommand implements Callable<Integer> {
       Batches.Batch test = Batches.all(data.test());
       Model.Evaluation e = model.evaluate(Nd4j.create(x, new long[] {1, x.length},
           DataType.FLOAT), test.features(), test.targets());
-      System.out.printf(Locale.ROOT, "worker %d done: %d steps, %d late, last loss %.4f,"
-              + " test loss %.4f, test acc %.4f%n", worker, r.steps(), r.latePushes(),
-          r.lastLoss(), e.loss(), e.accuracy());
+      System.out.printf(Locale.ROOT, "worker %d done: %d steps, %d late, %d rollbacks,"
+              + " last loss %.4f, test loss %.4f, test acc %.4f%n", worker, r.steps(),
+          r.latePushes(), r.rollbacks(), r.lastLoss(), e.loss(), e.accuracy());
     } finally {
       if (metrics != null) {
         metrics.close();

@@ -52,4 +52,7 @@ public final class MetricNames {
   public static final String WORKER_TIME = "parasol.worker.time";
   /** Summary of the staleness the worker's pushes met (mean over the pushed blocks). */
   public static final String WORKER_STALENESS = "parasol.worker.staleness";
+
+  /** Counter of shard rollbacks (restarts from a checkpoint) the worker recovered from. */
+  public static final String WORKER_ROLLBACKS = "parasol.worker.rollbacks";
 }

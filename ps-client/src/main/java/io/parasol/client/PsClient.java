@@ -455,8 +455,8 @@ public final class PsClient implements AutoCloseable {
       long[] versionsRead, int[] blockIds, float loss) {
     long[] steps = new long[layout.numShards()];
     java.util.Arrays.fill(steps, step);
-    return responses(Futures.await(pushEachAsync(worker, steps, kind, values, versionsRead, blockIds,
-        loss)));
+    return responses(Futures.await(pushEachAsync(worker, steps, kind, values, versionsRead,
+        blockIds, loss)));
   }
 
   private PushResponse[] responses(ShardOutcome[] outcomes) {

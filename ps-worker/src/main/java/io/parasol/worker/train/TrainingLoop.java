@@ -6,6 +6,8 @@ import io.parasol.proto.v1.BlockResult;
 import io.parasol.proto.v1.Mode;
 import io.parasol.proto.v1.PushKind;
 import io.parasol.client.PsClient;
+import io.parasol.client.ShardRollback;
+import io.parasol.client.ShardRolledBackException;
 import io.parasol.worker.data.Batches;
 import io.parasol.worker.data.Dataset;
 import io.parasol.worker.model.ArrayModel;
@@ -17,6 +19,8 @@ import java.util.concurrent.TimeUnit;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * One worker's training loop: pull, compute the mini-batch gradient on the worker's partition,
@@ -33,8 +37,20 @@ import org.nd4j.linalg.factory.Nd4j;
  *   <li>local: round r pulls x_r, runs τ local SGD steps on the worker's copy and pushes the
  *       model tagged r; workers the round's participation sample leaves out skip the round.
  * </ul>
+ *
+ * <p>Shard restarts are part of the protocol: when a shard rolls back to a checkpoint (the
+ * client reports a {@link ShardRollback}: a new incarnation on a response, a push refused as
+ * computed from blocks the shard no longer has, or a shard that lost its job), the loop logs
+ * one line, counts it ({@link Result#rollbacks()}, and the worker's rollback metric), declares
+ * the job again if the shard lost it, pulls again and carries on; the refused step is not
+ * counted as done. It gives up (FAILED_PRECONDITION) only after {@link #MAX_ROLLBACK_STREAK}
+ * rollbacks in a row without a completed step.
  */
 public final class TrainingLoop {
+  private static final Logger log = LoggerFactory.getLogger(TrainingLoop.class);
+
+  /** Rollbacks in a row, without a step completed between them, after which the run stops. */
+  public static final int MAX_ROLLBACK_STREAK = 100;
 
   /**
    * @param worker this worker's index k
@@ -86,7 +102,15 @@ public final class TrainingLoop {
    */
   public record Result(int worker, long steps, long pushes, long latePushes, double lastLoss,
       double computeSeconds, double pullSeconds, double waitSeconds, double pushSeconds,
-      double evalSeconds) {}
+      double evalSeconds, long rollbacks) {
+    /** As above, with no rollbacks. */
+    public Result(int worker, long steps, long pushes, long latePushes, double lastLoss,
+        double computeSeconds, double pullSeconds, double waitSeconds, double pushSeconds,
+        double evalSeconds) {
+      this(worker, steps, pushes, latePushes, lastLoss, computeSeconds, pullSeconds,
+          waitSeconds, pushSeconds, evalSeconds, 0);
+    }
+  }
 
   private final PsClient client;
   private final Model model;
@@ -101,6 +125,8 @@ public final class TrainingLoop {
   // Bookkeeping of one run.
   private long pushes;
   private long late;
+  private long rollbacks;
+  private int rollbackStreak;
   private volatile long done;
   private double lastLoss = Double.NaN;
   private long computeNs;
@@ -177,8 +203,9 @@ public final class TrainingLoop {
     } finally {
       heartbeats.shutdownNow();
     }
+    noteRollbacks();
     return new Result(cfg.worker(), done, pushes, late, lastLoss, computeNs / 1e9, pullNs / 1e9,
-        waitNs / 1e9, pushNs / 1e9, evalNs / 1e9);
+        waitNs / 1e9, pushNs / 1e9, evalNs / 1e9, rollbacks);
   }
 
   /** sync, async and ssp. */
@@ -205,12 +232,24 @@ public final class TrainingLoop {
     while (sync ? t < cfg.steps() : done < cfg.steps()) {
       long t0 = System.nanoTime();
       long[] versions;
-      if (stale != null) {
-        versions = stale.merge(fresh, client.pull(cfg.worker(), fresh, sync ? t : 0, done), x);
-      } else if (arrays) {
-        versions = client.pull(cfg.worker(), x, sync ? t : 0, done);
-      } else {
-        versions = client.pull(cfg.worker(), OffHeap.bytes(xNd, d), sync ? t : 0, done);
+      try {
+        if (stale != null) {
+          versions = stale.merge(fresh, client.pull(cfg.worker(), fresh, sync ? t : 0, done),
+              x);
+        } else if (arrays) {
+          versions = client.pull(cfg.worker(), x, sync ? t : 0, done);
+        } else {
+          versions = client.pull(cfg.worker(), OffHeap.bytes(xNd, d), sync ? t : 0, done);
+        }
+      } catch (ShardRolledBackException e) {
+        recover(e.rollback());
+        t = 0;
+        continue;
+      }
+      if (noteRollbacks() && stale != null) {
+        // The worker's stale copies of other blocks came from the old incarnation.
+        stale.reset();
+        versions = stale.merge(fresh, client.pull(cfg.worker(), fresh, 0, done), x);
       }
       long wait = client.lastPullWaitMicros() * 1000;
       long pull = System.nanoTime() - t0;
@@ -263,8 +302,15 @@ public final class TrainingLoop {
                 OffHeap.bytes(lg.gradient(), d), versions, pushBlocks, (float) loss);
         computeMark = t2;
       }
+      ShardRollback refused = recordOutcomes(outcomes, sync);
+      if (refused != null) {
+        // A shard rolled back under this step: pull again (without waiting for a version the
+        // shard may no longer reach) and compute the step again.
+        recover(refused);
+        t = 0;
+        continue;
+      }
       pushes++;
-      recordOutcomes(outcomes, sync);
       long t3 = System.nanoTime();
       finishStep(loss, rows, computeMark - t1, pull, wait, t3 - computeMark);
       t = step + 1;
@@ -306,6 +352,11 @@ public final class TrainingLoop {
       }
       first = false;
       return copyVersions.clone();
+    }
+
+    /** The next merge takes every block fresh (after a shard rolled back). */
+    void reset() {
+      first = true;
     }
   }
 
@@ -371,14 +422,20 @@ public final class TrainingLoop {
   /**
    * Counts late contributions (ABORTED: the round was over; OUT_OF_RANGE: the shard rolled back
    * to a checkpoint) and contributions a shard already had (ALREADY_EXISTS, after a retry
-   * across a shard restart); any other refusal ends the run.
+   * across a shard restart); returns the rollback of a shard that refused the push because it
+   * rolled back (null: none); any other refusal ends the run.
    */
-  private void recordOutcomes(PsClient.ShardOutcome[] outcomes, boolean rounds) {
+  private ShardRollback recordOutcomes(PsClient.ShardOutcome[] outcomes, boolean rounds) {
     long sum = 0;
     int n = 0;
     boolean wasLate = false;
+    ShardRollback refused = null;
     for (PsClient.ShardOutcome o : outcomes) {
       if (o == null) {
+        continue;
+      }
+      if (o.rollback() != null) {
+        refused = o.rollback();
         continue;
       }
       if (o.ok()) {
@@ -403,6 +460,41 @@ public final class TrainingLoop {
     if (metrics != null && n > 0) {
       metrics.staleness((double) sum / n);
     }
+    return refused;
+  }
+
+  /**
+   * Logs and counts the rollbacks the client noticed since the last call; true if there were
+   * any.
+   */
+  private boolean noteRollbacks() {
+    java.util.List<ShardRollback> seen = client.drainRollbacks();
+    for (ShardRollback r : seen) {
+      rollbacks++;
+      log.warn("worker {}: {}; pulling again (rollback {} of this worker)", cfg.worker(),
+          r.line(), rollbacks);
+      if (metrics != null) {
+        metrics.rollback();
+      }
+    }
+    return !seen.isEmpty();
+  }
+
+  /**
+   * After a call refused because {@code r}'s shard rolled back: counts it, declares the job
+   * again if the shard lost it, and gives up after too many rollbacks in a row.
+   */
+  private void recover(ShardRollback r) {
+    noteRollbacks();
+    if (++rollbackStreak > MAX_ROLLBACK_STREAK) {
+      throw Status.FAILED_PRECONDITION.withDescription("worker " + cfg.worker() + ": "
+          + MAX_ROLLBACK_STREAK + " shard rollbacks in a row without a step completed; last: "
+          + r.line()).asRuntimeException();
+    }
+    if (r.kind() == ShardRollback.Kind.JOB_LOST) {
+      client.redeclare();
+      noteRollbacks();
+    }
   }
 
   /** Local-update SGD. */
@@ -420,13 +512,23 @@ public final class TrainingLoop {
     long r = 0;
     while (r < rounds) {
       long t0 = System.nanoTime();
-      long[] versions = client.pull(cfg.worker(), x, r, done);
-      long wait = client.lastPullWaitMicros() * 1000;
-      long round = max(versions);
-      if (min(versions) != round) {
-        versions = client.pull(cfg.worker(), x, round, done);
-        wait += client.lastPullWaitMicros() * 1000;
+      long[] versions;
+      long wait;
+      long round;
+      try {
+        versions = client.pull(cfg.worker(), x, r, done);
+        wait = client.lastPullWaitMicros() * 1000;
+        round = max(versions);
+        if (min(versions) != round) {
+          versions = client.pull(cfg.worker(), x, round, done);
+          wait += client.lastPullWaitMicros() * 1000;
+        }
+      } catch (ShardRolledBackException e) {
+        recover(e.rollback());
+        r = 0;
+        continue;
       }
+      noteRollbacks();
       long pull = System.nanoTime() - t0;
       if (round >= rounds) {
         pullNs += pull;
@@ -466,8 +568,13 @@ public final class TrainingLoop {
       }
       long t2 = System.nanoTime();
       sleeper.sleepNanos(cfg.commDelay().sample(delays));
-      recordOutcomes(client.pushEach(cfg.worker(), uniform(round), PushKind.PUSH_MODEL, x,
-          versions, null, (float) lastLoss), true);
+      ShardRollback refused = recordOutcomes(client.pushEach(cfg.worker(), uniform(round),
+          PushKind.PUSH_MODEL, x, versions, null, (float) lastLoss), true);
+      if (refused != null) {
+        recover(refused);
+        r = 0;
+        continue;
+      }
       pushes++;
       long t3 = System.nanoTime();
       done += tau - 1; // finishStep counts the last one
@@ -499,6 +606,7 @@ public final class TrainingLoop {
 
   private void finishStep(double loss, int examples, long compute, long pull, long wait,
       long push) {
+    rollbackStreak = 0;
     lastLoss = loss;
     if (cfg.mode() != Mode.MODE_LOCAL) {
       divergence.observe(done + 1, loss);

@@ -18,6 +18,7 @@ public final class WorkerMetrics {
   private final AtomicLong testAccBits = new AtomicLong(Double.doubleToLongBits(Double.NaN));
   private final Counter examples;
   private final Counter steps;
+  private final Counter rollbacks;
   private final Timer compute;
   private final Timer pull;
   private final Timer wait;
@@ -40,6 +41,12 @@ public final class WorkerMetrics {
     steps = Counter.builder(MetricNames.WORKER_STEPS)
         .description("Training steps completed (gradient computed and pushed)")
         .baseUnit("steps")
+        .tag("worker", worker)
+        .register(registry);
+    rollbacks = Counter.builder(MetricNames.WORKER_ROLLBACKS)
+        .description("Shard rollbacks (a shard restarted from a checkpoint or lost its job)"
+            + " that the worker noticed and recovered from by pulling again")
+        .baseUnit("rollbacks")
         .tag("worker", worker)
         .register(registry);
     compute = phase("compute");
@@ -69,6 +76,10 @@ public final class WorkerMetrics {
     pull.record(Math.max(0, pullNs - waitNs), TimeUnit.NANOSECONDS);
     wait.record(waitNs, TimeUnit.NANOSECONDS);
     push.record(pushNs, TimeUnit.NANOSECONDS);
+  }
+
+  void rollback() {
+    rollbacks.increment();
   }
 
   void staleness(double meanTau) {
