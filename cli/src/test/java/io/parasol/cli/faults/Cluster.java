@@ -33,6 +33,9 @@ import java.util.stream.Collectors;
 final class Cluster implements AutoCloseable {
   static final Pattern DONE = Pattern.compile(
       "worker (\\d+) done: (\\d+) steps, (\\d+) late, .*test acc ([0-9.]+)");
+  /** The rollbacks a worker's summary line reports. */
+  static final Pattern ROLLBACKS = Pattern.compile(
+      "worker (\\d+) done: (\\d+) steps, (\\d+) late, (\\d+) rollbacks,");
   static final Pattern RESTORED = Pattern.compile(
       "shard (\\d+) restored job '[^']*' from a checkpoint: versions \\{([^}]*)}");
 
@@ -107,11 +110,17 @@ final class Cluster implements AutoCloseable {
 
   /** Starts sync worker {@code k} of the job against {@code ports}. */
   JvmProcess startWorker(int k, int[] ports, long steps, String lease) throws IOException {
+    return startWorker(k, ports, steps, lease, "sync");
+  }
+
+  /** Starts worker {@code k} of a job in {@code mode} against {@code ports}. */
+  JvmProcess startWorker(int k, int[] ports, long steps, String lease, String mode)
+      throws IOException {
     String servers = Arrays.stream(ports).mapToObj(p -> "127.0.0.1:" + p)
         .collect(Collectors.joining(","));
     JvmProcess p = JvmProcess.start("worker-" + k, dir, List.of("worker", "--servers", servers,
         "--worker", Integer.toString(k), "--workers", Integer.toString(workers), "--shards",
-        Integer.toString(shards), "--mode", "sync", "--steps", Long.toString(steps),
+        Integer.toString(shards), "--mode", mode, "--steps", Long.toString(steps),
         "--eval-every", "0", "--lease", lease, "--seed", "1"));
     processes.add(p);
     return p;

@@ -248,6 +248,62 @@ class FaultToleranceTest {
     }
   }
 
+  // ---------------------------------------------------------------------------------------
+  // 2b. The same with async workers (issue: a push computed from versions the restored shard
+  //     no longer had was refused as INVALID_ARGUMENT and the worker died): every worker
+  //     notices the rollback, pulls again and finishes.
+
+  @Test
+  @Timeout(value = 170, unit = TimeUnit.SECONDS)
+  void killShard_asyncWorkersRollBackAndFinish() throws Exception {
+    long steps = 600;
+    int workersRun = 2;
+    long window = 20;
+    long t0 = System.nanoTime();
+    int[] ports = new int[SHARDS];
+    JvmProcess[] shards = new JvmProcess[SHARDS];
+    Path[] dirs = new Path[SHARDS];
+    for (int s = 0; s < SHARDS; s++) {
+      dirs[s] = Files.createDirectories(tmp.resolve("ckpt-" + s));
+      shards[s] = cluster.startShard(s, 0, checkpointFlags(dirs[s], window));
+      ports[s] = cluster.port(shards[s], s);
+    }
+    JvmProcess[] workers = new JvmProcess[workersRun];
+    for (int k = 0; k < workersRun; k++) {
+      workers[k] = cluster.startWorker(k, ports, steps, "5s", "async");
+    }
+    awaitStatus("versions >= 30 on both shards", ports, Duration.ofSeconds(90),
+        st -> minVersion(st) >= 30, workers);
+    // Frozen workers (SIGSTOP) meet the restarted shard with what they read from the old one.
+    for (JvmProcess w : workers) {
+      w.freeze(true, Duration.ofSeconds(5));
+    }
+    shards[0].kill();
+    long killed = System.nanoTime();
+    shards[0] = cluster.startShard(0, ports[0], checkpointFlags(dirs[0], window));
+    Map<Integer, Long> restored = Cluster.parseVersions(
+        shards[0].awaitLine(Cluster.RESTORED, Duration.ofSeconds(30)).group(2));
+    for (JvmProcess w : workers) {
+      w.freeze(false, Duration.ofSeconds(5));
+    }
+    log("test 2b: %.1f s after start, SIGKILLed shard 0 and restarted it (%.2f s) at %s",
+        secs(t0, killed), secs(killed, System.nanoTime()), restored);
+    for (int k = 0; k < workersRun; k++) {
+      int code = workers[k].awaitExit(Duration.ofSeconds(120));
+      assertThat(code).as("exit status of worker %d; its output:%n%s", k, workers[k].tail(10))
+          .isZero();
+      Matcher done = workers[k].find(Cluster.ROLLBACKS).orElseThrow();
+      log("test 2b: %s", done.group());
+      assertThat(Long.parseLong(done.group(2))).isEqualTo(steps);
+      assertThat(Long.parseLong(done.group(4))).as("rollbacks of worker %d", k)
+          .isGreaterThanOrEqualTo(1);
+    }
+    for (int id : restored.keySet()) {
+      assertThat(versions(status(ports[0])).get(id)).as("block %d after the job", id)
+          .isGreaterThan(restored.get(id));
+    }
+  }
+
   private static List<String> checkpointFlags(Path dir, long updates) {
     return List.of("--checkpoint-dir", dir.toString(), "--checkpoint-updates",
         Long.toString(updates), "--checkpoint-interval", "1");
