@@ -55,13 +55,8 @@ public final class ShardCore {
   private final PullWaiters waiters;
   private final Buffers buffers = new Buffers();
   private final Object lock = new Object();
+  private final Incarnation incarnation;
   private volatile Job job;
-  /**
-   * This shard's incarnation: random, non-zero, chosen when the shard starts, so a shard that
-   * restarted (restored from a checkpoint, or lost its job) has a new one. Every response
-   * carries it.
-   */
-  private final long incarnation = newIncarnation();
 
   /**
    * @param shardIndex this shard's index in the job
@@ -85,6 +80,7 @@ public final class ShardCore {
   public ShardCore(int shardIndex, int expectedShards, MeterRegistry registry,
       Executor callbacks, Ticker ticker) {
     this.shardIndex = shardIndex;
+    this.incarnation = new Incarnation(shardIndex);
     this.expectedShards = expectedShards;
     this.ticker = ticker;
     this.registry = registry == null ? new SimpleMeterRegistry() : registry;
@@ -97,26 +93,9 @@ public final class ShardCore {
     return shardIndex;
   }
 
-  /** This shard's incarnation (non-zero; see the field). */
+  /** This shard's incarnation: random, non-zero, new at every start (see Incarnation). */
   public long incarnation() {
-    return incarnation;
-  }
-
-  private static long newIncarnation() {
-    long v;
-    do {
-      v = new java.security.SecureRandom().nextLong();
-    } while (v == 0);
-    return v;
-  }
-
-  /** Adds the shard and its incarnation to a refusal that carries a reason. */
-  private ShardException stamped(ShardException e) {
-    if (e.reason() != null) {
-      e.with("shard", Integer.toString(shardIndex))
-          .with("incarnation", Long.toUnsignedString(incarnation));
-    }
-    return e;
+    return incarnation.value();
   }
 
   /** The shard's clock. */
@@ -151,7 +130,7 @@ public final class ShardCore {
       if (j != null) {
         if (j.fingerprint.equals(fp)) {
           return InitResponse.newBuilder().setFingerprint(fp).setCreated(false)
-              .setIncarnation(incarnation).build();
+              .setIncarnation(incarnation.value()).build();
         }
         java.util.List<String> diffs = JobSpecs.differences(j.spec, spec);
         String listed = diffs.size() <= 8 ? String.join(", ", diffs)
@@ -167,7 +146,7 @@ public final class ShardCore {
           shardIndex, spec.getJobName(), spec.getMode(), j.blocks.ownedIds.length,
           j.blocks.ownedFloats(), fp);
       return InitResponse.newBuilder().setFingerprint(fp).setCreated(true)
-          .setIncarnation(incarnation).build();
+          .setIncarnation(incarnation.value()).build();
     }
   }
 
@@ -242,8 +221,8 @@ public final class ShardCore {
   private Job job(String fingerprint) throws ShardException {
     Job j = job;
     if (j == null) {
-      throw stamped(new ShardException(Status.Code.FAILED_PRECONDITION, "shard " + shardIndex
-          + " has no job yet; call Init", Refusals.JOB_UNKNOWN));
+      throw incarnation.stamp(new ShardException(Status.Code.FAILED_PRECONDITION,
+          "shard " + shardIndex + " has no job yet; call Init", Refusals.JOB_UNKNOWN));
     }
     if (!j.fingerprint.equals(fingerprint)) {
       String shown = fingerprint.length() > 40 ? fingerprint.substring(0, 40) + "..."
@@ -284,8 +263,8 @@ public final class ShardCore {
     j.acquireStream(req.getWorker());
     // A worker whose min_version refers to another incarnation must not wait for a version
     // this shard (restored from an older checkpoint) may never reach on its own.
-    long minVersion = req.getIncarnation() != 0 && req.getIncarnation() != incarnation ? 0
-        : req.getMinVersion();
+    long minVersion = req.getIncarnation() != 0 && req.getIncarnation() != incarnation.value()
+        ? 0 : req.getMinVersion();
     return new PullPlan(j, blocks, minVersion, req.getWorker(), req.getClock(),
         ticker.nanoTime(), buffers);
   }
@@ -327,19 +306,14 @@ public final class ShardCore {
       return preparePushUncounted(h);
     } catch (ShardException e) {
       refused(e);
-      throw stamped(e);
+      throw incarnation.stamp(e);
     }
   }
 
   private PushPlan preparePushUncounted(PushHeader h) throws ShardException {
     Job j = job(h.getFingerprint());
     checkWorker(j, h.getWorker());
-    if (h.getIncarnation() != 0 && h.getIncarnation() != incarnation) {
-      throw ShardException.rolledBack("push was computed from blocks of incarnation "
-          + Long.toUnsignedString(h.getIncarnation()) + " of shard " + shardIndex
-          + ", which restarted since (now " + Long.toUnsignedString(incarnation)
-          + "); pull again");
-    }
+    incarnation.checkPush(h);
     touch(j, h.getWorker(), true);
     if (h.getBlocksCount() == 0) {
       throw ShardException.invalid("push names no blocks");
@@ -395,9 +369,9 @@ public final class ShardCore {
     PushResponse resp;
     try {
       resp = j.rule.apply(h, plan.blocks, plan.values, read).toBuilder()
-          .setIncarnation(incarnation).build();
+          .setIncarnation(incarnation.value()).build();
     } catch (ShardException e) {
-      stamped(e);
+      incarnation.stamp(e);
       j.dedupe.fail(h.getWorker(), h.getSequence(), e);
       refused(e);
       throw e;
@@ -481,7 +455,7 @@ public final class ShardCore {
       waiters.signal();
     }
     return HeartbeatResponse.newBuilder()
-        .setIncarnation(incarnation)
+        .setIncarnation(incarnation.value())
         .setLeaseMillis((int) JobSpecs.leaseMillis(j.spec))
         .addAllLiveWorkers(j.members.liveWorkers()).build();
   }
@@ -585,9 +559,8 @@ public final class ShardCore {
       }
       j.members.restoreClocks(snap.clocks());
       job = j;
-      log.info("shard {} restored job '{}' from a checkpoint: versions {}, incarnation {}",
-          shardIndex, snap.spec().getJobName(), j.blocks.versions(),
-          Long.toUnsignedString(incarnation));
+      log.info("shard {} restored job '{}' from a checkpoint: versions {}", shardIndex,
+          snap.spec().getJobName(), j.blocks.versions());
     }
   }
 
@@ -595,8 +568,8 @@ public final class ShardCore {
   // Status and inspection
 
   public StatusResponse status() {
-    return ShardStatus.of(shardIndex, metrics, job).toBuilder().setIncarnation(incarnation)
-        .build();
+    return ShardStatus.of(shardIndex, metrics, job).toBuilder()
+        .setIncarnation(incarnation.value()).build();
   }
 
   /** A copy of a block's values (tests, checkpoints). */

@@ -1,6 +1,7 @@
 package io.parasol.worker.train;
 
 import io.grpc.Status;
+import io.parasol.common.BlockLayout;
 import io.parasol.common.Participation;
 import io.parasol.proto.v1.BlockResult;
 import io.parasol.proto.v1.Mode;
@@ -19,8 +20,6 @@ import java.util.concurrent.TimeUnit;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * One worker's training loop: pull, compute the mini-batch gradient on the worker's partition,
@@ -43,14 +42,10 @@ import org.slf4j.LoggerFactory;
  * computed from blocks the shard no longer has, or a shard that lost its job), the loop logs
  * one line, counts it ({@link Result#rollbacks()}, and the worker's rollback metric), declares
  * the job again if the shard lost it, pulls again and carries on; the refused step is not
- * counted as done. It gives up (FAILED_PRECONDITION) only after {@link #MAX_ROLLBACK_STREAK}
- * rollbacks in a row without a completed step.
+ * counted as done. It gives up (FAILED_PRECONDITION, one line) only after 100 rollbacks in a
+ * row without a completed step ({@code Rollbacks}).
  */
 public final class TrainingLoop {
-  private static final Logger log = LoggerFactory.getLogger(TrainingLoop.class);
-
-  /** Rollbacks in a row, without a step completed between them, after which the run stops. */
-  public static final int MAX_ROLLBACK_STREAK = 100;
 
   /**
    * @param worker this worker's index k
@@ -125,8 +120,7 @@ public final class TrainingLoop {
   // Bookkeeping of one run.
   private long pushes;
   private long late;
-  private long rollbacks;
-  private int rollbackStreak;
+  private final Rollbacks rollbacks;
   private volatile long done;
   private double lastLoss = Double.NaN;
   private long computeNs;
@@ -157,6 +151,7 @@ public final class TrainingLoop {
     this.listener = listener == null ? new Listener() {} : listener;
     this.metrics = metrics;
     this.sleeper = sleeper;
+    this.rollbacks = new Rollbacks(client, cfg.worker(), metrics);
     this.divergence = new DivergenceWatch(cfg.worker(), cfg.job().learningRate(),
         !cfg.allowDivergence());
   }
@@ -203,9 +198,9 @@ public final class TrainingLoop {
     } finally {
       heartbeats.shutdownNow();
     }
-    noteRollbacks();
+    rollbacks.note();
     return new Result(cfg.worker(), done, pushes, late, lastLoss, computeNs / 1e9, pullNs / 1e9,
-        waitNs / 1e9, pushNs / 1e9, evalNs / 1e9, rollbacks);
+        waitNs / 1e9, pushNs / 1e9, evalNs / 1e9, rollbacks.count());
   }
 
   /** sync, async and ssp. */
@@ -242,11 +237,11 @@ public final class TrainingLoop {
           versions = client.pull(cfg.worker(), OffHeap.bytes(xNd, d), sync ? t : 0, done);
         }
       } catch (ShardRolledBackException e) {
-        recover(e.rollback());
+        rollbacks.recover(e.rollback());
         t = 0;
         continue;
       }
-      if (noteRollbacks() && stale != null) {
+      if (rollbacks.note() && stale != null) {
         // The worker's stale copies of other blocks came from the old incarnation.
         stale.reset();
         versions = stale.merge(fresh, client.pull(cfg.worker(), fresh, 0, done), x);
@@ -256,8 +251,10 @@ public final class TrainingLoop {
       // sync: each shard's step is the version of its blocks. They agree unless backup workers
       // or a shard restored from a checkpoint moved one shard on; each shard then gets the
       // gradient for its own step.
-      long[] steps = sync ? shardSteps(versions) : uniform(done);
-      long step = sync ? minPositive(steps) : done;
+      BlockLayout layout = client.layout();
+      long[] steps = sync ? ShardSteps.shardSteps(layout, versions)
+          : ShardSteps.uniform(layout, done);
+      long step = sync ? ShardSteps.minPositive(steps) : done;
       if (sync && step >= cfg.steps()) {
         pullNs += pull;
         waitNs += wait;
@@ -265,7 +262,8 @@ public final class TrainingLoop {
       }
       // sync with backup workers: a shard may already be at the last step while another is
       // not; it gets no gradient for a step past the job's end.
-      int[] pushBlocks = sync ? blocksOfShardsBelow(steps, cfg.steps(), updateBlocks)
+      int[] pushBlocks = sync ? ShardSteps.blocksOfShardsBelow(layout, steps, cfg.steps(),
+          updateBlocks)
           : updateBlocks;
       if (arrays) {
         maybeEvaluate(x);
@@ -306,7 +304,7 @@ public final class TrainingLoop {
       if (refused != null) {
         // A shard rolled back under this step: pull again (without waiting for a version the
         // shard may no longer reach) and compute the step again.
-        recover(refused);
+        rollbacks.recover(refused);
         t = 0;
         continue;
       }
@@ -361,65 +359,6 @@ public final class TrainingLoop {
   }
 
   /**
-   * The blocks (of {@code blocks}, null: all) whose shard's step is below {@code end}; the
-   * same array when every shard is.
-   */
-  private int[] blocksOfShardsBelow(long[] steps, long end, int[] blocks) {
-    boolean anyDone = false;
-    for (long st : steps) {
-      anyDone |= st >= end;
-    }
-    if (!anyDone) {
-      return blocks;
-    }
-    java.util.List<Integer> keep = new java.util.ArrayList<>();
-    for (var b : client.layout().blocks()) {
-      boolean wanted = blocks == null;
-      if (!wanted) {
-        for (int id : blocks) {
-          wanted |= id == b.id();
-        }
-      }
-      if (wanted && steps[b.shard()] >= 0 && steps[b.shard()] < end) {
-        keep.add(b.id());
-      }
-    }
-    return keep.stream().mapToInt(Integer::intValue).toArray();
-  }
-
-    /** Per shard, the smallest version of its blocks (-1 for a shard without blocks). */
-  private long[] shardSteps(long[] versions) {
-    int shards = client.layout().numShards();
-    long[] steps = new long[shards];
-    java.util.Arrays.fill(steps, Long.MAX_VALUE);
-    for (var b : client.layout().blocks()) {
-      steps[b.shard()] = Math.min(steps[b.shard()], versions[b.id()]);
-    }
-    for (int s = 0; s < shards; s++) {
-      if (steps[s] == Long.MAX_VALUE) {
-        steps[s] = -1;
-      }
-    }
-    return steps;
-  }
-
-  private long[] uniform(long step) {
-    long[] steps = new long[client.layout().numShards()];
-    java.util.Arrays.fill(steps, step);
-    return steps;
-  }
-
-  private static long minPositive(long[] v) {
-    long m = Long.MAX_VALUE;
-    for (long x : v) {
-      if (x >= 0) {
-        m = Math.min(m, x);
-      }
-    }
-    return m;
-  }
-
-  /**
    * Counts late contributions (ABORTED: the round was over; OUT_OF_RANGE: the shard rolled back
    * to a checkpoint) and contributions a shard already had (ALREADY_EXISTS, after a retry
    * across a shard restart); returns the rollback of a shard that refused the push because it
@@ -463,40 +402,6 @@ public final class TrainingLoop {
     return refused;
   }
 
-  /**
-   * Logs and counts the rollbacks the client noticed since the last call; true if there were
-   * any.
-   */
-  private boolean noteRollbacks() {
-    java.util.List<ShardRollback> seen = client.drainRollbacks();
-    for (ShardRollback r : seen) {
-      rollbacks++;
-      log.warn("worker {}: {}; pulling again (rollback {} of this worker)", cfg.worker(),
-          r.line(), rollbacks);
-      if (metrics != null) {
-        metrics.rollback();
-      }
-    }
-    return !seen.isEmpty();
-  }
-
-  /**
-   * After a call refused because {@code r}'s shard rolled back: counts it, declares the job
-   * again if the shard lost it, and gives up after too many rollbacks in a row.
-   */
-  private void recover(ShardRollback r) {
-    noteRollbacks();
-    if (++rollbackStreak > MAX_ROLLBACK_STREAK) {
-      throw Status.FAILED_PRECONDITION.withDescription("worker " + cfg.worker() + ": "
-          + MAX_ROLLBACK_STREAK + " shard rollbacks in a row without a step completed; last: "
-          + r.line()).asRuntimeException();
-    }
-    if (r.kind() == ShardRollback.Kind.JOB_LOST) {
-      client.redeclare();
-      noteRollbacks();
-    }
-  }
-
   /** Local-update SGD. */
   private void runLocal(Batches batches, DelayModel.Uniforms delays)
       throws InterruptedException {
@@ -518,17 +423,17 @@ public final class TrainingLoop {
       try {
         versions = client.pull(cfg.worker(), x, r, done);
         wait = client.lastPullWaitMicros() * 1000;
-        round = max(versions);
-        if (min(versions) != round) {
+        round = ShardSteps.max(versions);
+        if (ShardSteps.min(versions) != round) {
           versions = client.pull(cfg.worker(), x, round, done);
           wait += client.lastPullWaitMicros() * 1000;
         }
       } catch (ShardRolledBackException e) {
-        recover(e.rollback());
+        rollbacks.recover(e.rollback());
         r = 0;
         continue;
       }
-      noteRollbacks();
+      rollbacks.note();
       long pull = System.nanoTime() - t0;
       if (round >= rounds) {
         pullNs += pull;
@@ -568,10 +473,11 @@ public final class TrainingLoop {
       }
       long t2 = System.nanoTime();
       sleeper.sleepNanos(cfg.commDelay().sample(delays));
-      ShardRollback refused = recordOutcomes(client.pushEach(cfg.worker(), uniform(round),
-          PushKind.PUSH_MODEL, x, versions, null, (float) lastLoss), true);
+      ShardRollback refused = recordOutcomes(client.pushEach(cfg.worker(),
+          ShardSteps.uniform(client.layout(), round), PushKind.PUSH_MODEL, x, versions, null,
+          (float) lastLoss), true);
       if (refused != null) {
-        recover(refused);
+        rollbacks.recover(refused);
         r = 0;
         continue;
       }
@@ -606,7 +512,7 @@ public final class TrainingLoop {
 
   private void finishStep(double loss, int examples, long compute, long pull, long wait,
       long push) {
-    rollbackStreak = 0;
+    rollbacks.stepDone();
     lastLoss = loss;
     if (cfg.mode() != Mode.MODE_LOCAL) {
       divergence.observe(done + 1, loss);
@@ -622,22 +528,6 @@ public final class TrainingLoop {
     if (cfg.mode() != Mode.MODE_LOCAL) {
       listener.onStep(cfg.worker(), done, loss);
     }
-  }
-
-  private static long min(long[] v) {
-    long m = Long.MAX_VALUE;
-    for (long x : v) {
-      m = Math.min(m, x);
-    }
-    return m;
-  }
-
-  private static long max(long[] v) {
-    long m = Long.MIN_VALUE;
-    for (long x : v) {
-      m = Math.max(m, x);
-    }
-    return m;
   }
 
   static INDArray params(float[] x) {
