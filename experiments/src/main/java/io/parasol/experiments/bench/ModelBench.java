@@ -23,7 +23,8 @@ import org.nd4j.linalg.factory.Nd4j;
 /**
  * {@code parasol bench model}: the cost of one worker step's loss and gradient (batch b of
  * 28x28 images, 10 classes), for each way Parasol can compute it, on the same batch in the same
- * run, variants taking turns: the MLP 784-64-10 as Parasol's Java kernel ({@link DenseNet}), as
+ * run, variants taking turns: the MLP 784-64-10 as Parasol's Java kernel ({@link DenseNet}, its
+ * large products through OpenBLAS's sgemm), as the same kernel with Java loops only, as
  * hand-written ND4J ops ({@link Mlp}) and as a SameDiff graph (the cost of generality); the
  * LeNet CNN as the Java kernel ({@link LeNetKernel}) and as its SameDiff graph.
  */
@@ -50,6 +51,9 @@ final class ModelBench {
     List<Variant> variants = new ArrayList<>();
     DenseNet dense = DenseNet.mlp(784, new int[] {64}, 10);
     add(variants, "mlp:64", "java", dense, x, y, xa, ya, r);
+    if (dense.usesBlas()) {
+      add(variants, "mlp:64", "java-loops", dense.javaLoops(), x, y, xa, ya, r);
+    }
     add(variants, "mlp:64", "nd4j", new Mlp(784, new int[] {64}, 10), x, y, xa, ya, r);
     add(variants, "mlp:64", "samediff", new SameDiffModel("mlp:64", mlpGraph(r), 
         SameDiffModel.Names.DEFAULT, 784, 10), x, y, xa, ya, r);

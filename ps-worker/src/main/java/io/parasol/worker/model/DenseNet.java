@@ -2,6 +2,7 @@ package io.parasol.worker.model;
 
 import io.parasol.common.BlockLayout;
 import io.parasol.proto.v1.InitKind;
+import java.nio.FloatBuffer;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -38,6 +39,8 @@ public final class DenseNet implements Model, ArrayModel {
   private final int numParams;
   private final List<BlockLayout.Tensor> tensors;
   private final ThreadLocal<Scratch> scratch;
+  /** Large layers' products through {@link Blas}; false: Java loops only. */
+  private final boolean blas;
 
   /** Softmax regression (no hidden layer). */
   public static DenseNet softmax(int numFeatures, int numClasses) {
@@ -53,6 +56,11 @@ public final class DenseNet implements Model, ArrayModel {
   }
 
   private DenseNet(int numFeatures, int[] hidden, int numClasses) {
+    this(numFeatures, hidden, numClasses, Blas.AVAILABLE);
+  }
+
+  private DenseNet(int numFeatures, int[] hidden, int numClasses, boolean blas) {
+    this.blas = blas;
     boolean soft = hidden.length == 0;
     String kind = soft ? "softmax" : "mlp";
     if (numFeatures <= 0) {
@@ -105,6 +113,16 @@ public final class DenseNet implements Model, ArrayModel {
     this.scratch = ThreadLocal.withInitial(() -> new Scratch(widths));
   }
 
+  /** The same network computing with Java loops only (for tests and {@code bench model}). */
+  public DenseNet javaLoops() {
+    return new DenseNet(widths[0], hidden(), widths[widths.length - 1], false);
+  }
+
+  /** Whether this network's large products run through OpenBLAS. */
+  public boolean usesBlas() {
+    return blas;
+  }
+
   @Override
   public String name() {
     return name;
@@ -145,7 +163,14 @@ public final class DenseNet implements Model, ArrayModel {
       float[] input = l == 0 ? features : s.act[l];
       int in = widths[l];
       int out = widths[l + 1];
-      outerProductSum(input, delta, rows, in, out, grad, weightAt[l]);
+      if (s.gemm[l]) {
+        // dW = input^T . delta, with the layer's input still in its buffer from forward.
+        s.delta[l].put(0, delta, 0, rows * out);
+        Blas.gemm(true, false, in, out, rows, s.in[l], s.delta[l], s.prod[l]);
+        s.prod[l].get(0, grad, weightAt[l], in * out);
+      } else {
+        outerProductSum(input, delta, rows, in, out, grad, weightAt[l]);
+      }
       int b = biasAt[l];
       Arrays.fill(grad, b, b + out, 0f);
       for (int i = 0; i < rows; i++) {
@@ -156,7 +181,18 @@ public final class DenseNet implements Model, ArrayModel {
       }
       if (l > 0) {
         float[] back = s.back[l];
-        backThroughRelu(delta, params, weightAt[l], input, rows, in, out, back);
+        if (s.gemm[l]) {
+          // back = delta . W^T (W still in its buffer from forward), then the ReLU's mask.
+          Blas.gemm(false, true, rows, in, out, s.delta[l], s.w[l], s.in[l]);
+          s.in[l].get(0, back, 0, rows * in);
+          for (int k = 0, n = rows * in; k < n; k++) {
+            if (input[k] <= 0f) {
+              back[k] = 0f;
+            }
+          }
+        } else {
+          backThroughRelu(delta, params, weightAt[l], input, rows, in, out, back);
+        }
         delta = back;
       }
     }
@@ -236,6 +272,23 @@ public final class DenseNet implements Model, ArrayModel {
       float[] z = s.act[l + 1];
       int w = weightAt[l];
       int b = biasAt[l];
+      s.gemm[l] = blas && Blas.worth(rows, in, out);
+      if (s.gemm[l]) {
+        s.fitBuffers(l, in, out);
+        s.in[l].put(0, input, 0, rows * in);
+        s.w[l].put(0, p, w, in * out);
+        Blas.gemm(false, false, rows, out, in, s.in[l], s.w[l], s.prod[l]);
+        s.prod[l].get(0, z, 0, rows * out);
+        for (int i = 0; i < rows; i++) {
+          int zi = i * out;
+          for (int j = 0; j < out; j++) {
+            float v = z[zi + j] + p[b + j];
+            z[zi + j] = l < layers - 1 && v < 0f ? 0f : v;
+          }
+        }
+        input = z;
+        continue;
+      }
       for (int i = 0; i < rows; i++) {
         int zi = i * out;
         System.arraycopy(p, b, z, zi, out);
@@ -354,9 +407,36 @@ public final class DenseNet implements Model, ArrayModel {
     private int rows;
     float[][] act;
     float[][] back;
+    /** Per layer: whether the last forward pass ran it through sgemm. */
+    final boolean[] gemm;
+    /** Per layer, direct buffers for sgemm: its input, weights, a product, a delta. */
+    final FloatBuffer[] in;
+    final FloatBuffer[] w;
+    final FloatBuffer[] prod;
+    final FloatBuffer[] delta;
+    private final int[] bufferRows;
 
     Scratch(int[] widths) {
       this.widths = widths;
+      int layers = widths.length - 1;
+      gemm = new boolean[layers];
+      in = new FloatBuffer[layers];
+      w = new FloatBuffer[layers];
+      prod = new FloatBuffer[layers];
+      delta = new FloatBuffer[layers];
+      bufferRows = new int[layers];
+    }
+
+    /** Direct buffers of layer l for {@link #rows} rows (allocated once, grown with rows). */
+    void fitBuffers(int l, int inWidth, int outWidth) {
+      if (bufferRows[l] < rows) {
+        bufferRows[l] = rows;
+        in[l] = Blas.buffer(rows * inWidth);
+        w[l] = Blas.buffer(inWidth * outWidth);
+        // The product holds rows x out (forward) and in x out (dW).
+        prod[l] = Blas.buffer(Math.max(rows, inWidth) * outWidth);
+        delta[l] = Blas.buffer(rows * outWidth);
+      }
     }
 
     Scratch fit(int n) {
