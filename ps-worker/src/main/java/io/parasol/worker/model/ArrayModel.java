@@ -20,4 +20,13 @@ public interface ArrayModel {
    */
   double lossAndGradient(float[] params, float[] features, float[] targets, int rows,
       float[] grad);
+
+  /**
+   * Mean loss and accuracy of {@code params} on a whole set (e.g. the test set), computed on
+   * arrays as {@link #lossAndGradient} is; the same figures as {@link Model#evaluate}.
+   *
+   * @param features rows x numFeatures, row-major
+   * @param targets per row: the class index (as a float) or the real target
+   */
+  Model.Evaluation evaluate(float[] params, float[] features, float[] targets, int rows);
 }

@@ -30,4 +30,22 @@ public final class OffHeap {
     int from = (int) (a.offset() * Float.BYTES);
     return all.slice(from, d * Float.BYTES).order(ByteOrder.nativeOrder());
   }
+
+  /**
+   * The values of a float32 array in row-major order as a new {@code float[]}, copied in bulk
+   * from its memory (ND4J's {@code data().asFloat()} reads element by element).
+   */
+  public static float[] floats(INDArray a) {
+    INDArray c = a.dataType() == DataType.FLOAT && a.ordering() == 'c'
+        && a.elementWiseStride() == 1 ? a : a.castTo(DataType.FLOAT).dup('c');
+    long n = c.length();
+    if (n > Integer.MAX_VALUE - 8) {
+      throw new IllegalArgumentException("array of " + n + " values does not fit a float[]");
+    }
+    float[] out = new float[(int) n];
+    if (n > 0) {
+      bytes(c.reshape(n), (int) n).asFloatBuffer().get(out);
+    }
+    return out;
+  }
 }

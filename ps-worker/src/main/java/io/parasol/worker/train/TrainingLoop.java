@@ -130,6 +130,9 @@ public final class TrainingLoop {
   private long evalNs;
   private long lastEval = -1;
   private INDArray testX;
+  /** The test set as arrays, for an {@link ArrayModel} (made at the first evaluation). */
+  private float[] testXf;
+  private float[] testYf;
   private INDArray testY;
 
   public TrainingLoop(PsClient client, Model model, Dataset part, Dataset test, Config cfg,
@@ -493,7 +496,18 @@ public final class TrainingLoop {
     if (testX == null || (lastEval >= 0 && done - lastEval < cfg.evalEvery())) {
       return;
     }
-    maybeEvaluate(params(x));
+    if (!(model instanceof ArrayModel am)) {
+      maybeEvaluate(params(x));
+      return;
+    }
+    // An array model evaluates on arrays: the test set is copied out of ND4J once.
+    if (testXf == null) {
+      testXf = OffHeap.floats(testX);
+      testYf = OffHeap.floats(testY);
+    }
+    long t0 = System.nanoTime();
+    Model.Evaluation e = am.evaluate(x, testXf, testYf, (int) testX.rows());
+    recordEvaluation(e, System.nanoTime() - t0);
   }
 
   private void maybeEvaluate(INDArray x) {
@@ -502,7 +516,11 @@ public final class TrainingLoop {
     }
     long t0 = System.nanoTime();
     Model.Evaluation e = model.evaluate(x, testX, testY);
-    evalNs += System.nanoTime() - t0;
+    recordEvaluation(e, System.nanoTime() - t0);
+  }
+
+  private void recordEvaluation(Model.Evaluation e, long nanos) {
+    evalNs += nanos;
     lastEval = done;
     if (metrics != null) {
       metrics.evaluated(e.loss(), e.accuracy());
