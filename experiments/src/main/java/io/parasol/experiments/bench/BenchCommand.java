@@ -21,9 +21,11 @@ import picocli.CommandLine.Option;
         + " (wire path vs raw TCP loopback), apply (shard apply vs array copy), step (a"
         + " training step through Parasol vs a local ND4J loop), train (a whole training job"
         + " vs PyTorch on the same job), model (a step's loss and gradient: Java kernels vs"
-        + " ND4J and SameDiff).",
+        + " ND4J and SameDiff), memory (a shard's heap for N parameters vs the arithmetic"
+        + " floor).",
     subcommands = {BenchCommand.PushPull.class, BenchCommand.Apply.class,
-        BenchCommand.Step.class, BenchCommand.Train.class, BenchCommand.ModelStep.class})
+        BenchCommand.Step.class, BenchCommand.Train.class, BenchCommand.ModelStep.class,
+        MemoryBench.Cli.class})
 public final class BenchCommand implements Runnable {
 
   @Override
