@@ -84,7 +84,7 @@ final class TrainBench {
     return out;
   }
 
-  private static Map<String, Object> parasol(Options o, String mode, TrainingData data)
+  static Map<String, Object> parasol(Options o, String mode, TrainingData data)
       throws IOException, InterruptedException {
     Mode m = JobSettings.parseMode(mode);
     JobSettings js = JobSettings.defaults(m, o.shards(), o.workers(), o.lr()).withSeed(o.seed());
@@ -126,7 +126,7 @@ final class TrainBench {
   }
 
   /** Runs the PyTorch peer; its figures, or {"error": why} when it cannot run. */
-  private static Map<String, Object> pytorch(Options o, String mode) throws IOException,
+  static Map<String, Object> pytorch(Options o, String mode) throws IOException,
       InterruptedException {
     Map<String, Object> r = new LinkedHashMap<>();
     Path script = Files.createTempFile("parasol-torch-peer", ".py");
