@@ -365,12 +365,37 @@ public final class PsClient implements AutoCloseable {
         minVersion, clock);
   }
 
+  /**
+   * A pipelined sync pull: as {@link #pullAsync(int, float[], long, long)}, sent while (or
+   * right after) this worker's push to the round before {@code minVersion} is on its way. The
+   * shards wait for {@code minVersion} even if that push has not reached them yet, where a
+   * plain pull from a worker that has not contributed to the open round answers at once with
+   * the current version. Use it only after starting that push: if the push is refused (late,
+   * rolled back), the round may still complete without it, or the pull waits until its
+   * deadline; a rolled-back shard answers at once.
+   */
+  public CompletableFuture<long[]> pullAfterPushAsync(int worker, float[] dst, long minVersion,
+      long clock) {
+    checkLength(dst.length);
+    return pulls.pull(worker, (values, e, at) -> values.decodeTo(e, dst, at, false),
+        minVersion, clock, true);
+  }
+
   /** As {@link #pullAsync(int, float[], long, long)}, into an off-heap float vector. */
   public CompletableFuture<long[]> pullAsync(int worker, ByteBuffer dst, long minVersion,
       long clock) {
     FloatBuffer out = bytesOf(dst).asFloatBuffer();
     return pulls.pull(worker, (values, e, at) -> values.decodeTo(e, out, at), minVersion,
         clock);
+  }
+
+  /**
+   * Waits for a future this client returned ({@link #pullAsync}, {@link #pushEachAsync}); its
+   * failure is rethrown as the {@link StatusRuntimeException} the blocking call would throw
+   * (a {@link ShardRolledBackException} for a rollback).
+   */
+  public static <T> T await(CompletableFuture<T> f) {
+    return Futures.await(f);
   }
 
   /** How long the last pull waited at the slowest shard (barrier, ssp bound), microseconds. */

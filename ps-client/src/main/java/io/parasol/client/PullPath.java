@@ -68,12 +68,18 @@ final class PullPath {
 
   /** Pulls every block into {@code sink}; completes with the versions read, by block id. */
   CompletableFuture<long[]> pull(int worker, Sink sink, long minVersion, long clock) {
+    return pull(worker, sink, minVersion, clock, false);
+  }
+
+  /** As above; {@code afterPush}: see {@code PullRequest.after_push}. */
+  CompletableFuture<long[]> pull(int worker, Sink sink, long minVersion, long clock,
+      boolean afterPush) {
     long[] versions = new long[layout.numBlocks()];
     lastPullWaitMicros.set(0);
     List<CompletableFuture<Void>> shards = new ArrayList<>(calls.numShards());
     PullRequest req = PullRequest.newBuilder().setFingerprint(calls.fingerprint())
         .setWorker(worker).setMinVersion(minVersion).setClock(clock).setEncoding(encoding)
-        .build();
+        .setAfterPush(afterPush).build();
     for (int s = 0; s < calls.numShards(); s++) {
       if (!hasBlocks[s]) {
         continue;

@@ -48,6 +48,34 @@ class ModesTest {
     return released;
   }
 
+  /** A sync pull for {@code minVersion}, flagged as sent with the worker's push or not. */
+  private static AtomicInteger syncPull(ShardCore core, JobSpec spec, int worker,
+      long minVersion, boolean afterPush) throws ShardException {
+    AtomicInteger released = new AtomicInteger();
+    core.awaitPull(core.preparePull(PullRequest.newBuilder().setFingerprint(Specs.fp(spec))
+        .setWorker(worker).setMinVersion(minVersion).setAfterPush(afterPush).build()),
+        released::incrementAndGet);
+    return released;
+  }
+
+  @Test
+  void sync_pullSentWithThePush_waitsForTheRoundEvenBeforeThePushArrives() throws Exception {
+    JobSpec spec = Specs.spec(Mode.MODE_SYNC, 2, 0.1f, 1).build();
+    ShardCore core = core(spec);
+    // Without the flag, a worker that has not contributed to round 0 reads version 0 at once.
+    assertThat(syncPull(core, spec, 0, 1, false)).hasValue(1);
+    // Pipelined: the pull for version 1 overtakes worker 0's push of step 0 and waits.
+    AtomicInteger w0 = syncPull(core, spec, 0, 1, true);
+    assertThat(w0).hasValue(0);
+    push(core, spec, 0, 1, 0, PushKind.PUSH_GRADIENT, 0, 1f);
+    assertThat(w0).as("worker 1 has not contributed yet").hasValue(0);
+    AtomicInteger w1 = syncPull(core, spec, 1, 1, true);
+    push(core, spec, 1, 1, 0, PushKind.PUSH_GRADIENT, 0, 3f);
+    assertThat(w0).as("the round is complete").hasValue(1);
+    assertThat(w1).hasValue(1);
+    assertThat(core.waitingPulls()).isZero();
+  }
+
   @Test
   void ssp_fastWorkerBlocksAtExactlySPlusOneAheadUntilTheSlowOneAdvances() throws Exception {
     JobSpec spec = Specs.spec(Mode.MODE_SSP, 2, 0.1f, 1).setStalenessBound(2).build();

@@ -18,6 +18,8 @@ public final class PullPlan {
   final Job job;
   final Block[] blocks;
   final long minVersion;
+  /** The worker's contribution to the open round is on its way: wait even before it arrives. */
+  private final boolean afterPush;
   final int worker;
   final long clock;
   final long created;
@@ -26,11 +28,12 @@ public final class PullPlan {
   /** How long the pull waited before it was released; set before its continuation runs. */
   volatile long waitedNanos;
 
-  PullPlan(Job job, Block[] blocks, long minVersion, int worker, long clock, long created,
-      Buffers buffers) {
+  PullPlan(Job job, Block[] blocks, long minVersion, boolean afterPush, int worker, long clock,
+      long created, Buffers buffers) {
     this.job = job;
     this.blocks = blocks;
     this.minVersion = minVersion;
+    this.afterPush = afterPush;
     this.worker = worker;
     this.clock = clock;
     this.created = created;
@@ -42,8 +45,9 @@ public final class PullPlan {
     for (Block b : blocks) {
       // In sync/local rounds, a worker waiting for a version its own contribution has not
       // gone into (it joined late, or this shard restarted from a checkpoint without it)
-      // reads the current version and contributes to the open round instead of waiting.
-      if (b.version() < minVersion && job.rule.awaits(b, worker)) {
+      // reads the current version and contributes to the open round instead of waiting;
+      // unless it said its contribution is on its way (a pipelined pull).
+      if (b.version() < minVersion && (afterPush || job.rule.awaits(b, worker))) {
         return false;
       }
     }

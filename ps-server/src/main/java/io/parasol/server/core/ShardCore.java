@@ -265,8 +265,8 @@ public final class ShardCore {
     // this shard (restored from an older checkpoint) may never reach on its own.
     long minVersion = req.getIncarnation() != 0 && req.getIncarnation() != incarnation.value()
         ? 0 : req.getMinVersion();
-    return new PullPlan(j, blocks, minVersion, req.getWorker(), req.getClock(),
-        ticker.nanoTime(), buffers);
+    return new PullPlan(j, blocks, minVersion, req.getAfterPush(), req.getWorker(),
+        req.getClock(), ticker.nanoTime(), buffers);
   }
 
   /**

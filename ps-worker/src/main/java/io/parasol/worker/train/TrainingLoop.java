@@ -14,6 +14,7 @@ import io.parasol.worker.data.Dataset;
 import io.parasol.worker.model.ArrayModel;
 import io.parasol.worker.model.Model;
 import java.util.SplittableRandom;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -226,6 +227,10 @@ public final class TrainingLoop {
     float[] grad = am == null ? null : new float[d];
     float[] bx = am == null ? null : new float[cfg.batchSize() * part.numFeatures()];
     float[] by = am == null ? null : new float[cfg.batchSize()];
+    // sync on arrays: step t+1's pull is sent right after step t's push, into a second buffer.
+    boolean pipelined = sync && am != null && stale == null;
+    float[] xNext = pipelined ? new float[d] : null;
+    CompletableFuture<long[]> nextPull = null;
     long t = 0;
     while (sync ? t < cfg.steps() : done < cfg.steps()) {
       long t0 = System.nanoTime();
@@ -234,12 +239,21 @@ public final class TrainingLoop {
         if (stale != null) {
           versions = stale.merge(fresh, client.pull(cfg.worker(), fresh, sync ? t : 0, done),
               x);
+        } else if (nextPull != null) {
+          // sync, pipelined: this step's pull left with the last step's push.
+          CompletableFuture<long[]> f = nextPull;
+          nextPull = null;
+          versions = PsClient.await(f);
+          float[] swap = x;
+          x = xNext;
+          xNext = swap;
         } else if (arrays) {
           versions = client.pull(cfg.worker(), x, sync ? t : 0, done);
         } else {
           versions = client.pull(cfg.worker(), OffHeap.bytes(xNd, d), sync ? t : 0, done);
         }
       } catch (ShardRolledBackException e) {
+        xNext = pipelined ? new float[d] : null; // an abandoned pull may still write the old one
         rollbacks.recover(e.rollback());
         t = 0;
         continue;
@@ -284,8 +298,18 @@ public final class TrainingLoop {
         sleeper.sleepNanos(cfg.computeDelay().sample(delays));
         long t2 = System.nanoTime();
         sleeper.sleepNanos(cfg.commDelay().sample(delays));
-        outcomes = client.pushEach(cfg.worker(), steps, PushKind.PUSH_GRADIENT, grad, versions,
-            pushBlocks, (float) loss);
+        if (pipelined && step + 1 < cfg.steps()) {
+          // sync: the next step's pull waits at the shards for the round this push completes,
+          // so it leaves with the push (one round trip less per step); it reads the same
+          // version it would have read after the push.
+          CompletableFuture<PsClient.ShardOutcome[]> pushed = client.pushEachAsync(cfg.worker(),
+              steps, PushKind.PUSH_GRADIENT, grad, versions, pushBlocks, (float) loss);
+          nextPull = client.pullAfterPushAsync(cfg.worker(), xNext, step + 1, done + 1);
+          outcomes = PsClient.await(pushed);
+        } else {
+          outcomes = client.pushEach(cfg.worker(), steps, PushKind.PUSH_GRADIENT, grad,
+              versions, pushBlocks, (float) loss);
+        }
         computeMark = t2;
       } else {
         Batches.Batch batch = batches.next();
@@ -307,6 +331,10 @@ public final class TrainingLoop {
       if (refused != null) {
         // A shard rolled back under this step: pull again (without waiting for a version the
         // shard may no longer reach) and compute the step again.
+        if (nextPull != null) {
+          nextPull = null;
+          xNext = new float[d]; // the abandoned pull may still write the old buffer
+        }
         rollbacks.recover(refused);
         t = 0;
         continue;
