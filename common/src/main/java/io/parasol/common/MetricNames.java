@@ -71,6 +71,11 @@ public final class MetricNames {
    * iteration; not counted in sync/local, whose iterations are the shards' rounds), tag worker.
    */
   public static final String WORKER_ITERATIONS = "parasol.worker.iterations";
+  /**
+   * Gauge of the worker's estimate of L_ij ({@code --estimate-lipschitz}), tags worker, block
+   * (i) and source (j).
+   */
+  public static final String WORKER_LIPSCHITZ = "parasol.worker.lipschitz";
   /** Counter of steps completed, tag worker. */
   public static final String WORKER_STEPS = "parasol.worker.steps";
   /** Timer of time per phase of a step, tags worker and phase (compute, pull, wait, push). */
