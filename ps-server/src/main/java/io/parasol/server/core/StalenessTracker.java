@@ -227,6 +227,11 @@ public final class StalenessTracker {
     return n == 0 ? Double.NaN : (double) updates.get(i) / n;
   }
 
+  /** α_i: the step size of block i (0 for another shard's block). */
+  public double alpha(int i) {
+    return alpha[i];
+  }
+
   /** α_i · Σ_{j≠i} mean Δ_ij (L_ij = 1) for an owned block i; 0 before any sample. */
   public double localFloor(int i) {
     double s = 0;
