@@ -28,6 +28,7 @@ import picocli.CommandLine.Option;
  * write their own figures and the model as it is when they end.
  *
  * <p>Fields: complete, worker, mode, shards, workers, model, data, steps, pushes, late_pushes,
+ * rollbacks,
  * iterations (this worker's pushes a shard applied, async/ssp), train_loss (its last
  * mini-batch loss), test_loss, test_accuracy, final_model, and from the shards' Status:
  * shard_iterations (n per shard), shard_kappa (κ_i per block, ν_i over its shard's
@@ -80,6 +81,7 @@ public final class WorkerSummary {
     m.put("steps", r.steps());
     m.put("pushes", r.pushes());
     m.put("late_pushes", r.latePushes());
+    m.put("rollbacks", r.rollbacks());
     m.put("iterations", r.iterations());
     m.put("train_loss", r.lastLoss());
     m.put("test_loss", eval.loss());
