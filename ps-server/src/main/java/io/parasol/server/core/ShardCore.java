@@ -154,12 +154,8 @@ public final class ShardCore {
     BlockStore blocks = BlockStore.create(spec, shardIndex);
     Membership members = new Membership(spec.getNumWorkers(),
         JobSpecs.leaseMillis(spec) * 1_000_000L, ticker);
-    double[] alpha = new double[blocks.numBlocks()];
-    for (int id : blocks.ownedIds) {
-      alpha[id] = blocks.byId[id].lr;
-    }
-    StalenessTracker tracker = new StalenessTracker(blocks.numBlocks(), blocks.ownedIds,
-        registry, Integer.toString(shardIndex), ShardMetrics.modeTag(spec.getMode()), alpha);
+    StalenessTracker tracker = new StalenessTracker(blocks, registry,
+        Integer.toString(shardIndex), spec.getMode());
     Job j = new Job(spec, fp, blocks, members, tracker);
     j.rule = ConsistencyRule.create(spec, blocks.byId, new Context(j));
     Gauge.builder(MetricNames.SHARD_LIVE_WORKERS, j, jj -> jj.members.liveWorkers().size())
@@ -203,17 +199,13 @@ public final class ShardCore {
     @Override
     public void pushOutcome(ShardMetrics.Outcome outcome) {
       metrics.push(outcome);
-      if (outcome == ShardMetrics.Outcome.APPLIED && !ShardMetrics.hasRounds(j.spec.getMode())) {
-        // async/ssp: a push that updated a block is one global iteration.
-        j.tracker.iteration();
-      }
+      j.tracker.pushed(outcome == ShardMetrics.Outcome.APPLIED);
     }
 
     @Override
     public void roundCompleted(long nanos, int contributors) {
       metrics.round(nanos, contributors);
-      // sync/local: a completed round (however it completed) is one global iteration.
-      j.tracker.iteration();
+      j.tracker.roundCompleted();
     }
 
     @Override

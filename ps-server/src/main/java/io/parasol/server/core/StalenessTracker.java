@@ -7,6 +7,7 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Tags;
 import io.parasol.common.ErrorFloor;
 import io.parasol.common.MetricNames;
+import io.parasol.proto.v1.Mode;
 import io.parasol.server.metrics.ShardMetrics;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicLongArray;
@@ -60,20 +61,32 @@ public final class StalenessTracker {
   private final AtomicLong iterations = new AtomicLong();
   private final double[] alpha;
   private final int[] ownedIds;
+  private final boolean rounds;
 
   /**
-   * @param numBlocks D, the job's number of blocks
-   * @param ownedIds the blocks this shard owns
+   * @param blocks the job's blocks on this shard (ids, step sizes α_i)
    * @param registry where the meters go
    * @param shard the shard tag
-   * @param mode the mode tag
-   * @param alpha the step size α_i of each block, by id (entries of other shards' blocks are
-   *     not read)
+   * @param jobMode the job's mode: sync/local iterate in rounds, async/ssp in pushes
    */
-  StalenessTracker(int numBlocks, int[] ownedIds, MeterRegistry registry, String shard,
-      String mode, double[] alpha) {
+  StalenessTracker(BlockStore blocks, MeterRegistry registry, String shard, Mode jobMode) {
+    this(blocks.numBlocks(), blocks.ownedIds, registry, shard, jobMode, stepSizes(blocks));
+  }
+
+  private static double[] stepSizes(BlockStore blocks) {
+    double[] alpha = new double[blocks.numBlocks()];
+    for (int id : blocks.ownedIds) {
+      alpha[id] = blocks.byId[id].lr;
+    }
+    return alpha;
+  }
+
+  private StalenessTracker(int numBlocks, int[] ownedIds, MeterRegistry registry, String shard,
+      Mode jobMode, double[] alpha) {
+    String mode = ShardMetrics.modeTag(jobMode);
+    this.rounds = ShardMetrics.hasRounds(jobMode);
     this.numBlocks = numBlocks;
-    this.alpha = alpha.clone();
+    this.alpha = alpha;
     this.ownedIds = ownedIds.clone();
     this.owned = new boolean[numBlocks];
     this.updates = new AtomicLongArray(numBlocks);
@@ -206,11 +219,20 @@ public final class StalenessTracker {
   }
 
   /**
-   * Counts one global iteration: a push that updated at least one block (async/ssp) or a
-   * completed round (sync/local).
+   * Notes a push's outcome: in async/ssp a push that updated at least one block
+   * ({@code applied}) is one global iteration.
    */
-  void iteration() {
-    iterations.incrementAndGet();
+  void pushed(boolean applied) {
+    if (applied && !rounds) {
+      iterations.incrementAndGet();
+    }
+  }
+
+  /** In sync/local, a completed round (however it completed) is one global iteration. */
+  void roundCompleted() {
+    if (rounds) {
+      iterations.incrementAndGet();
+    }
   }
 
   /** n: the global iterations this shard applied. */
