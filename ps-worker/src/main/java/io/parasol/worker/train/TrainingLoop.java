@@ -94,28 +94,19 @@ public final class TrainingLoop {
 
   /**
    * What one worker did; times in seconds ({@code evalSeconds}: spent evaluating the test set
-   * inside the loop, in no other figure).
+   * inside the loop, in no other figure); {@code iterations}: async/ssp, its pushes a shard
+   * applied, each one global iteration (0 in sync/local); {@code lipschitz}: its L_ij
+   * estimates, null unless {@link #estimateLipschitz} was on.
    */
   public record Result(int worker, long steps, long pushes, long latePushes, double lastLoss,
       double computeSeconds, double pullSeconds, double waitSeconds, double pushSeconds,
       double evalSeconds, long rollbacks, long iterations, double[][] lipschitz) {
-    /**
-     * As above, without the iteration count (async/ssp: pushes a shard applied, each one
-     * global iteration; 0 in sync/local) and L_ij estimates (null unless estimated).
-     */
-    public Result(int worker, long steps, long pushes, long latePushes, double lastLoss,
-        double computeSeconds, double pullSeconds, double waitSeconds, double pushSeconds,
-        double evalSeconds, long rollbacks) {
-      this(worker, steps, pushes, latePushes, lastLoss, computeSeconds, pullSeconds,
-          waitSeconds, pushSeconds, evalSeconds, rollbacks, 0, null);
-    }
-
-    /** As above, with no rollbacks. */
+    /** As above, with no rollbacks, no iterations counted and no L_ij estimates. */
     public Result(int worker, long steps, long pushes, long latePushes, double lastLoss,
         double computeSeconds, double pullSeconds, double waitSeconds, double pushSeconds,
         double evalSeconds) {
       this(worker, steps, pushes, latePushes, lastLoss, computeSeconds, pullSeconds,
-          waitSeconds, pushSeconds, evalSeconds, 0);
+          waitSeconds, pushSeconds, evalSeconds, 0, 0, null);
     }
   }
 
