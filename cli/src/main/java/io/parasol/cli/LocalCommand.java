@@ -35,13 +35,19 @@ public final class LocalCommand implements Callable<Integer> {
   @Option(names = "--no-report", description = "Write no run folder.")
   boolean noReport;
 
+  @Option(names = "--estimate-lipschitz", description = "Estimate the block Lipschitz constants"
+      + " L_ij of the error floor online (one more gradient per step, on the same mini-batch,"
+      + " with one block moved); default: L_ij = 1.")
+  boolean estimateLipschitz;
+
   @Override
   public Integer call() throws Exception {
     double[] slow = job.slowWorkers();
     LocalRunner.Options o = new LocalRunner.Options(job.settings(), job.model, job.loadData(),
         job.batchSize, job.epochs, job.steps, job.evalEvery, job.rpcTimeout(),
         job.pullTimeout(), job.computeDelay(), job.commDelay(), job.arrivals(), (int) slow[0],
-        slow[1], job.wire(), job.allowDivergence, job.modelOptions());
+        slow[1], job.wire(), job.allowDivergence, job.modelOptions())
+        .withEstimateLipschitz(estimateLipschitz);
     if (job.metricsPort < 0 || job.metricsPort > 65535) {
       throw new IllegalArgumentException("--metrics-port must be in 0..65535");
     }

@@ -33,6 +33,9 @@ public final class WorkerCommand implements Callable<Integer> {
   @Mixin
   JobOptions job;
 
+  @Mixin
+  WorkerSummary summary;
+
   @Option(names = "--connect-timeout", defaultValue = "5s",
       description = "How long to keep trying shards that do not answer (still starting,"
           + " refused, unresolvable) before giving up with their address and the cause"
@@ -134,6 +137,10 @@ public final class WorkerCommand implements Callable<Integer> {
           }, metrics == null ? null : new WorkerMetrics(metrics.registry(), worker),
           DelayModel.REAL);
       TrainingLoop.Result r = loop.run();
+      boolean finalModel = worker == 0 && summary.wanted();
+      if (finalModel) {
+        WorkerSummary.awaitOthersDone(client);
+      }
       float[] x = new float[layout.dimension()];
       // The final model: sync and local jobs end at a known version.
       long last = switch (js.mode()) {
@@ -148,6 +155,16 @@ public final class WorkerCommand implements Callable<Integer> {
       System.out.printf(Locale.ROOT, "worker %d done: %d steps, %d late, %d rollbacks,"
               + " last loss %.4f, test loss %.4f, test acc %.4f%n", worker, r.steps(),
           r.latePushes(), r.rollbacks(), r.lastLoss(), e.loss(), e.accuracy());
+      if (summary.wanted()) {
+        summary.write(WorkerSummary.of(worker, JobSettings.modeName(js.mode()), js.numShards(),
+            js.numWorkers(), model.name(), data.source(), r, e, finalModel, client.status()));
+        System.out.println("summary written to " + summary.path);
+      }
+    } catch (InterruptedException ie) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("worker " + worker + " interrupted", ie);
+    } catch (java.io.IOException io) {
+      throw new java.io.UncheckedIOException(io);
     } finally {
       if (metrics != null) {
         metrics.close();

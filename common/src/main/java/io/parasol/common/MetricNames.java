@@ -16,6 +16,26 @@ public final class MetricNames {
   public static final String SHARD_STALENESS = "parasol.shard.staleness";
   /** Counter of updates applied per block, tags shard and block. */
   public static final String SHARD_UPDATES = "parasol.shard.updates";
+  /**
+   * Counter of global iterations this shard applied, tags shard and mode: async/ssp, pushes
+   * that updated at least one block; sync/local, completed rounds.
+   */
+  public static final String SHARD_ITERATIONS = "parasol.shard.iterations";
+  /**
+   * Gauge of κ_i = ν_i / n as this shard sees it (n: {@link #SHARD_ITERATIONS}), tags shard and
+   * block.
+   */
+  public static final String SHARD_KAPPA = "parasol.shard.kappa";
+  /**
+   * Gauge of α_i · Σ_{j≠i} L_ij · mean Δ_ij (L_ij = 1) per block, tags shard and block: divided
+   * by the job's κ_i and summed over blocks it is the error-floor term.
+   */
+  public static final String SHARD_ERROR_FLOOR_LOCAL = "parasol.shard.error.floor.local";
+  /**
+   * Gauge of Σ_i (α_i/κ_i) · Σ_{j≠i} L_ij · mean Δ_ij over this shard's blocks, with this shard's
+   * κ_i and L_ij = 1, tag shard.
+   */
+  public static final String SHARD_ERROR_FLOOR = "parasol.shard.error.floor";
   /** Gauge of each block's version, tags shard and block. */
   public static final String SHARD_BLOCK_VERSION = "parasol.shard.block.version";
   /** Summary of Age of Information Δ_ij, tags shard, block (i) and source (j). */
@@ -46,6 +66,16 @@ public final class MetricNames {
   public static final String WORKER_TEST_ACCURACY = "parasol.worker.test.accuracy";
   /** Counter of training examples processed, tag worker. */
   public static final String WORKER_EXAMPLES = "parasol.worker.examples";
+  /**
+   * Counter of the worker's pushes that a shard applied (async/ssp: each is one global
+   * iteration; not counted in sync/local, whose iterations are the shards' rounds), tag worker.
+   */
+  public static final String WORKER_ITERATIONS = "parasol.worker.iterations";
+  /**
+   * Gauge of the worker's estimate of L_ij ({@code --estimate-lipschitz}), tags worker, block
+   * (i) and source (j).
+   */
+  public static final String WORKER_LIPSCHITZ = "parasol.worker.lipschitz";
   /** Counter of steps completed, tag worker. */
   public static final String WORKER_STEPS = "parasol.worker.steps";
   /** Timer of time per phase of a step, tags worker and phase (compute, pull, wait, push). */

@@ -73,6 +73,7 @@ final class Runs {
     DelayModel comm = DelayModel.NONE;
     Arrivals arrivals = Arrivals.ALWAYS;
     Consumer<LocalCluster> onStart;
+    boolean estimateLipschitz;
 
     Job(JobSettings settings, long steps) {
       this.settings = settings;
@@ -100,7 +101,8 @@ final class Runs {
     // a measured outcome here, not an error.
     LocalRunner.Options o = new LocalRunner.Options(j.settings, j.model, j.data, j.batchSize, 0,
         j.steps, j.evalEvery, Duration.ofSeconds(60), Duration.ofSeconds(300), j.compute,
-        j.comm, j.arrivals, 0, 1, io.parasol.proto.v1.ValueEncoding.VALUE_ENCODING_FP32, true);
+        j.comm, j.arrivals, 0, 1, io.parasol.proto.v1.ValueEncoding.VALUE_ENCODING_FP32, true)
+        .withEstimateLipschitz(j.estimateLipschitz);
     return LocalRunner.run(o, null, null, null, j.onStart);
   }
 

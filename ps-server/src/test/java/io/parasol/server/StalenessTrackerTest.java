@@ -75,6 +75,8 @@ class StalenessTrackerTest {
     assertThat(t.stalenessCount(3)).isZero();
     assertThat(t.updates(0)).isEqualTo(3);
     assertThat(t.updates(1)).isEqualTo(2);
+    // Five pushes, each one iteration updating one block: κ_i = ν_i / n, not a share.
+    assertThat(t.iterations()).isEqualTo(5);
     assertThat(t.kappa(0)).isCloseTo(0.6, within(1e-12));
     assertThat(t.kappa(1)).isCloseTo(0.4, within(1e-12));
     assertThat(t.meanAoi(0, 1)).isZero();
@@ -94,5 +96,76 @@ class StalenessTrackerTest {
     assertThat(registry.get(MetricNames.SHARD_UPDATES).tag("block", "0").functionCounter().count())
         .isEqualTo(3.0);
     assertThat(core.status().getStalenessCountsList().subList(0, 3)).containsExactly(2L, 2L, 1L);
+    assertThat(core.status().getIterations()).isEqualTo(5);
+    assertThat(core.status().getBlocks(1).getKappa()).isCloseTo(0.4, within(1e-12));
+    // α = 0.1, L = 1: (0.1/0.6)·(0 + 0) + (0.1/0.4)·(1 + 1) = 0.5.
+    assertThat(t.errorFloor(null)).isCloseTo(0.5, within(1e-6));
+    assertThat(core.status().getErrorFloor()).isCloseTo(0.5, within(1e-6));
+    assertThat(registry.get(MetricNames.SHARD_ERROR_FLOOR).gauge().value())
+        .isCloseTo(0.5, within(1e-6));
+    assertThat(registry.get(MetricNames.SHARD_ERROR_FLOOR_LOCAL).tag("block", "1").gauge()
+        .value()).isCloseTo(0.2, within(1e-6));
+  }
+
+  /** One push updating blocks {@code ids}, all read at their current versions. */
+  private static void pushBlocks(ShardCore core, JobSpec spec, int worker, long seq, int... ids)
+      throws ShardException {
+    PushHeader.Builder h = PushHeader.newBuilder().setFingerprint(Specs.fp(spec))
+        .setWorker(worker).setSequence(seq).setKind(PushKind.PUSH_GRADIENT);
+    for (int id : ids) {
+      h.addBlocks(BlockRead.newBuilder().setBlockId(id)
+          .setVersion(core.tracker().updates(id)));
+    }
+    PushPlan plan = core.preparePush(h.build());
+    for (int id : ids) {
+      plan.accept(id, 0, FloatCodec.encode(new float[] {1f}));
+    }
+    core.push(plan);
+  }
+
+  /** Four blocks of one float, all on one shard, m workers. */
+  private static JobSpec oneShard(int workers) {
+    JobSpec.Builder b = JobSpec.newBuilder().setJobName("kappa").setMode(Mode.MODE_ASYNC)
+        .setNumShards(1).setNumWorkers(workers).setLearningRate(0.1f).setSeed(3);
+    for (int i = 0; i < 4; i++) {
+      b.addBlocks(BlockSpec.newBuilder().setId(i).setLength(1).setShard(0)
+          .setInit(InitKind.INIT_ZEROS));
+    }
+    return b.build();
+  }
+
+  @Test
+  void asyncPushesOfEveryBlock_giveKappaOne() throws Exception {
+    ShardCore core = new ShardCore(0, new SimpleMeterRegistry(), Runnable::run);
+    JobSpec spec = oneShard(2);
+    core.init(spec, 0);
+    for (int k = 1; k <= 12; k++) {
+      pushBlocks(core, spec, k % 2, k, 0, 1, 2, 3);
+    }
+    assertThat(core.tracker().iterations()).isEqualTo(12);
+    for (int i = 0; i < 4; i++) {
+      assertThat(core.tracker().kappa(i)).isEqualTo(1.0);
+      assertThat(core.status().getBlocks(i).getKappa()).isEqualTo(1.0);
+    }
+  }
+
+  @Test
+  void roundRobinOverMWorkers_givesKappaOneOverM() throws Exception {
+    for (int m : new int[] {2, 4}) {
+      ShardCore core = new ShardCore(0, new SimpleMeterRegistry(), Runnable::run);
+      JobSpec spec = oneShard(m);
+      core.init(spec, 0);
+      long[] seq = new long[m];
+      // Worker k owns the blocks i with i mod m = k; the workers take turns, 6 rounds each.
+      for (int step = 0; step < 6 * m; step++) {
+        int k = step % m;
+        int[] mine = java.util.stream.IntStream.range(0, 4).filter(i -> i % m == k).toArray();
+        pushBlocks(core, spec, k, ++seq[k], mine);
+      }
+      for (int i = 0; i < 4; i++) {
+        assertThat(core.tracker().kappa(i)).as("m=%d block %d", m, i)
+            .isCloseTo(1.0 / m, within(1e-12));
+      }
+    }
   }
 }

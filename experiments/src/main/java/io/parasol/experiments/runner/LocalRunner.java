@@ -48,7 +48,24 @@ public final class LocalRunner {
       int epochs, long steps, int evalEvery, Duration rpcTimeout, Duration pullTimeout,
       DelayModel computeDelay, DelayModel commDelay, Arrivals arrivals, int slowWorkers,
       double slowFactor, ValueEncoding wire, boolean allowDivergence,
-      Models.Options modelOptions) {
+      Models.Options modelOptions, boolean estimateLipschitz) {
+    public Options(JobSettings job, String model, TrainingData data, int batchSize, int epochs,
+        long steps, int evalEvery, Duration rpcTimeout, Duration pullTimeout,
+        DelayModel computeDelay, DelayModel commDelay, Arrivals arrivals, int slowWorkers,
+        double slowFactor, ValueEncoding wire, boolean allowDivergence,
+        Models.Options modelOptions) {
+      this(job, model, data, batchSize, epochs, steps, evalEvery, rpcTimeout, pullTimeout,
+          computeDelay, commDelay, arrivals, slowWorkers, slowFactor, wire, allowDivergence,
+          modelOptions, false);
+    }
+
+    /** The same options, with the workers estimating L_ij or not. */
+    public Options withEstimateLipschitz(boolean on) {
+      return new Options(job, model, data, batchSize, epochs, steps, evalEvery, rpcTimeout,
+          pullTimeout, computeDelay, commDelay, arrivals, slowWorkers, slowFactor, wire,
+          allowDivergence, modelOptions, on);
+    }
+
     public Options(JobSettings job, String model, TrainingData data, int batchSize, int epochs,
         long steps, int evalEvery, Duration rpcTimeout, Duration pullTimeout,
         DelayModel computeDelay, DelayModel commDelay, Arrivals arrivals, int slowWorkers,
@@ -102,7 +119,7 @@ public final class LocalRunner {
       long updatesApplied, long pushesApplied, long latePushes, double meanStaleness,
       long maxStaleness, Map<String, Object> modeParameters, Map<String, Object> stepMillis,
       long[] stalenessCounts, double meanAoi, List<double[]> testCurve, double trainSeconds,
-      double evalSeconds) {
+      double evalSeconds, JobFloor floor) {
 
     public Map<String, Object> toMap() {
       Map<String, Object> m = new LinkedHashMap<>();
@@ -132,6 +149,12 @@ public final class LocalRunner {
       m.put("mode_parameters", modeParameters);
       m.put("step_ms", stepMillis);
       m.put("mean_aoi", meanAoi);
+      if (floor != null) {
+        m.put("iterations", floor.iterations());
+        m.put("kappa", floor.kappaList());
+        m.put("error_floor", floor.errorFloor());
+        m.put("lipschitz", floor.lipschitz() == null ? "1" : "estimated");
+      }
       return m;
     }
 
@@ -236,7 +259,7 @@ public final class LocalRunner {
                 new TrainingLoop.Config(k, js, steps, o.batchSize(), k == 0 ? o.evalEvery() : 0,
                     o.computeDelayOf(k), o.commDelay(), o.arrivals(), o.allowDivergence()),
                 report, registry == null ? null : new WorkerMetrics(registry, k),
-                DelayModel.REAL);
+                DelayModel.REAL).estimateLipschitz(o.estimateLipschitz());
             futures.add(done.submit(loop::run));
           }
           // The first worker to fail (divergence, a refused push) ends the run: the pool is
@@ -294,7 +317,8 @@ public final class LocalRunner {
               stalenessCount == 0 ? 0 : (double) stalenessSum / stalenessCount, stalenessMax,
               modeParameters(js), stepMillis(results), tauCounts, meanAoi(cluster, layout),
               report.testCurve(), trainSeconds,
-              results.stream().mapToDouble(TrainingLoop.Result::evalSeconds).sum());
+              results.stream().mapToDouble(TrainingLoop.Result::evalSeconds).sum(),
+              JobFloor.of(cluster, layout, js.mode(), results));
           if (runDir != null) {
             report.write(runDir, summary);
           }
@@ -456,6 +480,15 @@ public final class LocalRunner {
     return sb.toString();
   }
 
+  private static String listText(List<?> l) {
+    StringBuilder sb = new StringBuilder("[");
+    for (Object v : l) {
+      sb.append(sb.length() > 1 ? ", " : "").append(v instanceof Double d
+          ? String.format(Locale.ROOT, "%.3f", d) : String.valueOf(v));
+    }
+    return sb.append(']').toString();
+  }
+
   /** The summary as an aligned two-column table. */
   public static String table(Summary s) {
     StringBuilder sb = new StringBuilder();
@@ -463,7 +496,8 @@ public final class LocalRunner {
     for (Map.Entry<String, Object> e : s.toMap().entrySet()) {
       Object v = e.getValue();
       String text = v instanceof Double d ? String.format(Locale.ROOT, "%.4f", d)
-          : v instanceof Map<?, ?> mm ? mapText(mm) : String.valueOf(v);
+          : v instanceof Map<?, ?> mm ? mapText(mm)
+          : v instanceof List<?> l ? listText(l) : String.valueOf(v);
       sb.append(String.format(Locale.ROOT, "  %-18s %s%n", e.getKey(), text));
     }
     return sb.toString();

@@ -192,27 +192,37 @@ class PrometheusIntegrationTest {
   }
 
   @Test
-  void updateShare_sumsToOne_andRecordingRuleHasOneSeriesPerBlock() {
+  void kappa_isOneForEveryBlockOfAnAsyncJob_andRecordingRulesHaveOneSeriesPerBlock() {
+    // κ_i = ν_i / n: every async push updates every block, so ν_i = n for each block.
     List<Series> kappa = prometheus.query("parasol_shard_updates_total{run=\"async\"}"
-        + " / scalar(sum(parasol_shard_updates_total{run=\"async\"}))", now());
-    double sum = kappa.stream().mapToDouble(Series::value).sum();
-    System.out.printf(Locale.ROOT, "kappa from counters: %d series, sum %.9f%n", kappa.size(),
-        sum);
+        + " / scalar(sum(parasol_worker_iterations_total{run=\"async\"}))", ingested);
+    System.out.printf(Locale.ROOT, "kappa from counters: %d series, %s%n", kappa.size(),
+        kappa.stream().map(s -> String.format(Locale.ROOT, "%.6f", s.value())).toList());
     assertThat(kappa).hasSize(numBlocks);
-    assertThat(sum).isCloseTo(1.0, within(1e-6));
+    assertThat(kappa).allSatisfy(s -> assertThat(s.value()).isCloseTo(1.0, within(1e-9)));
 
-    List<Series> rule = LocalPrometheus.await("parasol:block_update_share for every block",
+    List<Series> rule = LocalPrometheus.await("parasol:block_kappa for every block",
         DEADLINE, () -> {
-          List<Series> s = prometheus.query("parasol:block_update_share", ingested);
+          List<Series> s = prometheus.query("parasol:block_kappa{run=\"async\"}", ingested);
           return s.size() == numBlocks ? Optional.of(s) : Optional.empty();
         });
     Set<String> blocks = rule.stream().map(s -> s.labels().get("block"))
         .collect(Collectors.toCollection(TreeSet::new));
-    double ruleSum = rule.stream().mapToDouble(Series::value).sum();
-    System.out.printf(Locale.ROOT, "parasol:block_update_share: %d series, sum %.9f%n",
-        rule.size(), ruleSum);
+    System.out.printf(Locale.ROOT, "parasol:block_kappa: %d series, %s%n", rule.size(),
+        rule.stream().map(s -> String.format(Locale.ROOT, "%.4f", s.value())).toList());
     assertThat(blocks).hasSize(numBlocks);
-    assertThat(ruleSum).isCloseTo(1.0, within(1e-6));
+    // Rates of counters scraped together: the same up to pushes between two updates' scrapes.
+    assertThat(rule).allSatisfy(s -> assertThat(s.value()).isCloseTo(1.0, within(0.05)));
+    // The summary agrees: n = the workers' applied pushes.
+    assertThat(summary.floor().kappa()).containsOnly(1.0);
+
+    List<Series> floor = LocalPrometheus.await("parasol:error_floor", DEADLINE, () -> {
+      List<Series> s = prometheus.query("parasol:error_floor{run=\"async\"}", ingested);
+      return s.size() == 1 ? Optional.of(s) : Optional.empty();
+    });
+    System.out.printf(Locale.ROOT, "parasol:error_floor %.4f, summary %.4f%n",
+        floor.get(0).value(), summary.floor().errorFloor());
+    assertThat(floor.get(0).value()).isFinite().isPositive();
   }
 
   @Test

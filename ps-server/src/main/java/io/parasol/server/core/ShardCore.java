@@ -154,8 +154,8 @@ public final class ShardCore {
     BlockStore blocks = BlockStore.create(spec, shardIndex);
     Membership members = new Membership(spec.getNumWorkers(),
         JobSpecs.leaseMillis(spec) * 1_000_000L, ticker);
-    StalenessTracker tracker = new StalenessTracker(blocks.numBlocks(), blocks.ownedIds,
-        registry, Integer.toString(shardIndex), ShardMetrics.modeTag(spec.getMode()));
+    StalenessTracker tracker = new StalenessTracker(blocks, registry,
+        Integer.toString(shardIndex), spec.getMode());
     Job j = new Job(spec, fp, blocks, members, tracker);
     j.rule = ConsistencyRule.create(spec, blocks.byId, new Context(j));
     Gauge.builder(MetricNames.SHARD_LIVE_WORKERS, j, jj -> jj.members.liveWorkers().size())
@@ -199,11 +199,13 @@ public final class ShardCore {
     @Override
     public void pushOutcome(ShardMetrics.Outcome outcome) {
       metrics.push(outcome);
+      j.tracker.pushed(outcome == ShardMetrics.Outcome.APPLIED);
     }
 
     @Override
     public void roundCompleted(long nanos, int contributors) {
       metrics.round(nanos, contributors);
+      j.tracker.roundCompleted();
     }
 
     @Override

@@ -32,7 +32,9 @@ final class ShardStatus {
           .setFingerprint(j.fingerprint)
           .setJobName(j.spec.getJobName())
           .setMode(j.spec.getMode())
-          .setNumWorkers(j.spec.getNumWorkers());
+          .setNumWorkers(j.spec.getNumWorkers())
+          .setIterations(j.tracker.iterations())
+          .setErrorFloor(j.tracker.errorFloor(null));
       for (long c : j.tracker.stalenessHistogram()) {
         b.addStalenessCounts(c);
       }
@@ -40,7 +42,8 @@ final class ShardStatus {
       for (int id : j.blocks.ownedIds) {
         Block s = j.blocks.byId[id];
         b.addBlocks(BlockStatus.newBuilder().setId(id).setLength(s.length)
-            .setVersion(s.version()));
+            .setVersion(s.version()).setUpdates(j.tracker.updates(id))
+            .setKappa(j.tracker.kappa(id)));
       }
     }
     return b.build();

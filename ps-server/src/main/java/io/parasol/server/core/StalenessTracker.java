@@ -1,9 +1,13 @@
 package io.parasol.server.core;
 
 import io.micrometer.core.instrument.DistributionSummary;
+import io.micrometer.core.instrument.FunctionCounter;
+import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Tags;
+import io.parasol.common.ErrorFloor;
 import io.parasol.common.MetricNames;
+import io.parasol.proto.v1.Mode;
 import io.parasol.server.metrics.ShardMetrics;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicLongArray;
@@ -16,7 +20,16 @@ import java.util.function.IntToLongFunction;
  *
  * <ul>
  *   <li>τ, per applied update of block i: ν_i(now) − ν_i(read).
- *   <li>updates per block ν_i, hence κ_i = ν_i / Σ_j ν_j.
+ *   <li>updates per block ν_i, and n: the global iterations this shard applied (async/ssp: each
+ *       push that updated at least one block; sync/local: each completed round). Hence
+ *       κ_i = ν_i / n, the talk's liminf ν(n,i)/n: the fraction of iterations that update block
+ *       i (1 when every push updates every block, 1/m under round-robin ownership over m
+ *       workers). It is not a share over blocks. A shard sees only the iterations that touch
+ *       it, so this is the job's κ_i when every iteration reaches this shard (one shard, every
+ *       worker updating every block, sync, local); otherwise it is the fraction among the
+ *       iterations that reached this shard, and the job's figure divides ν_i by the job's
+ *       iteration count (the workers' applied pushes), as the run summary and the
+ *       {@code parasol:block_kappa} recording rule do.
  *   <li>Δ_ij, per applied update of block i and every other block j: how many updates block j
  *       had received since the version of j the worker read. Exact where j lives on this shard;
  *       for a block on another shard, measured against the freshest version of j that this
@@ -45,17 +58,36 @@ public final class StalenessTracker {
   private final AtomicLong tauSum = new AtomicLong();
   private final AtomicLong tauCount = new AtomicLong();
   private final AtomicLong tauMax = new AtomicLong();
+  private final AtomicLong iterations = new AtomicLong();
+  private final double[] alpha;
+  private final int[] ownedIds;
+  private final boolean rounds;
 
   /**
-   * @param numBlocks D, the job's number of blocks
-   * @param ownedIds the blocks this shard owns
+   * @param blocks the job's blocks on this shard (ids, step sizes α_i)
    * @param registry where the meters go
    * @param shard the shard tag
-   * @param mode the mode tag
+   * @param jobMode the job's mode: sync/local iterate in rounds, async/ssp in pushes
    */
-  StalenessTracker(int numBlocks, int[] ownedIds, MeterRegistry registry, String shard,
-      String mode) {
+  StalenessTracker(BlockStore blocks, MeterRegistry registry, String shard, Mode jobMode) {
+    this(blocks.numBlocks(), blocks.ownedIds, registry, shard, jobMode, stepSizes(blocks));
+  }
+
+  private static double[] stepSizes(BlockStore blocks) {
+    double[] alpha = new double[blocks.numBlocks()];
+    for (int id : blocks.ownedIds) {
+      alpha[id] = blocks.byId[id].lr;
+    }
+    return alpha;
+  }
+
+  private StalenessTracker(int numBlocks, int[] ownedIds, MeterRegistry registry, String shard,
+      Mode jobMode, double[] alpha) {
+    String mode = ShardMetrics.modeTag(jobMode);
+    this.rounds = ShardMetrics.hasRounds(jobMode);
     this.numBlocks = numBlocks;
+    this.alpha = alpha;
+    this.ownedIds = ownedIds.clone();
     this.owned = new boolean[numBlocks];
     this.updates = new AtomicLongArray(numBlocks);
     this.aoiSum = new AtomicLongArray(numBlocks * numBlocks);
@@ -73,6 +105,17 @@ public final class StalenessTracker {
           .tags(tags.and("mode", mode))
           .serviceLevelObjectives(ShardMetrics.STALENESS_BUCKETS)
           .register(registry);
+      final int block = i;
+      Gauge.builder(MetricNames.SHARD_KAPPA, this, t -> t.kappa(block))
+          .description("kappa_i = nu_i / n: the fraction of the global iterations this shard"
+              + " applied that updated the block")
+          .tags(tags)
+          .register(registry);
+      Gauge.builder(MetricNames.SHARD_ERROR_FLOOR_LOCAL, this, t -> t.localFloor(block))
+          .description("alpha_i * sum_{j!=i} L_ij * mean Delta_ij with L_ij = 1: over the job's"
+              + " kappa_i and summed over blocks, the error-floor term")
+          .tags(tags)
+          .register(registry);
       for (int j = 0; j < numBlocks; j++) {
         if (j == i) {
           continue;
@@ -85,6 +128,16 @@ public final class StalenessTracker {
             .register(registry);
       }
     }
+    FunctionCounter.builder(MetricNames.SHARD_ITERATIONS, this, StalenessTracker::iterations)
+        .description("Global iterations applied: async/ssp pushes that updated a block,"
+            + " sync/local completed rounds")
+        .tags("shard", shard, "mode", mode)
+        .register(registry);
+    Gauge.builder(MetricNames.SHARD_ERROR_FLOOR, this, t -> t.errorFloor(null))
+        .description("sum_i (alpha_i/kappa_i) * sum_{j!=i} L_ij * mean Delta_ij over this"
+            + " shard's blocks, this shard's kappa_i, L_ij = 1")
+        .tag("shard", shard)
+        .register(registry);
   }
 
   /** Notes versions of other shards' blocks that a push reports ({@code -1}: not reported). */
@@ -165,13 +218,77 @@ public final class StalenessTracker {
     return updates.get(i);
   }
 
-  /** κ_i = ν_i / Σ_j ν_j over this shard's blocks (NaN before any update). */
-  public double kappa(int i) {
-    long total = 0;
-    for (int j = 0; j < numBlocks; j++) {
-      total += updates.get(j);
+  /**
+   * Notes a push's outcome: in async/ssp a push that updated at least one block
+   * ({@code applied}) is one global iteration.
+   */
+  void pushed(boolean applied) {
+    if (applied && !rounds) {
+      iterations.incrementAndGet();
     }
-    return total == 0 ? Double.NaN : (double) updates.get(i) / total;
+  }
+
+  /** In sync/local, a completed round (however it completed) is one global iteration. */
+  void roundCompleted() {
+    if (rounds) {
+      iterations.incrementAndGet();
+    }
+  }
+
+  /** n: the global iterations this shard applied. */
+  public long iterations() {
+    return iterations.get();
+  }
+
+  /**
+   * κ_i = ν_i / n with n = {@link #iterations()}: the fraction of the iterations this shard
+   * applied that updated block i (NaN before any iteration).
+   */
+  public double kappa(int i) {
+    long n = iterations.get();
+    return n == 0 ? Double.NaN : (double) updates.get(i) / n;
+  }
+
+  /** α_i: the step size of block i (0 for another shard's block). */
+  public double alpha(int i) {
+    return alpha[i];
+  }
+
+  /** α_i · Σ_{j≠i} mean Δ_ij (L_ij = 1) for an owned block i; 0 before any sample. */
+  public double localFloor(int i) {
+    double s = 0;
+    for (int j = 0; j < numBlocks; j++) {
+      double d = meanAoi(i, j);
+      if (j != i && !Double.isNaN(d)) {
+        s += d;
+      }
+    }
+    return alpha[i] * s;
+  }
+
+  /**
+   * Σ_i (α_i/κ_i) · Σ_{j≠i} L_ij · mean Δ_ij over this shard's blocks, with this shard's κ_i.
+   *
+   * @param lipschitz L_ij by block ids; null for 1 everywhere
+   */
+  public double errorFloor(double[][] lipschitz) {
+    double[] kappa = new double[numBlocks];
+    java.util.Arrays.fill(kappa, Double.NaN);
+    for (int i : ownedIds) {
+      kappa[i] = kappa(i);
+    }
+    return ErrorFloor.term(alpha, kappa, lipschitz, meanAoiMatrix());
+  }
+
+  /** Mean Δ_ij by block ids (NaN where no sample: rows of other shards' blocks, j = i). */
+  public double[][] meanAoiMatrix() {
+    double[][] m = new double[numBlocks][numBlocks];
+    for (int i = 0; i < numBlocks; i++) {
+      for (int j = 0; j < numBlocks; j++) {
+        m[i][j] = meanAoi(i, j);
+      }
+    }
+    return m;
   }
 
   /** Mean Δ_ij over the updates of block i (NaN when none recorded). */

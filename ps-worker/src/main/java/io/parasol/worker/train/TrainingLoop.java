@@ -6,6 +6,7 @@ import io.parasol.common.Participation;
 import io.parasol.proto.v1.BlockResult;
 import io.parasol.proto.v1.Mode;
 import io.parasol.proto.v1.PushKind;
+import io.parasol.proto.v1.PushOutcome;
 import io.parasol.client.PsClient;
 import io.parasol.client.ShardRollback;
 import io.parasol.client.ShardRolledBackException;
@@ -94,17 +95,19 @@ public final class TrainingLoop {
 
   /**
    * What one worker did; times in seconds ({@code evalSeconds}: spent evaluating the test set
-   * inside the loop, in no other figure).
+   * inside the loop, in no other figure); {@code iterations}: async/ssp, its pushes a shard
+   * applied, each one global iteration (0 in sync/local); {@code lipschitz}: its L_ij
+   * estimates, null unless {@link #estimateLipschitz} was on.
    */
   public record Result(int worker, long steps, long pushes, long latePushes, double lastLoss,
       double computeSeconds, double pullSeconds, double waitSeconds, double pushSeconds,
-      double evalSeconds, long rollbacks) {
-    /** As above, with no rollbacks. */
+      double evalSeconds, long rollbacks, long iterations, double[][] lipschitz) {
+    /** As above, with no rollbacks, no iterations counted and no L_ij estimates. */
     public Result(int worker, long steps, long pushes, long latePushes, double lastLoss,
         double computeSeconds, double pullSeconds, double waitSeconds, double pushSeconds,
         double evalSeconds) {
       this(worker, steps, pushes, latePushes, lastLoss, computeSeconds, pullSeconds,
-          waitSeconds, pushSeconds, evalSeconds, 0);
+          waitSeconds, pushSeconds, evalSeconds, 0, 0, null);
     }
   }
 
@@ -122,6 +125,9 @@ public final class TrainingLoop {
   private long pushes;
   private long late;
   private final Rollbacks rollbacks;
+  private long iterations;
+  private boolean estimateLipschitz;
+  private LipschitzEstimator lipschitz;
   private volatile long done;
   private double lastLoss = Double.NaN;
   private long computeNs;
@@ -158,6 +164,17 @@ public final class TrainingLoop {
     this.rollbacks = new Rollbacks(client, cfg.worker(), metrics);
     this.divergence = new DivergenceWatch(cfg.worker(), cfg.job().learningRate(),
         !cfg.allowDivergence());
+  }
+
+  /**
+   * Estimates the block Lipschitz constants L_ij online (sync, async, ssp): after each step's
+   * gradient, one more gradient on the same mini-batch with one block moved (see
+   * {@link LipschitzEstimator}); the estimates come back in {@link Result#lipschitz()} and as
+   * gauges. Call before {@link #run()}.
+   */
+  public TrainingLoop estimateLipschitz(boolean on) {
+    this.estimateLipschitz = on;
+    return this;
   }
 
   /** A per-worker seed derived from the job seed, so workers draw independent batches. */
@@ -204,7 +221,8 @@ public final class TrainingLoop {
     }
     rollbacks.note();
     return new Result(cfg.worker(), done, pushes, late, lastLoss, computeNs / 1e9, pullNs / 1e9,
-        waitNs / 1e9, pushNs / 1e9, evalNs / 1e9, rollbacks.count());
+        waitNs / 1e9, pushNs / 1e9, evalNs / 1e9, rollbacks.count(), iterations,
+        lipschitz == null ? null : lipschitz.snapshot());
   }
 
   /** sync, async and ssp. */
@@ -214,6 +232,13 @@ public final class TrainingLoop {
     boolean sync = cfg.mode() == Mode.MODE_SYNC;
     int[] updateBlocks = cfg.job().updateBlocksFor(cfg.worker(), client.layout());
     StaleCopies stale = cfg.arrivals().isAlways() ? null : new StaleCopies(updateBlocks);
+    if (estimateLipschitz) {
+      lipschitz = new LipschitzEstimator(client.layout(), 1e-2,
+          workerSeed(cfg.job().seed(), cfg.worker()) ^ 0x1B873593L);
+      if (metrics != null) {
+        metrics.lipschitz(lipschitz, client.layout().numBlocks());
+      }
+    }
     // A model that computes on arrays (ArrayModel) is pulled into a float[], computes its
     // gradient into a float[] that is pushed as it is, from batches copied into reused arrays:
     // no ND4J array per step. Otherwise, without simulated arrivals, the model is pulled
@@ -295,6 +320,10 @@ public final class TrainingLoop {
       if (am != null) {
         rows = batches.nextInto(bx, by);
         loss = am.lossAndGradient(x, bx, by, rows, grad);
+        if (lipschitz != null) {
+          final int n = rows;
+          lipschitz.probe(x, grad, (px, pg) -> am.lossAndGradient(px, bx, by, n, pg));
+        }
         sleeper.sleepNanos(cfg.computeDelay().sample(delays));
         long t2 = System.nanoTime();
         sleeper.sleepNanos(cfg.commDelay().sample(delays));
@@ -317,6 +346,12 @@ public final class TrainingLoop {
         Model.LossAndGradient lg = model.lossAndGradient(arrays ? params(x) : xNd,
             batch.features(), batch.targets());
         loss = lg.loss();
+        if (lipschitz != null) {
+          float[] at = arrays ? x : xNd.toFloatVector();
+          lipschitz.probe(at, lg.gradient().toFloatVector(), (px, pg) -> System.arraycopy(
+              model.lossAndGradient(params(px), batch.features(), batch.targets()).gradient()
+                  .toFloatVector(), 0, pg, 0, pg.length));
+        }
         sleeper.sleepNanos(cfg.computeDelay().sample(delays));
         long t2 = System.nanoTime();
         sleeper.sleepNanos(cfg.commDelay().sample(delays));
@@ -400,6 +435,7 @@ public final class TrainingLoop {
     int n = 0;
     boolean wasLate = false;
     ShardRollback refused = null;
+    boolean applied = false;
     for (PsClient.ShardOutcome o : outcomes) {
       if (o == null) {
         continue;
@@ -409,6 +445,7 @@ public final class TrainingLoop {
         continue;
       }
       if (o.ok()) {
+        applied |= o.response().getOutcome() == PushOutcome.PUSH_APPLIED;
         for (BlockResult b : o.response().getBlocksList()) {
           sum += b.getStaleness();
           n++;
@@ -426,6 +463,14 @@ public final class TrainingLoop {
     }
     if (wasLate) {
       late++;
+    }
+    // async/ssp: a push that a shard applied is one global iteration n (sync/local iterate in
+    // rounds, which the shards count).
+    if (applied && !rounds) {
+      iterations++;
+      if (metrics != null) {
+        metrics.iteration();
+      }
     }
     if (metrics != null && n > 0) {
       metrics.staleness((double) sum / n);

@@ -19,6 +19,8 @@ public final class WorkerMetrics {
   private final Counter examples;
   private final Counter steps;
   private final Counter rollbacks;
+  private final Counter iterations;
+  private boolean lipschitzRegistered;
   private final Timer compute;
   private final Timer pull;
   private final Timer wait;
@@ -47,6 +49,10 @@ public final class WorkerMetrics {
         .description("Shard rollbacks (a shard restarted from a checkpoint or lost its job)"
             + " that the worker noticed and recovered from by pulling again")
         .baseUnit("rollbacks")
+        .tag("worker", worker)
+        .register(registry);
+    iterations = Counter.builder(MetricNames.WORKER_ITERATIONS)
+        .description("async/ssp: pushes a shard applied, each one global iteration n")
         .tag("worker", worker)
         .register(registry);
     compute = phase("compute");
@@ -80,6 +86,33 @@ public final class WorkerMetrics {
 
   void rollback() {
     rollbacks.increment();
+  }
+
+  void iteration() {
+    iterations.increment();
+  }
+
+  /** Registers gauges of the worker's L_ij estimates (once; they read the live matrix). */
+  synchronized void lipschitz(LipschitzEstimator est, int blocks) {
+    if (lipschitzRegistered) {
+      return;
+    }
+    lipschitzRegistered = true;
+    for (int i = 0; i < blocks; i++) {
+      for (int j = 0; j < blocks; j++) {
+        if (i == j) {
+          continue;
+        }
+        final int bi = i;
+        final int bj = j;
+        Gauge.builder(MetricNames.WORKER_LIPSCHITZ, est, e -> e.get(bi, bj))
+            .description("--estimate-lipschitz: the worker's estimate of L_ij, how much the"
+                + " gradient of block i moves per unit move of block j (source)")
+            .tags("worker", worker, "block", Integer.toString(i), "source",
+                Integer.toString(j))
+            .register(registry);
+      }
+    }
   }
 
   void staleness(double meanTau) {
