@@ -231,7 +231,9 @@ public final class TrainingLoop {
     int d = client.layout().dimension();
     boolean sync = cfg.mode() == Mode.MODE_SYNC;
     int[] updateBlocks = cfg.job().updateBlocksFor(cfg.worker(), client.layout());
-    StaleCopies stale = cfg.arrivals().isAlways() ? null : new StaleCopies(updateBlocks);
+    StaleCopies stale = cfg.arrivals().isAlways() ? null : new StaleCopies(
+        client.layout(), updateBlocks, cfg.arrivals().channel(client.layout().numBlocks(),
+            workerSeed(cfg.job().seed(), cfg.worker()) ^ 0xA0761D6478BD642FL));
     if (estimateLipschitz) {
       lipschitz = new LipschitzEstimator(client.layout(), 1e-2,
           workerSeed(cfg.job().seed(), cfg.worker()) ^ 0x1B873593L);
@@ -378,49 +380,6 @@ public final class TrainingLoop {
       long t3 = System.nanoTime();
       finishStep(loss, rows, computeMark - t1, pull, wait, t3 - computeMark);
       t = step + 1;
-    }
-  }
-
-  /**
-   * DASGD message arrivals: the worker's own blocks are always read fresh; another block's
-   * fresh copy replaces the worker's copy only when the arrival process says it arrived.
-   */
-  private final class StaleCopies {
-    private final boolean[] own;
-    private final long[] copyVersions;
-    private final Arrivals.Channel channel;
-    private boolean first = true;
-
-    StaleCopies(int[] ownBlocks) {
-      int blocks = client.layout().numBlocks();
-      own = new boolean[blocks];
-      if (ownBlocks == null) {
-        java.util.Arrays.fill(own, true);
-      } else {
-        for (int id : ownBlocks) {
-          own[id] = true;
-        }
-      }
-      copyVersions = new long[blocks];
-      channel = cfg.arrivals().channel(blocks, workerSeed(cfg.job().seed(), cfg.worker())
-          ^ 0xA0761D6478BD642FL);
-    }
-
-    /** Copies the arrived blocks of {@code fresh} into {@code x}; returns the versions read. */
-    long[] merge(float[] fresh, long[] freshVersions, float[] x) {
-      for (var b : client.layout().blocks()) {
-        if (first || own[b.id()] || channel.arrives(b.id())) {
-          System.arraycopy(fresh, b.offset(), x, b.offset(), b.length());
-          copyVersions[b.id()] = freshVersions[b.id()];
-        }
-      }
-      first = false;
-      return copyVersions.clone();
-    }
-
-    /** The next merge takes every block fresh (after a shard rolled back). */
-    void reset() {
-      first = true;
     }
   }
 
