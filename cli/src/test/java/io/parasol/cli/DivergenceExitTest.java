@@ -4,9 +4,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.PrintWriter;
 import java.io.StringWriter;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 /** A run forced to diverge stops within a few steps with exit status 3 and one line why. */
+@Tag("slow")
 class DivergenceExitTest {
 
   @Test

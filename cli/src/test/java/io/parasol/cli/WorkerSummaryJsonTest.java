@@ -22,6 +22,7 @@ import java.util.List;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.nd4j.linalg.api.buffer.DataType;
@@ -32,6 +33,7 @@ import org.nd4j.linalg.factory.Nd4j;
  * {@code --summary-json}: worker 0's summary holds the job's final model's test figures (it
  * waits for worker 1, which takes longer), and κ_i = 1 for every block in plain async.
  */
+@Tag("slow")
 class WorkerSummaryJsonTest {
 
   private static String[] args(List<String> servers, int worker, long steps, Path json) {

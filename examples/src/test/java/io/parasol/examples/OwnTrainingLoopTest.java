@@ -3,9 +3,11 @@ package io.parasol.examples;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.parasol.server.LocalCluster;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 /** The example, end to end, against two in-process shards on 127.0.0.1. */
+@Tag("slow")
 class OwnTrainingLoopTest {
   @Test
   void train_ownSameDiffModel_lossFallsAndDigitsAreRecognised() throws Exception {

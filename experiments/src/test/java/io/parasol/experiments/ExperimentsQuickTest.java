@@ -13,6 +13,7 @@ import java.util.Map;
 import java.util.stream.Stream;
 import javax.imageio.ImageIO;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -20,6 +21,7 @@ import org.junit.jupiter.api.io.TempDir;
  * Every experiment's --quick run against the real system: the measured/predicted ratios lie
  * within tolerant bounds, and the CSV, PNG and markdown files exist and parse.
  */
+@Tag("slow")
 class ExperimentsQuickTest {
   @TempDir
   static Path base;

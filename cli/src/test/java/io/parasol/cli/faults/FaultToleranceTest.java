@@ -44,6 +44,7 @@ import java.util.regex.Matcher;
 import org.assertj.core.data.Offset;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -57,6 +58,7 @@ import org.junit.jupiter.api.io.TempDir;
  * <p>Every process's output goes to a log file in the test's temporary folder; the tests poll
  * those files and the shards' Status RPC, always under a deadline.
  */
+@Tag("slow")
 class FaultToleranceTest {
   private static final int SHARDS = 2;
   private static final int WORKERS = 4;

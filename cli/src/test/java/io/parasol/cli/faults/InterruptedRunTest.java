@@ -8,6 +8,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -17,6 +18,7 @@ import org.junit.jupiter.api.io.TempDir;
  * The signal goes once the run has printed its progress line for step 40 (evaluations every 20
  * steps have been recorded by then), not after a fixed time.
  */
+@Tag("slow")
 class InterruptedRunTest {
   @TempDir Path dir;
 

@@ -10,6 +10,7 @@ import io.parasol.worker.train.JobSettings;
 import io.parasol.worker.train.TrainingData;
 import java.time.Duration;
 import java.util.stream.Stream;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -20,6 +21,7 @@ import org.junit.jupiter.params.provider.MethodSource;
  * step size) reaches 0.9 test accuracy, in every mode; the MLP, whose default once let some
  * seeds collapse under stale gradients, for seeds 1 to 5 in every mode.
  */
+@Tag("slow")
 class DefaultsTrainTest {
 
   static Stream<Arguments> runs() {

@@ -4,9 +4,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.parasol.proto.v1.Mode;
 import io.parasol.experiments.runner.LocalRunner;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 /** 2 shards and 4 workers over loopback gRPC train softmax regression on the bundled digits. */
+@Tag("slow")
 class DigitsEndToEndTest {
 
   private static LocalRunner.Summary run(Mode mode) throws Exception {

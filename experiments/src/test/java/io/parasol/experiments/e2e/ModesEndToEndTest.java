@@ -20,11 +20,13 @@ import io.parasol.worker.train.TrainingData;
 import io.parasol.worker.train.TrainingLoop;
 import java.time.Duration;
 import java.util.Arrays;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.factory.Nd4j;
 
 /** ssp, local-update SGD and coordinate-wise async SGD over real shards on loopback. */
+@Tag("slow")
 class ModesEndToEndTest {
   private static final TrainingData DATA = Jobs.digits();
   private static final Model SOFTMAX = Models.create("softmax", DATA.train().numFeatures(),

@@ -39,6 +39,7 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -53,6 +54,7 @@ import org.junit.jupiter.api.io.TempDir;
  * sync job runs first on a second metrics endpoint (scraped with {@code run="sync"}); the main
  * async job is scraped with {@code run="async"}.
  */
+@Tag("slow")
 class PrometheusIntegrationTest {
   private static final int SHARDS = 2;
   private static final int WORKERS = 4;

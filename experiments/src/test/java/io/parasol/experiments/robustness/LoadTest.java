@@ -31,6 +31,7 @@ import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import org.HdrHistogram.Histogram;
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
@@ -42,6 +43,7 @@ import org.junit.jupiter.api.Timeout;
  * counters agree), and every value is where the pushed gradients put it. Prints throughput and
  * latency percentiles. Nothing here is random.
  */
+@Tag("slow")
 class LoadTest {
   private static final int WORKERS = 64;
   private static final int SHARDS = 2;

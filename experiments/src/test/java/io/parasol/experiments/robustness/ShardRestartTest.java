@@ -23,6 +23,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -40,6 +41,7 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * each worker's K-th push, computed from the old incarnation, is refused by the restored shard
  * (the other shard applies it) and the step is computed again.
  */
+@Tag("slow")
 class ShardRestartTest {
   private static final int SHARDS = 2;
   private static final int WORKERS = 2;

@@ -30,6 +30,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
@@ -40,6 +41,7 @@ import org.junit.jupiter.api.Timeout;
  * and every block is bit-identical with the same version. Prints the status codes per request
  * category.
  */
+@Tag("slow")
 class FuzzTest {
   private static final long SEED = 0x5EED_F022_2025L;
   private static final int REQUESTS = 10_000;

@@ -27,6 +27,7 @@ import org.deeplearning4j.nn.conf.layers.OutputLayer;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.deeplearning4j.nn.weights.WeightInit;
 import org.deeplearning4j.util.ModelSerializer;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.nd4j.linalg.activations.Activation;
@@ -40,6 +41,7 @@ import org.nd4j.linalg.lossfunctions.LossFunctions;
  * A DL4J MLP trained by Parasol in sync mode with one worker (two real shards over loopback)
  * ends where the same steps of plain SGD on DL4J alone end, within float rounding.
  */
+@Tag("slow")
 class Dl4jSyncMatchesDl4jSgdTest {
 
   private static final float LR = 0.3f;

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import java.util.Random;
 import java.util.stream.Stream;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -15,6 +16,7 @@ import org.nd4j.linalg.factory.Nd4j;
  * Checks every model's analytic gradient against central finite differences, in double
  * precision (the models compute in the parameters' data type).
  */
+@Tag("slow")
 class GradientCheckTest {
 
   private static final int BATCH = 7;

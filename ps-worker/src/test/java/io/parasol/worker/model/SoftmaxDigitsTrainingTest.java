@@ -7,12 +7,14 @@ import io.parasol.worker.data.BundledData;
 import io.parasol.worker.data.Dataset;
 import io.parasol.worker.data.Scaling;
 import io.parasol.worker.data.Splits;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 
 /** Plain mini-batch SGD on the bundled digits: a sanity check of data, model and gradient. */
+@Tag("slow")
 class SoftmaxDigitsTrainingTest {
 
   @Test
