@@ -305,23 +305,7 @@ public final class JobOptions {
   }
 
   static Duration parseDuration(String flag, String s) {
-    String t = s.trim().toLowerCase(Locale.ROOT);
-    try {
-      if (t.endsWith("ms")) {
-        return Duration.ofMillis(Long.parseLong(t.substring(0, t.length() - 2)));
-      }
-      if (t.endsWith("s")) {
-        return Duration.ofMillis(Math.round(Double.parseDouble(t.substring(0, t.length() - 1))
-            * 1000));
-      }
-      if (t.endsWith("m")) {
-        return Duration.ofSeconds(Long.parseLong(t.substring(0, t.length() - 1)) * 60);
-      }
-    } catch (NumberFormatException e) {
-      // fall through to the error below
-    }
-    throw new IllegalArgumentException(flag + " takes a duration like 500ms, 30s or 2m; got '"
-        + s + "'");
+    return io.parasol.common.Durations.parse(flag, s);
   }
 
   private static void positive(String flag, long v) {

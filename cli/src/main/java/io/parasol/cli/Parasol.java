@@ -12,7 +12,7 @@ import picocli.CommandLine.Command;
     description = "A parameter server for distributed SGD over gRPC.",
     subcommands = {LocalCommand.class, ServerCommand.class, WorkerCommand.class,
         io.parasol.experiments.bench.BenchCommand.class,
-        ExperimentCommand.class, HealthCommand.class, ModelCommand.class})
+        ExperimentCommand.class, io.parasol.server.HealthCommand.class, ModelCommand.class})
 public final class Parasol implements Runnable {
   /** Exit status of a run whose training loss diverged (see --allow-divergence). */
   public static final int EXIT_DIVERGED = 3;

@@ -1,5 +1,6 @@
 package io.parasol.cli;
 
+import io.parasol.server.HealthCommand;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.grpc.Server;

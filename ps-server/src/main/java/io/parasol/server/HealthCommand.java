@@ -1,4 +1,4 @@
-package io.parasol.cli;
+package io.parasol.server;
 
 import io.grpc.ManagedChannel;
 import io.grpc.Status;
@@ -57,7 +57,7 @@ public final class HealthCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws InterruptedException {
-    Duration deadline = JobOptions.parseDuration("--timeout", timeout);
+    Duration deadline = io.parasol.common.Durations.parse("--timeout", timeout);
     if (deadline.toMillis() <= 0) {
       throw new IllegalArgumentException("--timeout must be positive, got '" + timeout + "'");
     }
