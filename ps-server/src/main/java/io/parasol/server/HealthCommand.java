@@ -33,11 +33,11 @@ import picocli.CommandLine.Spec;
         "3:no answer: unreachable, deadline exceeded, or the call failed"})
 public final class HealthCommand implements Callable<Integer> {
   /** The server answered SERVING. */
-  static final int EXIT_SERVING = 0;
+  public static final int EXIT_SERVING = 0;
   /** The server answered, but not SERVING. */
-  static final int EXIT_NOT_SERVING = 1;
+  public static final int EXIT_NOT_SERVING = 1;
   /** The call got no answer from the health service. */
-  static final int EXIT_NO_ANSWER = 3;
+  public static final int EXIT_NO_ANSWER = 3;
 
   @Option(names = "--target", required = true,
       description = "Shard address host:port (plaintext gRPC).")
