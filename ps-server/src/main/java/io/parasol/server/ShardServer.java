@@ -16,7 +16,7 @@ import io.parasol.server.clock.Ticker;
 import io.parasol.server.core.Lifecycle;
 import io.parasol.server.core.ShardCore;
 import io.parasol.server.core.ShardException;
-import io.parasol.server.rpc.LenientPushParsing;
+import io.parasol.server.rpc.LenientParsing;
 import io.parasol.server.rpc.ShardService;
 import java.io.IOException;
 import java.net.InetSocketAddress;
@@ -91,10 +91,10 @@ public final class ShardServer {
       builder.intercept(new MetricCollectingServerInterceptor(registry));
     }
     this.server = builder
-        .addService(LenientPushParsing.wrap(ServerInterceptors.intercept(
+        .addService(LenientParsing.wrap(ServerInterceptors.intercept(
             new ShardService(core, FloatCodec.DEFAULT_CHUNK_FLOATS, timer))))
-        .addService(health.getHealthService())
-        .addService(ProtoReflectionServiceV1.newInstance())
+        .addService(LenientParsing.wrap(health.getHealthService().bindService()))
+        .addService(LenientParsing.wrap(ProtoReflectionServiceV1.newInstance().bindService()))
         .maxInboundMessageSize(MAX_INBOUND_MESSAGE_BYTES)
         .build();
   }

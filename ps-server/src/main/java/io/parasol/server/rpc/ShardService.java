@@ -332,7 +332,7 @@ public final class ShardService implements ShardGrpc.AsyncService, BindableServi
     return new StreamObserver<>() {
       @Override
       public void onNext(PushMessage m) {
-        r.onNext(LenientPushParsing.isUnparseable(m) ? ReceivedPush.malformed(
+        r.onNext(LenientParsing.isUnparseable(m) ? ReceivedPush.malformed(
             "not a parasol.v1.PushMessage") : ReceivedPush.claim(m));
       }
 

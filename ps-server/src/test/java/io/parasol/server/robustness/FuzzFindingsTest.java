@@ -20,6 +20,7 @@ import io.parasol.proto.v1.PullRequest;
 import io.parasol.proto.v1.PushHeader;
 import io.parasol.proto.v1.PushKind;
 import io.parasol.proto.v1.PushMessage;
+import io.parasol.proto.v1.ShardGrpc;
 import io.parasol.server.ShardServer;
 import java.util.ArrayList;
 import java.util.List;
@@ -329,5 +330,50 @@ class FuzzFindingsTest {
     Status s = wire.rawPush(List.of(new byte[] {0x00}), Wire.DEADLINE_MS).status();
     assertThat(s.getCode()).as("push of the single byte 0x00 (tag 0): %s", s)
         .isEqualTo(Status.Code.INVALID_ARGUMENT);
+  }
+
+  // ---------------------------------------------------------------------------------------
+  // Requests of the other methods that are not protobuf: the same lenient parsing answers
+  // INVALID_ARGUMENT for every method, and seeded random bytes never get UNKNOWN or INTERNAL.
+
+  private static final List<String[]> METHODS = List.of(
+      new String[] {ShardGrpc.getInitMethod().getFullMethodName(), "UNARY"},
+      new String[] {ShardGrpc.getPullMethod().getFullMethodName(), "SERVER_STREAMING"},
+      new String[] {ShardGrpc.getStatusMethod().getFullMethodName(), "UNARY"},
+      new String[] {ShardGrpc.getHeartbeatMethod().getFullMethodName(), "UNARY"},
+      new String[] {"grpc.health.v1.Health/Check", "UNARY"});
+
+  @Test
+  void everyMethod_unparseableRequest_invalidArgument() throws Exception {
+    startJob(Mode.MODE_ASYNC);
+    for (String[] m : METHODS) {
+      // Tag 0 is never valid protobuf.
+      Status s = wire.rawCall(m[0], io.grpc.MethodDescriptor.MethodType.valueOf(m[1]),
+          new byte[] {0x00}, Wire.DEADLINE_MS).status();
+      assertThat(s.getCode()).as("%s with the single byte 0x00: %s", m[0], s)
+          .isEqualTo(Status.Code.INVALID_ARGUMENT);
+      assertThat(s.getDescription()).as("%s", m[0]).contains("does not parse as");
+    }
+  }
+
+  @Test
+  void everyMethod_randomBytes_preciseCodesAndNothingChanges() throws Exception {
+    startJob(Mode.MODE_ASYNC);
+    String before = server.core().status().getBlocksList().toString();
+    java.util.SplittableRandom r = new java.util.SplittableRandom(20261205);
+    for (String[] m : METHODS) {
+      for (int i = 0; i < 40; i++) {
+        byte[] b = new byte[1 + r.nextInt(64)];
+        for (int k = 0; k < b.length; k++) {
+          b[k] = (byte) r.nextInt(256);
+        }
+        Status s = wire.rawCall(m[0], io.grpc.MethodDescriptor.MethodType.valueOf(m[1]), b,
+            2_000).status();
+        assertThat(s.getCode()).as("%s with %d random bytes: %s", m[0], b.length, s)
+            .isNotIn(Status.Code.UNKNOWN, Status.Code.INTERNAL);
+      }
+    }
+    assertThat(server.core().status().getBlocksList().toString()).as("the shard's blocks")
+        .isEqualTo(before);
   }
 }

@@ -226,6 +226,37 @@ final class Wire implements AutoCloseable {
     return s == null ? Outcome.noAnswer() : Outcome.of(s);
   }
 
+  /**
+   * One call of any unary or server-streaming method with raw bytes as its request (responses
+   * are read and dropped).
+   */
+  Outcome rawCall(String fullMethodName, MethodDescriptor.MethodType type, byte[] request,
+      long deadlineMs) throws InterruptedException {
+    MethodDescriptor<byte[], byte[]> method = MethodDescriptor.<byte[], byte[]>newBuilder()
+        .setType(type).setFullMethodName(fullMethodName)
+        .setRequestMarshaller(new RawMarshaller()).setResponseMarshaller(new RawMarshaller())
+        .build();
+    CompletableFuture<Status> done = new CompletableFuture<>();
+    ClientCall<byte[], byte[]> call = channel.newCall(method,
+        CallOptions.DEFAULT.withDeadlineAfter(deadlineMs, TimeUnit.MILLISECONDS));
+    call.start(new ClientCall.Listener<byte[]>() {
+      @Override
+      public void onMessage(byte[] message) {
+        call.request(1);
+      }
+
+      @Override
+      public void onClose(Status status, Metadata trailers) {
+        done.complete(status);
+      }
+    }, new Metadata());
+    call.request(1);
+    call.sendMessage(request);
+    call.halfClose();
+    Status s = await(done, deadlineMs);
+    return s == null ? Outcome.noAnswer() : Outcome.of(s);
+  }
+
   private static Status await(CompletableFuture<Status> done, long deadlineMs)
       throws InterruptedException {
     try {
