@@ -112,6 +112,13 @@ public final class JobSpecs {
       Map.entry("model", "model"), Map.entry("participation", "participation"),
       Map.entry("lease_millis", "lease"));
 
+  /** {@link #differences} joined for a message: the first 8, then how many more. */
+  public static String differencesLine(JobSpec declared, JobSpec offered) {
+    List<String> diffs = differences(declared, offered);
+    return diffs.size() <= 8 ? String.join(", ", diffs)
+        : String.join(", ", diffs.subList(0, 8)) + " and " + (diffs.size() - 8) + " more";
+  }
+
   /**
    * The settings in which {@code offered} differs from {@code declared}, each as
    * {@code "lr 0.3 vs 0.2"} (the job flag's name, the declared value, the offered value); for

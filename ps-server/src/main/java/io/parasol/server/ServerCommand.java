@@ -50,6 +50,12 @@ public final class ServerCommand implements Callable<Integer> {
       description = "Also checkpoint after this many block updates; 0 = off (default).")
   long checkpointUpdates;
 
+  @Option(names = "--max-bytes", defaultValue = "0",
+      description = "Most heap a job may take on this shard (blocks, optimizer state, round"
+          + " sums, push staging), e.g. 512m, 4g; a larger Init is RESOURCE_EXHAUSTED. 0: 80%"
+          + " of the maximum heap (default).")
+  String maxBytes;
+
   @Option(names = "--grace", defaultValue = "10",
       description = "Seconds in-flight calls get to finish on SIGTERM (default: ${DEFAULT-VALUE}).")
   int graceSeconds;
@@ -97,8 +103,10 @@ public final class ServerCommand implements Callable<Integer> {
     if (token != null) {
       builder.intercept(BearerTokenInterceptor.standard(token));
     }
+    long budget = parseBytes("--max-bytes", maxBytes);
     ShardServer server = new ShardServer(builder, shard, shards,
         metrics == null ? null : metrics.registry());
+    server.core().maxBytes(budget);
     if (checkpointDir != null) {
       if (checkpointSeconds <= 0 || checkpointUpdates < 0) {
         throw new CommandLine.ParameterException(new CommandLine(this),
@@ -124,6 +132,23 @@ public final class ServerCommand implements Callable<Integer> {
         + (token == null ? "" : ", token required") + (metrics == null ? "" : ", metrics on :" + metrics.port() + "/metrics"));
     server.blockUntilShutdown();
     return 0;
+  }
+
+  /** A byte count: digits, optionally followed by k, m or g (binary units). */
+  static long parseBytes(String flag, String s) {
+    String t = s.trim().toLowerCase(java.util.Locale.ROOT);
+    long unit = t.endsWith("k") ? 1L << 10 : t.endsWith("m") ? 1L << 20 : t.endsWith("g") ? 1L << 30
+        : 1;
+    try {
+      long n = Long.parseLong(unit == 1 ? t : t.substring(0, t.length() - 1));
+      if (n >= 0 && n <= Long.MAX_VALUE / unit) {
+        return n * unit;
+      }
+    } catch (NumberFormatException e) {
+      // below
+    }
+    throw new IllegalArgumentException(flag + " takes a byte count like 536870912, 512m or 4g;"
+        + " got '" + s + "'");
   }
 
   public static void main(String[] args) {

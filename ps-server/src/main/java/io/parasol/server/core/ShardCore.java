@@ -57,6 +57,8 @@ public final class ShardCore {
   private final Object lock = new Object();
   private final Incarnation incarnation;
   private volatile Job job;
+  /** The heap a job's blocks, optimizer state and staging may take; checked before Init. */
+  private final MemoryBudget budget = new MemoryBudget();
 
   /**
    * @param shardIndex this shard's index in the job
@@ -87,6 +89,11 @@ public final class ShardCore {
     this.metrics = new ShardMetrics(shardIndex);
     metrics.bindTo(this.registry);
     this.waiters = new PullWaiters(callbacks, metrics, ticker);
+  }
+
+  /** The most bytes a job may take on this shard (see {@link MemoryBudget}); 0: the default. */
+  public void maxBytes(long bytes) {
+    budget.limit(bytes);
   }
 
   public int shardIndex() {
@@ -132,14 +139,13 @@ public final class ShardCore {
           return InitResponse.newBuilder().setFingerprint(fp).setCreated(false)
               .setIncarnation(incarnation.value()).build();
         }
-        java.util.List<String> diffs = JobSpecs.differences(j.spec, spec);
-        String listed = diffs.size() <= 8 ? String.join(", ", diffs)
-            : String.join(", ", diffs.subList(0, 8)) + " and " + (diffs.size() - 8) + " more";
         throw ShardException.precondition("shard " + shardIndex + " already serves job '"
-            + j.spec.getJobName() + "' with other settings: " + listed
+            + j.spec.getJobName() + "' with other settings: "
+            + JobSpecs.differencesLine(j.spec, spec)
             + " (the job's vs this worker's; fingerprint " + j.fingerprint + " vs " + fp
             + "); give every worker of a job the same job flags");
       }
+      budget.check(spec, shardIndex);
       j = createJob(spec, fp);
       job = j;
       log.info("shard {} initialised job '{}' mode={} blocks={} floats={} fingerprint={}",
@@ -235,31 +241,15 @@ public final class ShardCore {
     return j;
   }
 
-  private static void checkWorker(Job j, int worker) throws ShardException {
-    // uint32 on the wire: ids of 2^31 and more arrive negative.
-    if (worker < 0 || worker >= j.spec.getNumWorkers()) {
-      throw ShardException.invalid("worker " + Integer.toUnsignedString(worker)
-          + " is out of range: the job has " + j.spec.getNumWorkers() + " workers");
-    }
-  }
-
-  /** A uint64 version, step or clock from the wire; 2^63 and more are refused. */
-  private static void checkCounter(String what, long v) throws ShardException {
-    if (v < 0) {
-      throw ShardException.invalid(what + " " + Long.toUnsignedString(v)
-          + " is out of range (at most 2^63 - 1)");
-    }
-  }
-
   // ---------------------------------------------------------------------------------------
   // Pull
 
   /** Validates a pull request. */
   public PullPlan preparePull(PullRequest req) throws ShardException {
     Job j = job(req.getFingerprint());
-    checkWorker(j, req.getWorker());
-    checkCounter("min_version", req.getMinVersion());
-    checkCounter("clock", req.getClock());
+    RequestChecks.worker(j, req.getWorker());
+    RequestChecks.counter("min_version", req.getMinVersion());
+    RequestChecks.counter("clock", req.getClock());
     touch(j, req.getWorker(), false);
     Block[] blocks = j.blocks.resolve(req.getBlockIdsList());
     j.acquireStream(req.getWorker());
@@ -314,7 +304,7 @@ public final class ShardCore {
 
   private PushPlan preparePushUncounted(PushHeader h) throws ShardException {
     Job j = job(h.getFingerprint());
-    checkWorker(j, h.getWorker());
+    RequestChecks.worker(j, h.getWorker());
     incarnation.checkPush(h);
     touch(j, h.getWorker(), true);
     if (h.getBlocksCount() == 0) {
@@ -323,9 +313,9 @@ public final class ShardCore {
     List<Integer> ids = h.getBlocksList().stream().map(BlockRead::getBlockId)
         .collect(Collectors.toList());
     Block[] blocks = j.blocks.resolve(ids);
-    checkCounter("step", h.getStep());
+    RequestChecks.counter("step", h.getStep());
     for (BlockRead r : h.getBlocksList()) {
-      checkCounter("version read of block " + r.getBlockId(), r.getVersion());
+      RequestChecks.counter("version read of block " + r.getBlockId(), r.getVersion());
     }
     if (h.getSeenCount() > j.blocks.numBlocks()) {
       throw ShardException.invalid("push reports " + h.getSeenCount() + " seen blocks; the job"
@@ -336,7 +326,7 @@ public final class ShardCore {
         throw ShardException.invalid("push reports a version of unknown block "
             + Integer.toUnsignedString(r.getBlockId()));
       }
-      checkCounter("version seen of block " + r.getBlockId(), r.getVersion());
+      RequestChecks.counter("version seen of block " + r.getBlockId(), r.getVersion());
     }
     j.rule.checkHeader(h, blocks);
     j.acquireStream(h.getWorker());
@@ -438,8 +428,8 @@ public final class ShardCore {
   /** Answers a heartbeat: renews the lease (and the ssp clock) and lists the live workers. */
   public HeartbeatResponse heartbeat(HeartbeatRequest req) throws ShardException {
     Job j = job(req.getFingerprint());
-    checkWorker(j, req.getWorker());
-    checkCounter("clock", req.getClock());
+    RequestChecks.worker(j, req.getWorker());
+    RequestChecks.counter("clock", req.getClock());
     if (req.getLeaving()) {
       if (j.members.leave(req.getWorker())) {
         // A worker that finished its steps leaves the live set at once, instead of holding

@@ -376,4 +376,35 @@ class FuzzFindingsTest {
     assertThat(server.core().status().getBlocksList().toString()).as("the shard's blocks")
         .isEqualTo(before);
   }
+
+  // ---------------------------------------------------------------------------------------
+  // An Init larger than the shard may hold: refused before anything is allocated.
+
+  private static JobSpec bigSpec(int blocks, int length, io.parasol.proto.v1.OptimizerKind opt) {
+    JobSpec.Builder b = JobSpec.newBuilder().setJobName("big").setMode(Mode.MODE_ASYNC)
+        .setNumShards(1).setNumWorkers(1).setLearningRate(0.1f).setSeed(3)
+        .setOptimizer(io.parasol.proto.v1.OptimizerSpec.newBuilder().setKind(opt));
+    for (int i = 0; i < blocks; i++) {
+      b.addBlocks(BlockSpec.newBuilder().setId(i).setName("b" + i).setLength(length)
+          .setShard(0).setInit(InitKind.INIT_ZEROS));
+    }
+    return b.build();
+  }
+
+  @Test
+  void init_largerThanTheShardMayHold_resourceExhaustedAndNothingAllocated() throws Exception {
+    startShard();
+    server.core().maxBytes(64L << 20);
+    // 2^30 floats with Adam: 16 GiB by the budget's count, refused without allocating.
+    JobSpec huge = bigSpec(64, 1 << 24, io.parasol.proto.v1.OptimizerKind.OPTIMIZER_ADAM);
+    Status s = wire.init(InitRequest.newBuilder().setSpec(huge).setShard(0).build()).status();
+    assertThat(s.getCode()).as("%s", s).isEqualTo(Status.Code.RESOURCE_EXHAUSTED);
+    assertThat(s.getDescription()).contains("16,384.0 MiB").contains("64.0 MiB")
+        .contains("--max-bytes");
+    assertThat(server.core().status().getBlocksCount()).as("no job").isZero();
+    // A job that fits (1 Mi floats, SGD: 8 MiB) is then declared as usual.
+    JobSpec fits = bigSpec(4, 1 << 18, io.parasol.proto.v1.OptimizerKind.OPTIMIZER_SGD);
+    assertThat(wire.init(InitRequest.newBuilder().setSpec(fits).setShard(0).build()).status()
+        .getCode()).isEqualTo(Status.Code.OK);
+  }
 }

@@ -1,0 +1,22 @@
+package io.parasol.server.core;
+
+/** Checks of request fields that do not depend on the shard's state. */
+final class RequestChecks {
+  private RequestChecks() {}
+
+  static void worker(Job j, int worker) throws ShardException {
+    // uint32 on the wire: ids of 2^31 and more arrive negative.
+    if (worker < 0 || worker >= j.spec.getNumWorkers()) {
+      throw ShardException.invalid("worker " + Integer.toUnsignedString(worker)
+          + " is out of range: the job has " + j.spec.getNumWorkers() + " workers");
+    }
+  }
+
+  /** A uint64 version, step or clock from the wire; 2^63 and more are refused. */
+  static void counter(String what, long v) throws ShardException {
+    if (v < 0) {
+      throw ShardException.invalid(what + " " + Long.toUnsignedString(v)
+          + " is out of range (at most 2^63 - 1)");
+    }
+  }
+}
