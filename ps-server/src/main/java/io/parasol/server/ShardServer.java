@@ -16,6 +16,7 @@ import io.parasol.server.clock.Ticker;
 import io.parasol.server.core.Lifecycle;
 import io.parasol.server.core.ShardCore;
 import io.parasol.server.core.ShardException;
+import io.parasol.server.rpc.ClientErrorLogs;
 import io.parasol.server.rpc.LenientParsing;
 import io.parasol.server.rpc.ShardService;
 import java.io.IOException;
@@ -82,6 +83,7 @@ public final class ShardServer {
     this.ticker = ticker;
     this.lifecycle = new Lifecycle.State("shard " + shardIndex);
     this.callbacks = Executors.newCachedThreadPool(daemonThreads("shard-" + shardIndex + "-pull"));
+    ClientErrorLogs.install();
     this.core = new ShardCore(shardIndex, expectedShards, registry, callbacks, ticker);
     ScheduledThreadPoolExecutor t = timerExecutor != null ? timerExecutor
         : new ScheduledThreadPoolExecutor(1, daemonThreads("shard-" + shardIndex + "-timer"));
