@@ -17,6 +17,7 @@ import io.parasol.server.core.Lifecycle;
 import io.parasol.server.core.ShardCore;
 import io.parasol.server.core.ShardException;
 import io.parasol.server.rpc.ClientErrorLogs;
+import io.parasol.server.rpc.ConnectionTracker;
 import io.parasol.server.rpc.LenientParsing;
 import io.parasol.server.rpc.ShardService;
 import java.io.IOException;
@@ -92,9 +93,11 @@ public final class ShardServer {
     if (registry != null) {
       builder.intercept(new MetricCollectingServerInterceptor(registry));
     }
+    ConnectionTracker connections = new ConnectionTracker(core::connectionLost);
     this.server = builder
+        .addTransportFilter(connections)
         .addService(LenientParsing.wrap(ServerInterceptors.intercept(
-            new ShardService(core, FloatCodec.DEFAULT_CHUNK_FLOATS, timer))))
+            new ShardService(core, FloatCodec.DEFAULT_CHUNK_FLOATS, timer), connections)))
         .addService(LenientParsing.wrap(health.getHealthService().bindService()))
         .addService(LenientParsing.wrap(ProtoReflectionServiceV1.newInstance().bindService()))
         .maxInboundMessageSize(MAX_INBOUND_MESSAGE_BYTES)

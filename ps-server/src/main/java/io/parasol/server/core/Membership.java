@@ -89,6 +89,21 @@ final class Membership {
     }
   }
 
+  /**
+   * Takes a worker out of the live set before its lease ends (its last connection closed);
+   * returns whether it was live. Like an expiry, its next call brings it back.
+   */
+  boolean suspect(int worker) {
+    synchronized (lock) {
+      if (!live[worker]) {
+        return false;
+      }
+      live[worker] = false;
+      liveView.set(worker, 0);
+      return true;
+    }
+  }
+
   /** Expires the leases of workers silent for longer than the lease; returns them. */
   List<Integer> expire() {
     List<Integer> expired = new ArrayList<>();

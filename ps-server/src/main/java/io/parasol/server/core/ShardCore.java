@@ -163,7 +163,7 @@ public final class ShardCore {
     StalenessTracker tracker = new StalenessTracker(blocks, registry,
         Integer.toString(shardIndex), spec.getMode());
     Job j = new Job(spec, fp, blocks, members, tracker);
-    j.rule = ConsistencyRule.create(spec, blocks.byId, new Context(j));
+    j.rule = ConsistencyRule.create(spec, blocks.byId, new JobContext(j, metrics, waiters, ticker));
     Gauge.builder(MetricNames.SHARD_LIVE_WORKERS, j, jj -> jj.members.liveWorkers().size())
         .description("Workers whose lease is current")
         .tag("shard", Integer.toString(shardIndex))
@@ -171,58 +171,6 @@ public final class ShardCore {
     metrics.jobMeters(blocks.ownedIds, spec.getMode(), j, (jj, id) -> jj.blocks.version(id),
         tracker::updates).bindTo(registry);
     return j;
-  }
-
-  /** What the job's rule may see of this shard. */
-  private final class Context implements RuleContext {
-    private final Job j;
-
-    Context(Job j) {
-      this.j = j;
-    }
-
-    @Override
-    public boolean isLive(int worker) {
-      return j.members.isLive(worker);
-    }
-
-    @Override
-    public long slowestLiveClock() {
-      return j.members.slowestLiveClock();
-    }
-
-    @Override
-    public void recordStaleness(int blockId, long tau, long[] read) {
-      j.tracker.record(blockId, tau, read, j.blocks::version);
-    }
-
-    @Override
-    public void recordUpdate(int blockId) {
-      metrics.updated();
-      j.tracker.applied(blockId);
-    }
-
-    @Override
-    public void pushOutcome(ShardMetrics.Outcome outcome) {
-      metrics.push(outcome);
-      j.tracker.pushed(outcome == ShardMetrics.Outcome.APPLIED);
-    }
-
-    @Override
-    public void roundCompleted(long nanos, int contributors) {
-      metrics.round(nanos, contributors);
-      j.tracker.roundCompleted();
-    }
-
-    @Override
-    public void signal() {
-      waiters.signal();
-    }
-
-    @Override
-    public Ticker ticker() {
-      return ticker;
-    }
   }
 
   /** The job, after checking the caller's fingerprint. */
@@ -463,17 +411,34 @@ public final class ShardCore {
       return List.of();
     }
     List<Integer> expired = j.members.expire();
-    if (!expired.isEmpty()) {
-      for (int w : expired) {
-        log.warn("shard {}: worker {} lease expired (silent for more than {} ms); live workers"
-            + " now {}", shardIndex, w, j.members.leaseNanos() / 1_000_000,
-            j.members.liveWorkers());
-        metrics.membership(false);
-      }
-      j.rule.membershipChanged();
-      waiters.signal();
-    }
+    dropped(j, expired, "lease expired (silent for more than "
+        + j.members.leaseNanos() / 1_000_000 + " ms)");
     return expired;
+  }
+
+  /**
+   * The worker's last connection to this shard closed (the transport says so at once, where a
+   * killed worker's lease would take its full length): it leaves the live set now.
+   */
+  public void connectionLost(int worker) {
+    Job j = job;
+    if (j != null && worker >= 0 && worker < j.spec.getNumWorkers()
+        && j.members.suspect(worker)) {
+      dropped(j, List.of(worker), "connection closed");
+    }
+  }
+
+  private void dropped(Job j, List<Integer> workers, String why) {
+    if (workers.isEmpty()) {
+      return;
+    }
+    for (int w : workers) {
+      log.warn("shard {}: worker {} {}; live workers now {}", shardIndex, w, why,
+          j.members.liveWorkers());
+      metrics.membership(false);
+    }
+    j.rule.membershipChanged();
+    waiters.signal();
   }
 
   // ---------------------------------------------------------------------------------------
