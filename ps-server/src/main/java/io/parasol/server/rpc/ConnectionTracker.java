@@ -46,7 +46,8 @@ public final class ConnectionTracker extends ServerTransportFilter implements Se
 
   @Override
   public void transportTerminated(Attributes attrs) {
-    Set<Integer> workers = attrs.get(WORKERS);
+    // Null for a transport that closed before it was ready.
+    Set<Integer> workers = attrs == null ? null : attrs.get(WORKERS);
     if (workers == null) {
       return;
     }
