@@ -22,6 +22,12 @@ public record ReceivedChunk(int blockId, int offset, int encodingNumber, ChunkVa
     return e == null ? ValueEncoding.UNRECOGNIZED : e;
   }
 
+  /** A chunk built in memory from its message (tests, in-process use). */
+  public static ReceivedChunk of(BlockChunk c) {
+    return new ReceivedChunk(c.getBlockId(), c.getOffset(), c.getEncodingValue(),
+        ChunkValues.of(c.getValues()));
+  }
+
   /** The equivalent message (copies the values). */
   public BlockChunk toProto() {
     return BlockChunk.newBuilder().setBlockId(blockId).setOffset(offset)

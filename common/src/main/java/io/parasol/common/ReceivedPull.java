@@ -3,7 +3,6 @@ package io.parasol.common;
 import com.google.protobuf.WireFormat;
 import io.grpc.MethodDescriptor;
 import io.parasol.proto.v1.PullChunk;
-import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 
@@ -12,7 +11,7 @@ import java.io.InputStream;
  * whose values are still in the transport's receive buffers, to be decoded straight into the
  * worker's model vector; then {@link #release() released}. Parsed by {@link #marshaller()}.
  */
-public final class ReceivedPull implements AutoCloseable {
+public final class ReceivedPull extends ReceivedMessage {
   private static final int CHUNK = WireReader.tag(PullChunk.CHUNK_FIELD_NUMBER,
       WireFormat.WIRETYPE_LENGTH_DELIMITED);
   private static final int VERSION = WireReader.tag(PullChunk.VERSION_FIELD_NUMBER,
@@ -26,24 +25,19 @@ public final class ReceivedPull implements AutoCloseable {
   private final long version;
   private final long waitedMicros;
   private final long incarnation;
-  private final String malformed;
-  private final WireBytes bytes;
 
   private ReceivedPull(ReceivedChunk chunk, long version, long waitedMicros, long incarnation,
       String malformed, WireBytes bytes) {
+    super(malformed, bytes);
     this.chunk = chunk;
     this.version = version;
     this.waitedMicros = waitedMicros;
     this.incarnation = incarnation;
-    this.malformed = malformed;
-    this.bytes = bytes;
   }
 
   /** A message built in memory (tests). */
   public static ReceivedPull of(PullChunk c) {
-    return new ReceivedPull(new ReceivedChunk(c.getChunk().getBlockId(),
-        c.getChunk().getOffset(), c.getChunk().getEncodingValue(),
-        ChunkValues.of(c.getChunk().getValues())), c.getVersion(), c.getWaitedMicros(),
+    return new ReceivedPull(ReceivedChunk.of(c.getChunk()), c.getVersion(), c.getWaitedMicros(),
         c.getIncarnation(), null, null);
   }
 
@@ -63,23 +57,6 @@ public final class ReceivedPull implements AutoCloseable {
   /** The shard's incarnation; 0 when the shard did not say. */
   public long incarnation() {
     return incarnation;
-  }
-
-  /** Why the bytes are not a PullChunk, or null when they are one. */
-  public String malformed() {
-    return malformed;
-  }
-
-  /** Gives the receive buffers back; the values must not be read after. Idempotent. */
-  public void release() {
-    if (bytes != null) {
-      bytes.close();
-    }
-  }
-
-  @Override
-  public void close() {
-    release();
   }
 
   /** The equivalent message (copies the values). */
@@ -130,17 +107,7 @@ public final class ReceivedPull implements AutoCloseable {
   }
 
   private static final MethodDescriptor.Marshaller<ReceivedPull> MARSHALLER =
-      new MethodDescriptor.Marshaller<>() {
-        @Override
-        public InputStream stream(ReceivedPull value) {
-          return new ByteArrayInputStream(value.toMessage().toByteArray());
-        }
-
-        @Override
-        public ReceivedPull parse(InputStream stream) {
-          return ReceivedPull.parse(stream);
-        }
-      };
+      marshaller(ReceivedPull::parse, r -> r.toMessage().toByteArray());
 
   /** The worker's marshaller for pulled chunks; bytes that are no PullChunk come back malformed. */
   public static MethodDescriptor.Marshaller<ReceivedPull> marshaller() {

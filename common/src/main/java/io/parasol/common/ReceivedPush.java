@@ -5,7 +5,6 @@ import com.google.protobuf.WireFormat;
 import io.grpc.MethodDescriptor;
 import io.parasol.proto.v1.PushHeader;
 import io.parasol.proto.v1.PushMessage;
-import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 
@@ -16,7 +15,7 @@ import java.io.InputStream;
  * {@link #marshaller()} without copying the values; the receiver decodes them straight into the
  * block's staging buffer and then {@link #release() releases} the message.
  */
-public final class ReceivedPush implements AutoCloseable {
+public final class ReceivedPush extends ReceivedMessage {
   private static final int HEADER = WireReader.tag(PushMessage.HEADER_FIELD_NUMBER,
       WireFormat.WIRETYPE_LENGTH_DELIMITED);
   private static final int CHUNK = WireReader.tag(PushMessage.CHUNK_FIELD_NUMBER,
@@ -24,24 +23,19 @@ public final class ReceivedPush implements AutoCloseable {
 
   private final PushHeader header;
   private final ReceivedChunk chunk;
-  private final String malformed;
-  private final WireBytes bytes;
 
   private ReceivedPush(PushHeader header, ReceivedChunk chunk, String malformed,
       WireBytes bytes) {
+    super(malformed, bytes);
     this.header = header;
     this.chunk = chunk;
-    this.malformed = malformed;
-    this.bytes = bytes;
   }
 
   /** A message built in memory (tests, in-process use). */
   public static ReceivedPush of(PushMessage m) {
     return switch (m.getKindCase()) {
       case HEADER -> new ReceivedPush(m.getHeader(), null, null, null);
-      case CHUNK -> new ReceivedPush(null, new ReceivedChunk(m.getChunk().getBlockId(),
-          m.getChunk().getOffset(), m.getChunk().getEncodingValue(),
-          ChunkValues.of(m.getChunk().getValues())), null, null);
+      case CHUNK -> new ReceivedPush(null, ReceivedChunk.of(m.getChunk()), null, null);
       default -> new ReceivedPush(null, null, null, null);
     };
   }
@@ -65,23 +59,6 @@ public final class ReceivedPush implements AutoCloseable {
 
   public ReceivedChunk chunk() {
     return chunk;
-  }
-
-  /** Why the bytes are not a PushMessage, or null when they are one. */
-  public String malformed() {
-    return malformed;
-  }
-
-  /** Gives the receive buffers back; the chunk's values must not be read after. Idempotent. */
-  public void release() {
-    if (bytes != null) {
-      bytes.close();
-    }
-  }
-
-  @Override
-  public void close() {
-    release();
   }
 
   /** The equivalent message (copies the values). */
@@ -138,17 +115,7 @@ public final class ReceivedPush implements AutoCloseable {
   }
 
   private static final MethodDescriptor.Marshaller<ReceivedPush> MARSHALLER =
-      new MethodDescriptor.Marshaller<>() {
-        @Override
-        public InputStream stream(ReceivedPush value) {
-          return new ByteArrayInputStream(value.toMessage().toByteArray());
-        }
-
-        @Override
-        public ReceivedPush parse(InputStream stream) {
-          return ReceivedPush.parse(stream);
-        }
-      };
+      marshaller(ReceivedPush::parse, m -> m.toMessage().toByteArray());
 
   /**
    * The shard's marshaller for push messages. It never throws: bytes that are no PushMessage
@@ -176,35 +143,29 @@ public final class ReceivedPush implements AutoCloseable {
   }
 
   private static final MethodDescriptor.Marshaller<PushMessage> PUSH_MESSAGES =
-      new MethodDescriptor.Marshaller<>() {
-        @Override
-        public InputStream stream(PushMessage value) {
-          return new ByteArrayInputStream(value.toByteArray());
-        }
+      marshaller(ReceivedPush::parseStandIn, PushMessage::toByteArray);
 
-        @Override
-        public PushMessage parse(InputStream stream) {
-          Pending[] slot = PENDING.get();
-          if (slot[0] != null) {
-            // Parsed but never delivered: give its buffers back.
-            slot[0].received.release();
-            slot[0] = null;
-          }
-          ReceivedPush r = ReceivedPush.parse(stream);
-          PushMessage standIn;
-          if (r.header != null) {
-            standIn = PushMessage.newBuilder().setHeader(r.header).build();
-          } else if (r.chunk != null) {
-            standIn = PushMessage.newBuilder().setChunk(io.parasol.proto.v1.BlockChunk
-                .newBuilder().setBlockId(r.chunk.blockId()).setOffset(r.chunk.offset())
-                .setEncodingValue(r.chunk.encodingNumber())).build();
-          } else {
-            standIn = PushMessage.newBuilder().build();
-          }
-          slot[0] = new Pending(standIn, r);
-          return standIn;
-        }
-      };
+  private static PushMessage parseStandIn(InputStream stream) {
+    Pending[] slot = PENDING.get();
+    if (slot[0] != null) {
+      // Parsed but never delivered: give its buffers back.
+      slot[0].received.release();
+      slot[0] = null;
+    }
+    ReceivedPush r = ReceivedPush.parse(stream);
+    PushMessage standIn;
+    if (r.header != null) {
+      standIn = PushMessage.newBuilder().setHeader(r.header).build();
+    } else if (r.chunk != null) {
+      standIn = PushMessage.newBuilder().setChunk(io.parasol.proto.v1.BlockChunk
+          .newBuilder().setBlockId(r.chunk.blockId()).setOffset(r.chunk.offset())
+          .setEncodingValue(r.chunk.encodingNumber())).build();
+    } else {
+      standIn = PushMessage.newBuilder().build();
+    }
+    slot[0] = new Pending(standIn, r);
+    return standIn;
+  }
 
   /**
    * The received message behind {@code m}, if {@code m} is the stand-in parsed last on this
