@@ -339,6 +339,81 @@ function runContainer(container, env, what, errors) {
 }
 
 // ---------------------------------------------------------------------------------------------
+// TLS and token (k8s/overlays/secure): every file a flag names comes from a Secret mounted
+// read-only in that container (and, where the volume projects items, one of them); the workers
+// speak what the shards require.
+
+const FILE_FLAGS = ["--tls-cert", "--tls-key", "--tls-client-ca", "--tls-ca", "--token-file"];
+
+function secretFiles(container, podSpec, opts, what, err) {
+  const files = [];
+  const writable = new Set();
+  for (const flag of FILE_FLAGS) {
+    const file = opts?.get(flag);
+    if (file === undefined) continue;
+    const mount = (container?.volumeMounts ?? []).find((m) =>
+      file.startsWith(m.mountPath.replace(/\/?$/, "/")));
+    if (!mount) {
+      err(`${what}: ${flag} ${file} is on no volume the container mounts`);
+      continue;
+    }
+    const volume = (podSpec?.volumes ?? []).find((v) => v.name === mount.name);
+    if (!volume?.secret) {
+      err(`${what}: ${flag} ${file} is on volume ${mount.name}, which is not a Secret`);
+      continue;
+    }
+    if (!mount.readOnly && !writable.has(mount.name)) {
+      writable.add(mount.name);
+      err(`${what}: the Secret volume ${mount.name} is not mounted readOnly`);
+    }
+    const rel = file.slice(mount.mountPath.replace(/\/?$/, "/").length);
+    const items = volume.secret.items;
+    if (items && !items.some((it) => it.path === rel)) {
+      err(`${what}: ${flag} ${file}: the volume ${mount.name} projects no ${rel} from Secret`
+        + ` ${volume.secret.secretName}`);
+    }
+    files.push({ flag, secret: volume.secret.secretName,
+      key: items?.find((it) => it.path === rel)?.key ?? rel });
+  }
+  return files;
+}
+
+function securityChecks(sts, shardContainer, shard, job, workerContainer, worker, err, facts) {
+  const shardWhat = `${id(sts)} container ${shardContainer?.name}`;
+  const workerWhat = `${id(job)} container ${workerContainer?.name}`;
+  const shardFiles = secretFiles(shardContainer, sts.spec?.template?.spec, shard, shardWhat, err);
+  const workerFiles = secretFiles(workerContainer, job.spec?.template?.spec, worker, workerWhat,
+    err);
+  const shardTls = shard?.has("--tls-cert") ?? false;
+  const workerTls = [...(worker?.keys() ?? [])].some((k) => k.startsWith("--tls"));
+  if (shardTls && !workerTls) err(`${workerWhat}: the shards serve TLS but the workers dial plaintext`);
+  if (!shardTls && workerTls) err(`${workerWhat}: the workers dial TLS but the shards serve plaintext`);
+  if (shard?.has("--tls-client-ca") && !(worker?.has("--tls-cert") && worker?.has("--tls-key"))) {
+    err(`${workerWhat}: the shards require client certificates (--tls-client-ca) but the workers`
+      + " give no --tls-cert and --tls-key");
+  }
+  const shardToken = shard?.has("--token-file") || shard?.has("--token-env");
+  const workerToken = worker?.has("--token-file") || worker?.has("--token-env");
+  if (shardToken && !workerToken) err(`${workerWhat}: the shards require a token the workers do not send`);
+  if (!shardToken && workerToken) err(`${workerWhat}: the workers send a token the shards do not check`);
+  // The workers get no Secret volume that would show them the shards' private key.
+  const shardKey = shardFiles.find((f) => f.flag === "--tls-key");
+  for (const v of job.spec?.template?.spec?.volumes ?? []) {
+    if (!shardKey || v.secret?.secretName !== shardKey.secret || worker?.has("--tls-key")) continue;
+    const keys = v.secret.items?.map((it) => it.key);
+    if (!keys || keys.includes(shardKey.key)) {
+      err(`${workerWhat}: volume ${v.name} gives the workers the shards' private key`
+        + ` (${shardKey.secret}/${shardKey.key}): project the CA only`);
+    }
+  }
+  facts.security = shardTls || shardToken
+    ? `TLS ${shardTls ? "on" : "off"}, token ${shardToken ? "on" : "off"}; Secrets: shards `
+      + `${shardFiles.map((f) => `${f.secret}/${f.key}`).join(", ")}, workers `
+      + `${workerFiles.map((f) => `${f.secret}/${f.key}`).join(", ")}`
+    : "plaintext, no token";
+}
+
+// ---------------------------------------------------------------------------------------------
 // The checks. Returns {errors, facts}; never throws on bad input.
 
 async function check(objects) {
@@ -470,20 +545,13 @@ async function check(objects) {
     // The workers dial the Service's per-pod names: headless, so the pod's port is what counts.
     err(`${id(svc)}: port grpc is ${svcGrpc.port} but the shards listen on ${grpcPort}`);
   }
-  for (const probe of ["readinessProbe", "livenessProbe"]) {
-    const p = shardContainer?.[probe];
-    if (!p) err(`${id(sts)}: shard container has no ${probe}`);
-    else if (!p.grpc) err(`${id(sts)}: ${probe} is not a gRPC probe`);
-    else if (p.grpc.port !== grpcPort) {
-      err(`${id(sts)}: ${probe} checks port ${p.grpc.port}, the shards listen on ${grpcPort}`);
-    }
-  }
   const claim = sts.spec.volumeClaimTemplates?.[0];
   if (!claim) err(`${id(sts)}: no volumeClaimTemplates (checkpoints)`);
   const ckptMount = shardContainer?.volumeMounts?.find((m) => m.name === claim?.metadata?.name);
   if (claim && !ckptMount) err(`${id(sts)}: the claim ${claim.metadata.name} is not mounted`);
 
   let shardArgs0 = null;
+  let shardOpts0 = null;
   for (let i = 0; i < replicas; i++) {
     const podName = `${sts.metadata.name}-${i}`;
     const what = `shard pod ${podName}`;
@@ -502,7 +570,10 @@ async function check(objects) {
     const o = parseCommandLine(run.args.slice(1), SERVER_OPTIONS, `${what}: parasol server`,
       errors);
     jvmChecks("shard", shardContainer, run, env, what, err);
-    if (i === 0) shardArgs0 = run.args;
+    if (i === 0) {
+      shardArgs0 = run.args;
+      shardOpts0 = o;
+    }
     if (o.get("--shard") !== String(i)) err(`${what}: --shard ${o.get("--shard")}, expected ${i}`);
     if (o.get("--shards") !== String(replicas)) {
       err(`shard count: ${what} runs --shards ${o.get("--shards")} but the StatefulSet has`
@@ -537,6 +608,26 @@ async function check(objects) {
     }
   }
 
+  // A TLS shard cannot be probed with the kubelet's gRPC probes (plaintext only): TCP instead.
+  const shardTls = shardOpts0?.has("--tls-cert") ?? false;
+  for (const probe of ["readinessProbe", "livenessProbe"]) {
+    const p = shardContainer?.[probe];
+    if (!p) err(`${id(sts)}: shard container has no ${probe}`);
+    else if (shardTls && p.grpc) {
+      err(`${id(sts)}: ${probe} is a gRPC probe, but the shards serve TLS and the kubelet's gRPC`
+        + " probes speak plaintext only (use tcpSocket)");
+    } else if (shardTls && ![grpcPort, "grpc"].includes(p.tcpSocket?.port)) {
+      err(`${id(sts)}: ${probe} is no TCP probe of the gRPC port ${grpcPort}`);
+    } else if (!shardTls && !p.grpc) err(`${id(sts)}: ${probe} is not a gRPC probe`);
+    else if (!shardTls && p.grpc.port !== grpcPort) {
+      err(`${id(sts)}: ${probe} checks port ${p.grpc.port}, the shards listen on ${grpcPort}`);
+    }
+  }
+  const startup = shardContainer?.startupProbe;
+  if (shardTls && startup?.grpc) {
+    err(`${id(sts)}: startupProbe is a gRPC probe, but the shards serve TLS (use tcpSocket)`);
+  }
+
   // --- 3. workers
   const spec = job.spec ?? {};
   const workerTmpl = spec.template ?? {};
@@ -557,6 +648,7 @@ async function check(objects) {
       + `:${shardPort}`);
   }
   let jobFlags0 = null;
+  let workerOpts0 = null;
   const workerCount = Number.isInteger(spec.completions) ? spec.completions : 0;
   for (let k = 0; k < workerCount; k++) {
     const podName = `${job.metadata.name}-${k}-abcde`;
@@ -576,7 +668,10 @@ async function check(objects) {
     const o = parseCommandLine(run.args.slice(1), WORKER_OPTIONS, `${what}: parasol worker`,
       errors);
     jvmChecks("worker", workerContainer, run, env, what, err);
-    if (k === 0) facts.workerJvm = run.jvmArgs;
+    if (k === 0) {
+      facts.workerJvm = run.jvmArgs;
+      workerOpts0 = o;
+    }
     if (o.get("--worker") !== String(k)) {
       err(`${what}: --worker ${o.get("--worker")}, expected its completion index ${k}`);
     }
@@ -621,6 +716,7 @@ async function check(objects) {
       err(`${what}: job flags differ from worker 0's: ${rest.join(" ")}`);
     }
   }
+  securityChecks(sts, shardContainer, shardOpts0, job, workerContainer, workerOpts0, err, facts);
   facts.shards = replicas;
   facts.workers = spec.completions;
   facts.servers = expectedServers;
@@ -900,7 +996,10 @@ function mutationsFor(objs) {
       c.command = c.command.map((s) => s.replace("--host 0.0.0.0 ", ""));
     }],
     ["grace period too short", () => { find("StatefulSet").spec.template.spec.terminationGracePeriodSeconds = 20; }],
-    ["readiness probe on the metrics port", () => { find("StatefulSet").spec.template.spec.containers[0].readinessProbe.grpc.port = 9400; }],
+    ["readiness probe on the metrics port", () => {
+      const p = find("StatefulSet").spec.template.spec.containers[0].readinessProbe;
+      (p.grpc ?? p.tcpSocket).port = 9400;
+    }],
     ["unknown field in the pod spec", () => { find("Job").spec.template.spec.tolerationz = []; }],
     ["string where the schema wants an integer", () => { find("Job").spec.backoffLimit = "6"; }],
     ["PodMonitor selects nothing", () => { find("PodMonitor").spec.selector.matchLabels = { app: "x" }; }],
@@ -918,6 +1017,27 @@ function mutationsFor(objs) {
     list.push(["no heap size for the workers", () => {
       worker().env = worker().env.filter((e) => e.name !== "JAVA_OPTS");
       worker().env.push({ name: "JAVA_OPTS", value: "-XX:+ExitOnOutOfMemoryError" });
+    }]);
+  }
+  const shard = () => find("StatefulSet").spec.template.spec.containers[0];
+  const secure = (c) => (c.env ?? []).some((e) => e.name === "PARASOL_SECURITY_FLAGS");
+  if (secure(shard())) {
+    list.push(["secure: workers without the TLS and token flags", () => {
+      worker().env = worker().env.filter((e) => e.name !== "PARASOL_SECURITY_FLAGS");
+    }]);
+    list.push(["secure: token Secret not mounted in the workers", () => {
+      const w = worker();
+      w.volumeMounts = w.volumeMounts.filter((m) => !m.mountPath.includes("token"));
+    }]);
+    list.push(["secure: the shards' key projected into the workers", () => {
+      const v = find("Job").spec.template.spec.volumes.find((x) => x.secret?.items);
+      v.secret.items.push({ key: "tls.key", path: "tls.key" });
+    }]);
+    list.push(["secure: gRPC probe on a TLS shard", () => {
+      shard().livenessProbe = { grpc: { port: 7070 }, periodSeconds: 10 };
+    }]);
+    list.push(["secure: Secret mounted writable", () => {
+      shard().volumeMounts.find((m) => m.mountPath.includes("tls")).readOnly = false;
     }]);
   }
   if (overlay === "gpu" && withLauncher) {
@@ -981,4 +1101,5 @@ console.log(`k8s-check: ${title} [${renderer}]: OK: ${objects.length} objects va
   + ` ${facts.shards} shards at ${facts.servers[0].replace(/^[^.]+\./, "*.")},`
   + ` ${facts.workers} workers (indexed Job); images ${facts.images}; GPU: ${facts.gpu};`
   + (withLauncher ? " through docker/parasol-launcher.sh" : " (no image launcher in docker/: JVM options unchecked)")
+  + `; security: ${facts.security}`
   + (facts.mutations ? `; ${facts.mutations}/${facts.mutations} deliberate breaks caught` : ""));
