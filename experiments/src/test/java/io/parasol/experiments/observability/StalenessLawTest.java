@@ -11,6 +11,7 @@ import io.parasol.worker.train.TrainingData;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.Locale;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -21,6 +22,7 @@ import org.junit.jupiter.api.Test;
  * each cycle here (during which the worker is not "computing"), so the measured mean sits
  * somewhat below.
  */
+@Tag("slow")
 class StalenessLawTest {
 
   @Test
