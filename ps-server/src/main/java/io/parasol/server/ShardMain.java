@@ -21,14 +21,16 @@ public final class ShardMain implements Runnable {
 
   /** The command line with one-line errors and a non-zero exit, as the full jar's. */
   public static CommandLine commandLine() {
-    CommandLine cl = new CommandLine(new ShardMain());
+    return withOneLineErrors(new CommandLine(new ShardMain()));
+  }
+
+  /**
+   * Parasol's error handling on {@code cl}: a failed command prints one line
+   * ("parasol CMD: error: ...") and exits 2; bad flags say so and point at --help.
+   */
+  public static CommandLine withOneLineErrors(CommandLine cl) {
     cl.setExecutionExceptionHandler((ex, cmd, parsed) -> {
-      String msg = ex instanceof StatusRuntimeException sre
-          ? "RPC failed: " + sre.getStatus().getCode() + ": " + sre.getStatus().getDescription()
-          : ex instanceof IllegalArgumentException || ex instanceof IllegalStateException
-              || ex instanceof java.io.IOException || ex instanceof java.io.UncheckedIOException
-              ? ex.getMessage() : ex.toString();
-      cmd.getErr().println("parasol " + cmd.getCommandName() + ": error: " + msg);
+      cmd.getErr().println("parasol " + cmd.getCommandName() + ": error: " + oneLine(ex));
       return 2;
     });
     cl.setParameterExceptionHandler((ex, args) -> {
@@ -38,6 +40,18 @@ public final class ShardMain implements Runnable {
       return 2;
     });
     return cl;
+  }
+
+  /** What a failure says in one line: an RPC's status, or the message of a user's error. */
+  public static String oneLine(Throwable ex) {
+    if (ex instanceof StatusRuntimeException sre) {
+      return "RPC failed: " + sre.getStatus().getCode() + ": " + sre.getStatus().getDescription();
+    }
+    if (ex instanceof IllegalArgumentException || ex instanceof IllegalStateException
+        || ex instanceof java.io.IOException || ex instanceof java.io.UncheckedIOException) {
+      return ex.getMessage();
+    }
+    return ex.toString();
   }
 
   public static void main(String[] args) {

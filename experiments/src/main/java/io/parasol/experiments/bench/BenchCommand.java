@@ -250,18 +250,12 @@ public final class BenchCommand implements Runnable {
           + " an RPC parameter server for async), in the same run: samples/s, time to the"
           + " target test accuracy, and the ratios.")
   static final class Train implements Callable<Integer> {
+    @picocli.CommandLine.Mixin
+    PeerJobOptions job;
+
     @Option(names = "--mode", defaultValue = "sync,async", split = ",",
         description = "Modes to run: sync, async (default: ${DEFAULT-VALUE}).")
     List<String> modes;
-
-    @Option(names = "--model", defaultValue = "mlp:64",
-        description = "mlp:64 (784-64-10) or cnn (LeNet) (default: ${DEFAULT-VALUE}).")
-    String model;
-
-    @Option(names = "--data", defaultValue = "/usr/share/datasets/fashion-mnist",
-        description = "Directory of the IDX files (Debian's dataset-fashion-mnist) (default:"
-            + " ${DEFAULT-VALUE}).")
-    String data;
 
     @Option(names = "--workers", defaultValue = "4",
         description = "Workers (default: ${DEFAULT-VALUE}).")
@@ -270,21 +264,6 @@ public final class BenchCommand implements Runnable {
     @Option(names = "--shards", defaultValue = "2",
         description = "Parasol shards (default: ${DEFAULT-VALUE}).")
     int shards;
-
-    @Option(names = "--batch-size", defaultValue = "32",
-        description = "Mini-batch per worker (default: ${DEFAULT-VALUE}).")
-    int batchSize;
-
-    @Option(names = "--lr", defaultValue = "0.1",
-        description = "Step size (default: ${DEFAULT-VALUE}).")
-    float lr;
-
-    @Option(names = "--epochs", defaultValue = "1",
-        description = "Epochs (default: ${DEFAULT-VALUE}).")
-    int epochs;
-
-    @Option(names = "--seed", defaultValue = "1", description = "Seed (default: ${DEFAULT-VALUE}).")
-    long seed;
 
     @Option(names = "--target-accuracy", defaultValue = "0.8",
         description = "Test accuracy for the time-to-target figure (default: ${DEFAULT-VALUE}).")
@@ -298,13 +277,6 @@ public final class BenchCommand implements Runnable {
         description = "Runs of each side per mode, alternating (default: ${DEFAULT-VALUE}).")
     int reps;
 
-    @Option(names = "--python", defaultValue = "/usr/bin/python3",
-        description = "Interpreter that imports torch (default: ${DEFAULT-VALUE}).")
-    String python;
-
-    @Option(names = "--no-peer", description = "Run Parasol only.")
-    boolean noPeer;
-
     @Option(names = "--json", description = "Print the figures as JSON.")
     boolean json;
 
@@ -312,21 +284,10 @@ public final class BenchCommand implements Runnable {
     public Integer call() throws Exception {
       positive("--workers", workers);
       positive("--shards", shards);
-      positive("--batch-size", batchSize);
-      positive("--lr", lr);
-      positive("--epochs", epochs);
-      positive("--reps", reps);
-      if (!java.nio.file.Files.isDirectory(java.nio.file.Path.of(data))) {
-        throw new IllegalArgumentException("--data " + data + " is not a directory; install"
-            + " Debian's dataset-fashion-mnist or point --data at IDX files");
-      }
-      boolean peer = !noPeer && TrainBench.torchAvailable(python);
-      if (!noPeer && !peer) {
-        System.err.println("bench train: " + python + " does not import torch; running Parasol"
-            + " only (apt-get install python3-torch libopenblas0-pthread)");
-      }
-      TrainBench.Options o = new TrainBench.Options(modes, model, data, workers, shards,
-          batchSize, lr, epochs, seed, target, evalEvery, python, peer, reps);
+      boolean peer = job.check("bench train");
+      TrainBench.Options o = new TrainBench.Options(modes, job.model, job.data, workers,
+          shards, job.batchSize, job.lr, job.epochs, job.seed, target, evalEvery, job.python, peer,
+          reps);
       Map<String, Object> r = TrainBench.run(o, json ? new java.io.PrintStream(
           java.io.OutputStream.nullOutputStream()) : System.out);
       print(r, json, TrainBench.table(r));

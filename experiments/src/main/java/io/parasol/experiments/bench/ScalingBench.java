@@ -113,35 +113,8 @@ final class ScalingBench {
         description = "Shard counts S (default: ${DEFAULT-VALUE}).")
     List<Integer> shards;
 
-    @Option(names = "--model", defaultValue = "mlp:64",
-        description = "mlp:64 (784-64-10) or cnn (LeNet) (default: ${DEFAULT-VALUE}).")
-    String model;
-
-    @Option(names = "--data", defaultValue = "/usr/share/datasets/fashion-mnist",
-        description = "Directory of the IDX files (default: ${DEFAULT-VALUE}).")
-    String data;
-
-    @Option(names = "--batch-size", defaultValue = "32",
-        description = "Mini-batch per worker (default: ${DEFAULT-VALUE}).")
-    int batchSize;
-
-    @Option(names = "--lr", defaultValue = "0.1",
-        description = "Step size (default: ${DEFAULT-VALUE}).")
-    float lr;
-
-    @Option(names = "--epochs", defaultValue = "1",
-        description = "Epochs (default: ${DEFAULT-VALUE}).")
-    int epochs;
-
-    @Option(names = "--seed", defaultValue = "1", description = "Seed (default: ${DEFAULT-VALUE}).")
-    long seed;
-
-    @Option(names = "--python", defaultValue = "/usr/bin/python3",
-        description = "Interpreter that imports torch (default: ${DEFAULT-VALUE}).")
-    String python;
-
-    @Option(names = "--no-peer", description = "Run Parasol only.")
-    boolean noPeer;
+    @picocli.CommandLine.Mixin
+    PeerJobOptions job;
 
     @Option(names = "--json", description = "Print the figures as JSON.")
     boolean json;
@@ -154,16 +127,10 @@ final class ScalingBench {
       for (int s : shards) {
         BenchCommand.positive("--shards", s);
       }
-      BenchCommand.positive("--batch-size", batchSize);
-      BenchCommand.positive("--lr", lr);
-      BenchCommand.positive("--epochs", epochs);
-      if (!java.nio.file.Files.isDirectory(java.nio.file.Path.of(data))) {
-        throw new IllegalArgumentException("--data " + data + " is not a directory; install"
-            + " Debian's dataset-fashion-mnist or point --data at IDX files");
-      }
-      boolean peer = !noPeer && TrainBench.torchAvailable(python);
-      TrainBench.Options o = new TrainBench.Options(modes, model, data, workers.get(0),
-          shards.get(0), batchSize, lr, epochs, seed, 0.8, 0, python, peer, 1);
+      boolean peer = job.check("bench scaling");
+      TrainBench.Options o = new TrainBench.Options(modes, job.model, job.data, workers.get(0),
+          shards.get(0), job.batchSize, job.lr, job.epochs, job.seed, 0.8, 0, job.python, peer,
+          1);
       Map<String, Object> r = run(o, workers, shards, json ? new PrintStream(
           java.io.OutputStream.nullOutputStream()) : System.out);
       BenchCommand.print(r, json, table(r));
