@@ -31,6 +31,14 @@ public final class Refusals {
    */
   public static final String JOB_UNKNOWN = "JOB_UNKNOWN";
 
+  /**
+   * RESOURCE_EXHAUSTED: the job needs more memory than the shard may hold (its {@code
+   * --max-bytes}). Metadata: {@code shard}, {@code bytes} (needed), {@code limit}. Permanent:
+   * clients do not retry it (other RESOURCE_EXHAUSTED answers, such as flow control, are
+   * transient and retried).
+   */
+  public static final String SHARD_TOO_SMALL = "SHARD_TOO_SMALL";
+
   private Refusals() {}
 
   /** {@code code} with {@code description} and an ErrorInfo of {@code reason}. */

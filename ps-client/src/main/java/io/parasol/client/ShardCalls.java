@@ -133,7 +133,9 @@ final class ShardCalls implements AutoCloseable {
         return;
       }
       Status st = Status.fromThrowable(err);
-      if (!RetryPolicy.retryable(st.getCode()) || n >= retry.maxAttempts()) {
+      if (!RetryPolicy.retryable(st.getCode()) || n >= retry.maxAttempts()
+          || io.parasol.common.Refusals.SHARD_TOO_SMALL.equals(
+              io.parasol.common.Refusals.reason(err))) {
         result.completeExceptionally(Futures.asStatusException(err));
         return;
       }

@@ -188,4 +188,20 @@ class PsClientRollbackTest {
         io.grpc.StatusRuntimeException.class,
         e -> assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.FAILED_PRECONDITION));
   }
+
+  @Test
+  void initLargerThanTheShardMayHold_isRefusedOnceWithItsReason_notRetried() throws Exception {
+    Job job = Job.builder("too-big").tensor("w", Job.Init.zeros(), 1 << 20, 4).mode(Mode.MODE_SYNC)
+        .learningRate(0.5f).workers(1).build();
+    BlockLayout layout = job.layout(1);
+    shard = start(0, false);
+    shard.core().maxBytes(1 << 20);
+    client = connect(layout);
+    io.grpc.StatusRuntimeException e = org.junit.jupiter.api.Assertions.assertThrows(
+        io.grpc.StatusRuntimeException.class, () -> client.init(job.spec(1)));
+    assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.RESOURCE_EXHAUSTED);
+    assertThat(io.parasol.common.Refusals.reason(e))
+        .isEqualTo(io.parasol.common.Refusals.SHARD_TOO_SMALL);
+    assertThat(client.retries()).as("a permanent refusal is not retried").isZero();
+  }
 }

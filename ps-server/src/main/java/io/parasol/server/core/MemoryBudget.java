@@ -62,7 +62,9 @@ final class MemoryBudget {
           Locale.ROOT, "job '%s' needs %s on shard %d (blocks, optimizer state, round sums and"
               + " push staging) but the shard may hold %s (%s); start the shard with a larger"
               + " heap or --max-bytes, or the job on more shards", spec.getJobName(),
-          mib(need), shard, mib(max), limit > 0 ? "--max-bytes" : "80% of its maximum heap"));
+          mib(need), shard, mib(max), limit > 0 ? "--max-bytes" : "80% of its maximum heap"),
+          io.parasol.common.Refusals.SHARD_TOO_SMALL).with("shard", Integer.toString(shard))
+          .with("bytes", Long.toString(need)).with("limit", Long.toString(max));
     }
   }
 
