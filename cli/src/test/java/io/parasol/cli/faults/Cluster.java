@@ -140,11 +140,11 @@ final class Cluster implements AutoCloseable {
   // ---------------------------------------------------------------------------------------
   // Status
 
-  /** One shard's status over a fresh channel, with a deadline. */
+  /** One shard's status over a fresh channel; the deadline is generous for a loaded machine. */
   static StatusResponse status(int port) {
     ManagedChannel ch = NettyChannelBuilder.forAddress("127.0.0.1", port).usePlaintext().build();
     try {
-      return ShardGrpc.newBlockingStub(ch).withDeadlineAfter(3, TimeUnit.SECONDS)
+      return ShardGrpc.newBlockingStub(ch).withDeadlineAfter(30, TimeUnit.SECONDS)
           .status(StatusRequest.getDefaultInstance());
     } finally {
       ch.shutdownNow();
