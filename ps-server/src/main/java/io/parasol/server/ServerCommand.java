@@ -52,7 +52,7 @@ public final class ServerCommand implements Callable<Integer> {
 
   @Option(names = "--max-bytes", defaultValue = "0",
       description = "Most heap a job may take on this shard (blocks, optimizer state, round"
-          + " sums, push staging), e.g. 512m, 4g; a larger Init is RESOURCE_EXHAUSTED. 0: 80%"
+          + " sums, push staging), e.g. 512m, 4g; a larger Init is RESOURCE_EXHAUSTED. 0: 80%%"
           + " of the maximum heap (default).")
   String maxBytes;
 
