@@ -59,6 +59,7 @@ public final class ShardCore {
   private volatile Job job;
   /** The heap a job's blocks, optimizer state and staging may take; checked before Init. */
   private final MemoryBudget budget = new MemoryBudget();
+  private volatile java.util.function.IntConsumer connectionLostListener = w -> { };
 
   /**
    * @param shardIndex this shard's index in the job
@@ -426,6 +427,12 @@ public final class ShardCore {
         && j.members.suspect(worker)) {
       dropped(j, List.of(worker), "connection closed");
     }
+    connectionLostListener.accept(worker);
+  }
+
+  /** Called after each {@link #connectionLost} was handled (tests wait on it). */
+  public void onConnectionLost(java.util.function.IntConsumer listener) {
+    connectionLostListener = listener;
   }
 
   private void dropped(Job j, List<Integer> workers, String why) {

@@ -15,7 +15,6 @@ import io.parasol.server.ShardServer;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
-import java.util.function.BooleanSupplier;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -28,6 +27,9 @@ class ConnectionLossTest {
   private final List<ManagedChannel> channels = new ArrayList<>();
   private ShardServer server;
   private String fp;
+  /** Workers whose last connection the shard reported lost, in order. */
+  private final java.util.concurrent.BlockingQueue<Integer> lost =
+      new java.util.concurrent.LinkedBlockingQueue<>();
 
   @AfterEach
   void tearDown() throws Exception {
@@ -47,6 +49,7 @@ class ConnectionLossTest {
 
   private void start() throws Exception {
     server = ShardServer.forAddress("127.0.0.1", 0, 0, null).start();
+    server.core().onConnectionLost(lost::add);
     JobSpec spec = JobSpec.newBuilder().setJobName("conn").setMode(Mode.MODE_SYNC)
         .setNumShards(1).setNumWorkers(3).setLearningRate(0.1f).setSeed(1)
         .setLeaseMillis(3_600_000)
@@ -71,11 +74,12 @@ class ConnectionLossTest {
     return server.core().status().getLiveWorkersList().contains(worker);
   }
 
-  /** Waits for a condition the shard reaches on its own (a transport event), with a bound. */
-  private static void await(BooleanSupplier done) throws InterruptedException {
+  /** Waits until the shard has handled the loss of {@code worker}'s last connection. */
+  private void awaitLost(int worker) throws InterruptedException {
     long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
-    while (!done.getAsBoolean() && System.nanoTime() < end) {
-      Thread.sleep(5);
+    for (Integer w = lost.poll(20, TimeUnit.SECONDS); w != null && w != worker;
+        w = lost.poll(Math.max(0, end - System.nanoTime()), TimeUnit.NANOSECONDS)) {
+      // another worker's loss
     }
   }
 
@@ -90,7 +94,7 @@ class ConnectionLossTest {
     assertThat(live(2)).isTrue();
 
     b.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
-    await(() -> !live(2));
+    awaitLost(2);
     assertThat(live(2)).as("worker 2's only connection closed").isFalse();
     assertThat(live(1)).as("worker 1's connection is open").isTrue();
 
@@ -112,11 +116,11 @@ class ConnectionLossTest {
     ManagedChannel c = channel();
     heartbeat(c, 0, fp);
     c.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
-    await(() -> !live(0));
+    awaitLost(0);
     assertThat(live(0)).isFalse();
     assertThat(live(1)).as("worker 1 still has a connection").isTrue();
     b.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
-    await(() -> !live(1));
+    awaitLost(1);
     assertThat(live(1)).isFalse();
   }
 
@@ -132,7 +136,7 @@ class ConnectionLossTest {
     ManagedChannel c = channel();
     heartbeat(c, 0, fp);
     c.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
-    await(() -> !live(0));
+    awaitLost(0);
     assertThat(live(1)).as("the refused call's connection closing does not touch worker 1")
         .isTrue();
   }
