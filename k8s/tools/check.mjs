@@ -791,7 +791,10 @@ async function check(objects) {
   const shardImage = shardContainer?.image ?? "";
   const workerImage = workerContainer?.image ?? "";
   facts.images = `${shardImage} (shards), ${workerImage} (workers)`;
-  if (imageRepo(shardImage) !== "parasol") err(`${id(sts)}: image ${shardImage} is not parasol`);
+  // Shards run the shard image (docker/Dockerfile's server target: ps-server only, no ND4J).
+  if (imageRepo(shardImage) !== "parasol-server") {
+    err(`${id(sts)}: image ${shardImage} is not parasol-server`);
+  }
   if (overlay === "gpu") {
     const g = gpuOf(workerContainer);
     if (!(Number(g) >= 1 && Number.isInteger(Number(g)))) {
@@ -815,7 +818,8 @@ async function check(objects) {
       }
       if (tolerates(tmpl.spec?.tolerations)) err(`cpu overlay: ${kind} pods tolerate GPU taints`);
       if (gpuSelector(tmpl.spec?.nodeSelector)) err(`cpu overlay: ${kind} pods select GPU nodes`);
-      if (imageRepo(c?.image ?? "") !== "parasol") err(`cpu overlay: ${kind} image ${c?.image}`);
+      const want = kind === "shard" ? "parasol-server" : "parasol";
+      if (imageRepo(c?.image ?? "") !== want) err(`cpu overlay: ${kind} image ${c?.image}`);
       if (!c?.resources?.requests?.cpu || !c?.resources?.limits?.cpu) {
         err(`cpu overlay: ${kind} container lacks CPU requests or limits`);
       }
@@ -1020,6 +1024,7 @@ function mutationsFor(objs) {
     }]);
   }
   const shard = () => find("StatefulSet").spec.template.spec.containers[0];
+  list.push(["shards on the worker image", () => { shard().image = "parasol:latest"; }]);
   const secure = (c) => (c.env ?? []).some((e) => e.name === "PARASOL_SECURITY_FLAGS");
   if (secure(shard())) {
     list.push(["secure: workers without the TLS and token flags", () => {
