@@ -171,15 +171,36 @@ public final class JobKeys {
   public static final Setting<Integer> EVAL_EVERY = Setting.intIn(EVAL_EVERY_FLAG,
       EVAL_EVERY_DEFAULT, EVAL_EVERY_HELP, 0, Integer.MAX_VALUE);
 
+  public static final String RPC_TIMEOUT_FLAG = "--rpc-timeout";
+  public static final String RPC_TIMEOUT_DEFAULT = "30s";
+  public static final String RPC_TIMEOUT_HELP =
+      "Deadline of push, init and status calls (default: ${DEFAULT-VALUE}).";
+  /** In milliseconds. */
+  public static final Setting<Integer> RPC_TIMEOUT = Setting.millis(RPC_TIMEOUT_FLAG,
+      RPC_TIMEOUT_DEFAULT, RPC_TIMEOUT_HELP, 1, 3_600_000);
+
+  public static final String PULL_TIMEOUT_FLAG = "--pull-timeout";
+  public static final String PULL_TIMEOUT_DEFAULT = "120s";
+  public static final String PULL_TIMEOUT_HELP =
+      "Deadline of a pull, which may wait at the barrier (default: ${DEFAULT-VALUE}).";
+  /** In milliseconds. */
+  public static final Setting<Integer> PULL_TIMEOUT = Setting.millis(PULL_TIMEOUT_FLAG,
+      PULL_TIMEOUT_DEFAULT, PULL_TIMEOUT_HELP, 1, 3_600_000);
+
   /** Every setting above, in help order. */
   public static final List<Setting<?>> ALL = List.of(MODE, SHARDS, WORKERS, LR, SEED, QUORUM,
       STALENESS_BOUND, LOCAL_STEPS, PARTICIPATION, UPDATE_BLOCKS, BLOCK_LR, PARTITION,
       MAX_STALENESS, STALENESS_LR, OPTIMIZER, MAX_BLOCK_SIZE, LEASE, BATCH_SIZE, EPOCHS, STEPS,
-      EVAL_EVERY);
+      EVAL_EVERY, RPC_TIMEOUT, PULL_TIMEOUT);
 
   /** The partition when {@code --partition} is not given: shared for round-robin, else iid. */
   public static String defaultPartition(String updateBlocks) {
     return updateBlocks.equals("round-robin") ? "shared" : "iid";
+  }
+
+  /** {@code setting}'s value of {@code text} as a duration. */
+  public static java.time.Duration duration(Setting<Integer> setting, String text) {
+    return java.time.Duration.ofMillis(setting.parse(text));
   }
 
   private static String updateBlocks(String s) {

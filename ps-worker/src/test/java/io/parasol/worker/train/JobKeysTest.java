@@ -32,7 +32,9 @@ class JobKeysTest {
       Map.entry(JobKeys.BATCH_SIZE, List.of("0")),
       Map.entry(JobKeys.EPOCHS, List.of("-1")),
       Map.entry(JobKeys.STEPS, List.of("-1")),
-      Map.entry(JobKeys.EVAL_EVERY, List.of("-1")));
+      Map.entry(JobKeys.EVAL_EVERY, List.of("-1")),
+      Map.entry(JobKeys.RPC_TIMEOUT, List.of("0ms", "2h")),
+      Map.entry(JobKeys.PULL_TIMEOUT, List.of("0s", "-1s")));
 
   @Test
   void everyDefault_passesItsOwnValidation() {
