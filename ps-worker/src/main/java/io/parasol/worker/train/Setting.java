@@ -22,14 +22,21 @@ public final class Setting<T> {
   private final String description;
   private final Function<String, T> parser;
   private final Function<T, String> rule;
+  private final Function<T, String> show;
 
   private Setting(String flag, String defaultText, String description, Function<String, T> parser,
       Function<T, String> rule) {
+    this(flag, defaultText, description, parser, rule, String::valueOf);
+  }
+
+  private Setting(String flag, String defaultText, String description, Function<String, T> parser,
+      Function<T, String> rule, Function<T, String> show) {
     this.flag = Objects.requireNonNull(flag);
     this.defaultText = defaultText;
     this.description = Objects.requireNonNull(description);
     this.parser = parser;
     this.rule = rule;
+    this.show = show;
   }
 
   /** A whole number in {@code min..max}. */
@@ -61,7 +68,8 @@ public final class Setting<T> {
     return new Setting<>(flag, defaultText, description,
         s -> Math.toIntExact(parseDuration(flag, s).toMillis()),
         v -> v >= minMillis && v <= maxMillis ? null
-            : "must be between " + minMillis + "ms and " + maxMillis / 60_000 + "m");
+            : "must be between " + minMillis + "ms and " + maxMillis / 60_000 + "m",
+        v -> v + "ms");
   }
 
   /** A word parsed by {@code parser}, which throws IllegalArgumentException for others. */
@@ -110,7 +118,8 @@ public final class Setting<T> {
   public T check(T value) {
     String problem = rule.apply(value);
     if (problem != null) {
-      throw new IllegalArgumentException(flag + " " + problem + ", got " + value);
+      throw new IllegalArgumentException(flag + " " + problem + ", got "
+          + show.apply(value));
     }
     return value;
   }

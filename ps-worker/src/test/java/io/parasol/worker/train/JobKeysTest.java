@@ -69,7 +69,7 @@ class JobKeysTest {
     assertThatThrownBy(() -> JobKeys.PARTICIPATION.parse("2"))
         .hasMessage("--participation must be in (0, 1], got 2.0");
     assertThatThrownBy(() -> JobKeys.LEASE.parse("50ms"))
-        .hasMessage("--lease must be between 100ms and 60m, got 50");
+        .hasMessage("--lease must be between 100ms and 60m, got 50ms");
   }
 
   @Test
