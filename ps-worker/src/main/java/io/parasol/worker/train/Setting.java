@@ -1,7 +1,6 @@
 package io.parasol.worker.train;
 
-import java.time.Duration;
-import java.util.Locale;
+import io.parasol.common.Durations;
 import java.util.Objects;
 import java.util.function.Function;
 
@@ -66,7 +65,7 @@ public final class Setting<T> {
   public static Setting<Integer> millis(String flag, String defaultText, String description,
       int minMillis, int maxMillis) {
     return new Setting<>(flag, defaultText, description,
-        s -> Math.toIntExact(parseDuration(flag, s).toMillis()),
+        s -> Math.toIntExact(Durations.parse(flag, s).toMillis()),
         v -> v >= minMillis && v <= maxMillis ? null
             : "must be between " + minMillis + "ms and " + maxMillis / 60_000 + "m",
         v -> v + "ms");
@@ -127,27 +126,6 @@ public final class Setting<T> {
   @Override
   public String toString() {
     return flag + " (default " + defaultText + ")";
-  }
-
-  /** Parses 500ms, 30s, 1.5s or 2m; the message names {@code flag}. */
-  public static Duration parseDuration(String flag, String s) {
-    String t = s.trim().toLowerCase(Locale.ROOT);
-    try {
-      if (t.endsWith("ms")) {
-        return Duration.ofMillis(Long.parseLong(t.substring(0, t.length() - 2)));
-      }
-      if (t.endsWith("s")) {
-        return Duration.ofMillis(Math.round(Double.parseDouble(t.substring(0, t.length() - 1))
-            * 1000));
-      }
-      if (t.endsWith("m")) {
-        return Duration.ofSeconds(Long.parseLong(t.substring(0, t.length() - 1)) * 60);
-      }
-    } catch (NumberFormatException e) {
-      // fall through to the error below
-    }
-    throw new IllegalArgumentException(flag + " takes a duration like 500ms, 30s or 2m; got '"
-        + s + "'");
   }
 
   private static String range(long min, long max) {
