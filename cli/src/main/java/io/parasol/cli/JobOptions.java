@@ -1,153 +1,65 @@
 package io.parasol.cli;
 
-import io.parasol.proto.v1.StalenessLr;
-import io.parasol.worker.data.DataFormat;
-import io.parasol.worker.data.Scaling;
+import io.parasol.common.Durations;
+import io.parasol.proto.v1.ValueEncoding;
+import io.parasol.worker.model.Models;
 import io.parasol.worker.train.Arrivals;
 import io.parasol.worker.train.DelayModel;
+import io.parasol.worker.train.JobKeys;
 import io.parasol.worker.train.JobSettings;
 import io.parasol.worker.train.TrainingData;
 import java.time.Duration;
-import java.util.Locale;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
-/** Flags shared by {@code local} and {@code worker}: the job, the data and the training run. */
+/**
+ * Flags shared by {@code local} and {@code worker}: the job, the data and the training run. The
+ * model, data, mode and connection flags are mixins of their own; the job's flags take their
+ * names, defaults, help texts and bounds from {@link JobKeys}.
+ */
 public final class JobOptions {
-  @Option(names = "--mode", defaultValue = "async",
-      description = "Consistency mode: sync, async, ssp, local (default: ${DEFAULT-VALUE}).")
-  String mode;
+  @Mixin
+  ModelOptions modelSpec;
 
-  @Option(names = "--shards", defaultValue = "2", description = "Shards S (default: ${DEFAULT-VALUE}).")
+  @Mixin
+  DataOptions dataSpec;
+
+  @Mixin
+  ModeOptions modes;
+
+  @Mixin
+  ConnectionOptions connection;
+
+  @Option(names = JobKeys.SHARDS_FLAG, defaultValue = JobKeys.SHARDS_DEFAULT,
+      description = JobKeys.SHARDS_HELP)
   int shards;
 
-  @Option(names = "--workers", defaultValue = "4",
-      description = "Workers m (default: ${DEFAULT-VALUE}).")
+  @Option(names = JobKeys.WORKERS_FLAG, defaultValue = JobKeys.WORKERS_DEFAULT,
+      description = JobKeys.WORKERS_HELP)
   int workers;
 
-  @Option(names = "--model", defaultValue = "softmax",
-      description = "linear, logistic, softmax, mlp, mlp:H1[,H2...] (default: ${DEFAULT-VALUE}).")
-  String model;
-
-  @Option(names = "--data", defaultValue = "digits",
-      description = "Bundled data name (digits) or a file path (default: ${DEFAULT-VALUE}).")
-  String data;
-
-  @Option(names = "--format", defaultValue = "auto",
-      description = "File format for --data paths: csv, libsvm, idx, or auto (recognised from"
-          + " the path: a directory of IDX files, *.csv, LIBSVM lines) (default:"
-          + " ${DEFAULT-VALUE}).")
-  String format;
-
-  @Option(names = "--label-column", defaultValue = "-1",
-      description = "CSV label column, 0-based; -1 = last (default: ${DEFAULT-VALUE}).")
-  int labelColumn;
-
-  @Option(names = "--header", description = "The CSV file has a header line.")
-  boolean header;
-
-  @Option(names = "--regression", description = "Targets are real values (linear model).")
-  boolean regression;
-
-  @Option(names = "--scaling", defaultValue = "minmax",
-      description = "Feature scaling: none, minmax, standard (default: ${DEFAULT-VALUE}).")
-  String scaling;
-
-  @Option(names = "--test-fraction", defaultValue = "0.2",
-      description = "Held-out test fraction (default: ${DEFAULT-VALUE}).")
-  double testFraction;
-
-  @Option(names = "--batch-size", defaultValue = "32",
-      description = "Mini-batch size b (default: ${DEFAULT-VALUE}).")
+  @Option(names = JobKeys.BATCH_SIZE_FLAG, defaultValue = JobKeys.BATCH_SIZE_DEFAULT,
+      description = JobKeys.BATCH_SIZE_HELP)
   int batchSize;
 
-  @Option(names = "--model-features", description = "Graph models: the features"
-      + " placeholder [b, d] (default: features).")
-  String modelFeatures;
-
-  @Option(names = "--model-labels", description = "Graph models: the labels placeholder, one-hot"
-      + " [b, C] or [b, 1] for regression (default: labels).")
-  String modelLabels;
-
-  @Option(names = "--model-loss", description = "Graph models: the mean-loss variable (default:"
-      + " the graph's loss variable).")
-  String modelLoss;
-
-  @Option(names = "--model-output", description = "Graph models: the class scores [b, C] used"
-      + " for accuracy (default: output, if the graph has it).")
-  String modelOutput;
-
-  @Option(names = "--input-shape", description = "cnn: the images' C,H,W (default: one channel"
-      + " of square images, e.g. 1,28,28 for 784 features).")
-  String inputShape;
-
-  @Option(names = "--lr",
-      description = "Step size eta (default: the model's: 0.5 for softmax, logistic and linear,"
-          + " 0.1 for mlp, cnn and graph files).")
-  Float lr;
-
-  @Option(names = "--epochs", defaultValue = "30",
-      description = "Passes over each worker's partition (default: ${DEFAULT-VALUE}).")
+  @Option(names = JobKeys.EPOCHS_FLAG, defaultValue = JobKeys.EPOCHS_DEFAULT,
+      description = JobKeys.EPOCHS_HELP)
   int epochs;
 
-  @Option(names = "--steps", defaultValue = "0",
-      description = "Steps per worker; overrides --epochs when > 0.")
+  @Option(names = JobKeys.STEPS_FLAG, defaultValue = JobKeys.STEPS_DEFAULT,
+      description = JobKeys.STEPS_HELP)
   long steps;
 
-  @Option(names = "--seed", defaultValue = "1", description = "Seed (default: ${DEFAULT-VALUE}).")
+  @Option(names = JobKeys.SEED_FLAG, defaultValue = JobKeys.SEED_DEFAULT,
+      description = JobKeys.SEED_HELP)
   long seed;
 
-  @Option(names = "--quorum", defaultValue = "0",
-      description = "sync: gradients K per step; K < workers = backup workers (default: all).")
-  int quorum;
-
-  @Option(names = "--staleness-bound", defaultValue = "2",
-      description = "ssp: bound s on clock lead (default: ${DEFAULT-VALUE}).")
-  int stalenessBound;
-
-  @Option(names = "--local-steps", defaultValue = "4",
-      description = "local: local steps tau per round (default: ${DEFAULT-VALUE}).")
-  int localSteps;
-
-  @Option(names = "--participation", defaultValue = "1",
-      description = "local: fraction of workers sampled per round, in (0, 1] (default: all).")
-  float participation;
-
-  @Option(names = "--update-blocks", defaultValue = "all",
-      description = "Blocks each worker updates: all, or round-robin (worker k: blocks i with"
-          + " i mod m = k; coordinate-wise async SGD) (default: ${DEFAULT-VALUE}).")
-  String updateBlocks;
-
-  @Option(names = "--block-lr", defaultValue = "",
-      description = "Per-block step sizes: D comma-separated values, or NAME=LR pairs by tensor"
-          + " name (e.g. W=0.5,b=0.1); unset blocks use --lr.")
-  String blockLr;
-
-  @Option(names = "--partition",
-      description = "Training-set split among workers: iid (disjoint equal parts), shared"
-          + " (each worker samples the whole set), label-skew:ALPHA (Dirichlet non-IID)."
-          + " Default: iid; shared with --update-blocks round-robin, where a block only ever"
-          + " sees its owner's data.")
-  String partition;
-
-  @Option(names = "--max-staleness", defaultValue = "0",
-      description = "async/ssp: drop updates staler than this; 0 = keep all.")
-  int maxStaleness;
-
-  @Option(names = "--staleness-lr", defaultValue = "constant",
-      description = "async/ssp step: constant or inverse (eta/max(1,tau)) (default: ${DEFAULT-VALUE}).")
-  String stalenessLr;
-
-  @Option(names = "--optimizer", defaultValue = "sgd",
-      description = "Server optimizer: sgd, momentum, adagrad, adam (default: ${DEFAULT-VALUE}).")
-  String optimizer;
-
-  @Option(names = "--max-block-size", defaultValue = "0",
-      description = "Largest block in floats; 0 = about 4 blocks per shard.")
+  @Option(names = JobKeys.MAX_BLOCK_SIZE_FLAG, defaultValue = JobKeys.MAX_BLOCK_SIZE_DEFAULT,
+      description = JobKeys.MAX_BLOCK_SIZE_HELP)
   int maxBlockSize;
 
-  @Option(names = "--eval-every", defaultValue = "50",
-      description = "Worker 0 evaluates on the test set every N steps; 0 = never"
-          + " (default: ${DEFAULT-VALUE}).")
+  @Option(names = JobKeys.EVAL_EVERY_FLAG, defaultValue = JobKeys.EVAL_EVERY_DEFAULT,
+      description = JobKeys.EVAL_EVERY_HELP)
   int evalEvery;
 
   @Option(names = "--compute-delay", defaultValue = "none",
@@ -175,91 +87,36 @@ public final class JobOptions {
           + " 0 = off (default).")
   int metricsPort;
 
-  @Option(names = "--lease", defaultValue = "10s",
-      description = "How long a silent worker stays live on the shards; sync/local rounds and"
-          + " ssp bounds go on without it after that (default: ${DEFAULT-VALUE}).")
-  String lease;
-
-  @Option(names = "--wire", defaultValue = "fp32",
-      description = "Precision of pushed and pulled values on the wire: fp32, bf16 or fp16"
-          + " (16-bit halves the bytes; the shards keep float32) (default: ${DEFAULT-VALUE}).")
-  String wire;
-
   @Option(names = "--allow-divergence",
       description = "Keep training when the loss diverges (NaN/Inf, or far above its early level"
           + " for 20 steps); by default the run stops with exit status "
           + Parasol.EXIT_DIVERGED + ".")
   boolean allowDivergence;
 
-  @Option(names = "--rpc-timeout", defaultValue = "30s",
-      description = "Deadline of push, init and status calls (default: ${DEFAULT-VALUE}).")
-  String rpcTimeout;
-
-  @Option(names = "--pull-timeout", defaultValue = "120s",
-      description = "Deadline of a pull, which may wait at the barrier (default: ${DEFAULT-VALUE}).")
-  String pullTimeout;
+  /** --model. */
+  String model() {
+    return modelSpec.model;
+  }
 
   /** The graph options of --model cnn and of graph files. */
-  io.parasol.worker.model.Models.Options modelOptions() {
-    return new io.parasol.worker.model.Models.Options(
-        new io.parasol.worker.model.SameDiffModel.Names(modelFeatures, modelLabels, modelLoss,
-            modelOutput),
-        inputShape == null ? null : io.parasol.worker.model.LeNet.Shape.parse(inputShape));
+  Models.Options modelOptions() {
+    return modelSpec.modelOptions();
   }
 
-  /** --lr, or the model's default step size. */
-  float learningRate() {
-    return lr != null ? lr : io.parasol.worker.model.Models.defaultLearningRate(model);
-  }
-
+  /** The job's settings, each checked against its {@link JobKeys} bounds. */
   JobSettings settings() {
-    positive("--shards", shards);
-    positive("--workers", workers);
-    positive("--batch-size", batchSize);
-    float lr = learningRate();
-    if (!(lr > 0) || !Float.isFinite(lr)) {
-      throw new IllegalArgumentException("--lr must be a positive number, got " + lr);
-    }
-    if (epochs < 0 || steps < 0) {
-      throw new IllegalArgumentException("--epochs and --steps must be >= 0");
-    }
-    if (quorum < 0 || quorum > workers) {
-      throw new IllegalArgumentException("--quorum must be in 0.." + workers + ", got " + quorum);
-    }
-    if (stalenessBound < 0 || maxStaleness < 0 || maxBlockSize < 0 || evalEvery < 0) {
-      throw new IllegalArgumentException("--staleness-bound, --max-staleness, --max-block-size"
-          + " and --eval-every must be >= 0");
-    }
-    positive("--local-steps", localSteps);
-    if (!(participation > 0 && participation <= 1)) {
-      throw new IllegalArgumentException("--participation must be in (0, 1], got "
-          + participation);
-    }
-    StalenessLr slr = switch (stalenessLr.toLowerCase(Locale.ROOT)) {
-      case "constant" -> StalenessLr.STALENESS_LR_CONSTANT;
-      case "inverse" -> StalenessLr.STALENESS_LR_INVERSE;
-      default -> throw new IllegalArgumentException(
-          "unknown --staleness-lr '" + stalenessLr + "'; expected constant or inverse");
-    };
-    return new JobSettings(JobSettings.parseMode(mode), shards, workers, lr, seed, quorum,
-        stalenessBound, localSteps, maxStaleness, slr, JobSettings.parseOptimizer(optimizer),
-        maxBlockSize, participation, updateBlocks, blockLr,
-        partition != null ? partition : updateBlocks.equals("round-robin") ? "shared" : "iid",
-        leaseMillis());
+    JobKeys.BATCH_SIZE.check(batchSize);
+    JobKeys.EPOCHS.check(epochs);
+    JobKeys.STEPS.check(steps);
+    JobKeys.EVAL_EVERY.check(evalEvery);
+    JobSettings.Builder b = JobSettings.builder(JobKeys.MODE.defaultValue(), shards, workers,
+        modelSpec.learningRate()).seed(seed).maxBlockSize(maxBlockSize)
+        .leaseMillis(connection.leaseMillis());
+    return modes.applyTo(b).build();
   }
 
   TrainingData loadData() {
-    DataFormat f = format.trim().equalsIgnoreCase("auto") ? null : DataFormat.parse(format);
-    return TrainingData.load(data, f, labelColumn, header, regression, testFraction,
-        Scaling.parse(scaling), seed);
-  }
-
-  int leaseMillis() {
-    long ms = parseDuration("--lease", lease).toMillis();
-    if (ms < 100 || ms > 3_600_000) {
-      throw new IllegalArgumentException("--lease must be between 100ms and 60m, got " + lease);
-    }
-    return (int) ms;
+    return dataSpec.load(seed);
   }
 
   DelayModel computeDelay() {
@@ -292,25 +149,19 @@ public final class JobOptions {
         + " and FACTOR > 0, got '" + slowWorkers + "'");
   }
 
-  io.parasol.proto.v1.ValueEncoding wire() {
-    return io.parasol.common.FloatCodec.parseEncoding(wire);
+  ValueEncoding wire() {
+    return connection.wire();
   }
 
   Duration rpcTimeout() {
-    return parseDuration("--rpc-timeout", rpcTimeout);
+    return connection.rpcTimeout();
   }
 
   Duration pullTimeout() {
-    return parseDuration("--pull-timeout", pullTimeout);
+    return connection.pullTimeout();
   }
 
   static Duration parseDuration(String flag, String s) {
-    return io.parasol.common.Durations.parse(flag, s);
-  }
-
-  private static void positive(String flag, long v) {
-    if (v <= 0) {
-      throw new IllegalArgumentException(flag + " must be at least 1, got " + v);
-    }
+    return Durations.parse(flag, s);
   }
 }

@@ -43,11 +43,13 @@ public final class LocalCommand implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     double[] slow = job.slowWorkers();
-    LocalRunner.Options o = new LocalRunner.Options(job.settings(), job.model, job.loadData(),
-        job.batchSize, job.epochs, job.steps, job.evalEvery, job.rpcTimeout(),
-        job.pullTimeout(), job.computeDelay(), job.commDelay(), job.arrivals(), (int) slow[0],
-        slow[1], job.wire(), job.allowDivergence, job.modelOptions())
-        .withEstimateLipschitz(estimateLipschitz);
+    LocalRunner.Options o = LocalRunner.Options.builder(job.settings(), job.model(),
+        job.loadData()).batchSize(job.batchSize).epochs(job.epochs).steps(job.steps)
+        .evalEvery(job.evalEvery).timeouts(job.rpcTimeout(), job.pullTimeout())
+        .computeDelay(job.computeDelay()).commDelay(job.commDelay()).arrivals(job.arrivals())
+        .slowWorkers((int) slow[0], slow[1]).wire(job.wire())
+        .allowDivergence(job.allowDivergence).modelOptions(job.modelOptions())
+        .estimateLipschitz(estimateLipschitz).build();
     if (job.metricsPort < 0 || job.metricsPort > 65535) {
       throw new IllegalArgumentException("--metrics-port must be in 0..65535");
     }

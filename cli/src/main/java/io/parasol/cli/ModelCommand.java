@@ -5,6 +5,7 @@ import io.parasol.worker.model.Model;
 import io.parasol.worker.model.LeNet;
 import io.parasol.worker.model.Models;
 import io.parasol.worker.model.SameDiffModel;
+import io.parasol.worker.train.JobKeys;
 import java.io.File;
 import java.io.PrintStream;
 import java.util.Arrays;
@@ -47,12 +48,12 @@ public final class ModelCommand implements Runnable {
             + " for a built-in (default: ${DEFAULT-VALUE}).")
     int classes;
 
-    @Option(names = "--shards", defaultValue = "2",
+    @Option(names = JobKeys.SHARDS_FLAG, defaultValue = JobKeys.SHARDS_DEFAULT,
         description = "Shards S of the layout (default: ${DEFAULT-VALUE}).")
     int shards;
 
-    @Option(names = "--max-block-size", defaultValue = "0",
-        description = "Largest block in floats; 0 = about 4 blocks per shard.")
+    @Option(names = JobKeys.MAX_BLOCK_SIZE_FLAG, defaultValue = JobKeys.MAX_BLOCK_SIZE_DEFAULT,
+        description = JobKeys.MAX_BLOCK_SIZE_HELP)
     int maxBlockSize;
 
     @Option(names = "--model-features", defaultValue = "features",
@@ -74,9 +75,8 @@ public final class ModelCommand implements Runnable {
 
     @Override
     public Integer call() {
-      if (shards <= 0) {
-        throw new IllegalArgumentException("--shards must be at least 1, got " + shards);
-      }
+      JobKeys.SHARDS.check(shards);
+      JobKeys.MAX_BLOCK_SIZE.check(maxBlockSize);
       Models.Options o = new Models.Options(new SameDiffModel.Names(modelFeatures, modelLabels,
           modelLoss, modelOutput), inputShape == null ? null : LeNet.Shape.parse(inputShape));
       String featuresName = modelFeatures == null ? "features" : modelFeatures;

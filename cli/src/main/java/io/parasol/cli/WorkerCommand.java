@@ -89,7 +89,7 @@ public final class WorkerCommand implements Callable<Integer> {
           + " addresses but --shards is " + js.numShards());
     }
     TrainingData data = job.loadData();
-    Model model = Models.create(job.model, data.train().numFeatures(),
+    Model model = Models.create(job.model(), data.train().numFeatures(),
         data.train().numClasses(), job.modelOptions());
     BlockLayout layout = js.layout(model);
     JobSpec spec = js.spec("parasol", model, layout);

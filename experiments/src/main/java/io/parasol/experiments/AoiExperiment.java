@@ -66,8 +66,8 @@ final class AoiExperiment implements Experiment {
         return t;
       });
       long start = System.nanoTime();
-      Runs.Job j = new Runs.Job(JobSettings.defaults(Mode.MODE_ASYNC, 1, 4, 0.5f)
-          .withUpdateBlocks("round-robin").withPartition("shared").withMaxBlockSize(22), steps);
+      Runs.Job j = new Runs.Job(JobSettings.builder(Mode.MODE_ASYNC, 1, 4, 0.5f)
+          .updateBlocks("round-robin").partition("shared").maxBlockSize(22).build(), steps);
       j.model = "logistic";
       j.data = Runs.binaryDigits();
       j.compute = DelayModel.parse(quick ? "exp:10ms" : "exp:20ms").quasiRandom();

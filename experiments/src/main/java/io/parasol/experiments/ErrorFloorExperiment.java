@@ -130,7 +130,7 @@ final class ErrorFloorExperiment implements Experiment {
 
   private static LocalRunner.Summary curve(String name, Mode mode, int m, int steps, float lr,
       StalenessLr slr, DelayModel delay, Plot plot) throws Exception {
-    Runs.Job j = new Runs.Job(JobSettings.defaults(mode, 2, m, lr).withStaleness(0, slr), steps);
+    Runs.Job j = new Runs.Job(JobSettings.builder(mode, 2, m, lr).stalenessLr(slr).build(), steps);
     j.compute = delay;
     j.evalEvery = 5;
     LocalRunner.Summary s = Runs.run(j);
@@ -160,8 +160,8 @@ final class ErrorFloorExperiment implements Experiment {
       StalenessLr slr, DelayModel delay, int seeds) throws Exception {
     double[] out = new double[seeds];
     for (int seed = 1; seed <= seeds; seed++) {
-      Runs.Job j = new Runs.Job(JobSettings.defaults(mode, 1, m, lr).withStaleness(0, slr)
-          .withSeed(seed), steps);
+      Runs.Job j = new Runs.Job(JobSettings.builder(mode, 1, m, lr).stalenessLr(slr)
+          .seed(seed).build(), steps);
       j.model = "linear";
       j.data = data;
       j.compute = delay;
@@ -172,8 +172,7 @@ final class ErrorFloorExperiment implements Experiment {
 
   private static double finalLoss(Mode mode, int m, int steps, float lr, StalenessLr slr,
       DelayModel delay, int batch) throws Exception {
-    Runs.Job j = new Runs.Job(JobSettings.defaults(mode, 1, m, lr).withStaleness(0, slr),
-        steps);
+    Runs.Job j = new Runs.Job(JobSettings.builder(mode, 1, m, lr).stalenessLr(slr).build(), steps);
     j.compute = delay;
     j.batchSize = batch;
     return finalLoss(j);

@@ -84,8 +84,8 @@ final class LocalSpeedupExperiment implements Experiment {
     double[] losses = new double[taus.length];
     List<double[]> lossCsv = new ArrayList<>();
     for (int i = 0; i < taus.length; i++) {
-      Runs.Job j = new Runs.Job(JobSettings.defaults(Mode.MODE_LOCAL, 1, m, 0.5f)
-          .withLocalSteps(taus[i]).withPartition("label-skew:0.3"), lossSteps);
+      Runs.Job j = new Runs.Job(JobSettings.builder(Mode.MODE_LOCAL, 1, m, 0.5f)
+          .localSteps(taus[i]).partition("label-skew:0.3").build(), lossSteps);
       losses[i] = Runs.run(j).trainLoss();
       lossCsv.add(new double[] {taus[i], losses[i]});
       out.printf(Locale.ROOT, "  tau=%2d: final training loss %.4f (non-IID parts)%n", taus[i],
@@ -123,8 +123,8 @@ final class LocalSpeedupExperiment implements Experiment {
 
   private static double wall(int tau, int m, int steps, DelayModel compute, DelayModel comm)
       throws Exception {
-    Runs.Job j = new Runs.Job(JobSettings.defaults(Mode.MODE_LOCAL, 1, m, 0.1f)
-        .withLocalSteps(tau), steps);
+    Runs.Job j = new Runs.Job(JobSettings.builder(Mode.MODE_LOCAL, 1, m, 0.1f)
+        .localSteps(tau).build(), steps);
     j.compute = compute;
     j.comm = comm;
     LocalRunner.Summary s = Runs.run(j);

@@ -90,8 +90,8 @@ final class Runs {
   static synchronized void warmUp() throws IOException, InterruptedException {
     if (!warm) {
       run(new Job(JobSettings.defaults(io.parasol.proto.v1.Mode.MODE_SYNC, 1, 4, 0.1f), 150));
-      run(new Job(JobSettings.defaults(io.parasol.proto.v1.Mode.MODE_LOCAL, 1, 4, 0.1f)
-          .withLocalSteps(4), 150));
+      run(new Job(JobSettings.builder(io.parasol.proto.v1.Mode.MODE_LOCAL, 1, 4, 0.1f)
+          .localSteps(4).build(), 150));
       warm = true;
     }
   }
@@ -99,10 +99,11 @@ final class Runs {
   static LocalRunner.Summary run(Job j) throws IOException, InterruptedException {
     // Experiments watch runs diverge (the error floor's fixed-rate async rows): divergence is
     // a measured outcome here, not an error.
-    LocalRunner.Options o = new LocalRunner.Options(j.settings, j.model, j.data, j.batchSize, 0,
-        j.steps, j.evalEvery, Duration.ofSeconds(60), Duration.ofSeconds(300), j.compute,
-        j.comm, j.arrivals, 0, 1, io.parasol.proto.v1.ValueEncoding.VALUE_ENCODING_FP32, true)
-        .withEstimateLipschitz(j.estimateLipschitz);
+    LocalRunner.Options o = LocalRunner.Options.builder(j.settings, j.model, j.data)
+        .batchSize(j.batchSize).epochs(0).steps(j.steps).evalEvery(j.evalEvery)
+        .timeouts(Duration.ofSeconds(60), Duration.ofSeconds(300)).computeDelay(j.compute)
+        .commDelay(j.comm).arrivals(j.arrivals).allowDivergence(true)
+        .estimateLipschitz(j.estimateLipschitz).build();
     return LocalRunner.run(o, null, null, null, j.onStart);
   }
 

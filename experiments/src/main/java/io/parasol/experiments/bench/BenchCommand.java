@@ -3,12 +3,13 @@ package io.parasol.experiments.bench;
 import io.parasol.common.FloatCodec;
 import io.parasol.proto.v1.ValueEncoding;
 import io.parasol.client.PsClient;
-import io.parasol.experiments.runner.Json;
+import io.parasol.worker.train.JobKeys;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
@@ -31,15 +32,6 @@ public final class BenchCommand implements Runnable {
   @Override
   public void run() {
     new CommandLine(this).usage(System.out);
-  }
-
-  /** Prints {@code result} as JSON or as the bench's table. */
-  static void print(Map<String, Object> result, boolean json, String table) {
-    if (json) {
-      System.out.print(Json.write(result));
-    } else {
-      System.out.print(table);
-    }
   }
 
   static ValueEncoding wire(String s) {
@@ -109,13 +101,13 @@ public final class BenchCommand implements Runnable {
             + " push_then_pull.")
     String only;
 
-    @Option(names = "--json", description = "Print the figures as JSON.")
-    boolean json;
+    @Mixin
+    JsonOutput out;
 
     @Override
     public Integer call() throws Exception {
       positive("--params", params);
-      positive("--shards", shards);
+      JobKeys.SHARDS.check(shards);
       positive("--workers", workers);
       positive("--max-seconds", maxSeconds);
       if (reps < 1 || warmup < 0) {
@@ -128,8 +120,8 @@ public final class BenchCommand implements Runnable {
           warmup, reps, maxSeconds, chunkFloats > 0 ? chunkFloats : FloatCodec.DEFAULT_CHUNK_FLOATS,
           window < 0 ? PsClient.Transport.DEFAULT_WINDOW : window, serverWindow,
           source.equals("offheap"), only);
-      Map<String, Object> r = PushPullBench.run(o, json ? null : System.out);
-      print(r, json, Tables.pushPull(r));
+      Map<String, Object> r = PushPullBench.run(o, out.json ? null : System.out);
+      out.print(r, Tables.pushPull(r));
       return 0;
     }
   }
@@ -164,8 +156,8 @@ public final class BenchCommand implements Runnable {
         description = "Time budget of the measured repetitions (default: ${DEFAULT-VALUE}).")
     double maxSeconds;
 
-    @Option(names = "--json", description = "Print the figures as JSON.")
-    boolean json;
+    @Mixin
+    JsonOutput out;
 
     @Override
     public Integer call() throws Exception {
@@ -176,7 +168,7 @@ public final class BenchCommand implements Runnable {
           io.parasol.worker.train.JobSettings.parseOptimizer(optimizer), warmup, Math.max(1, reps),
           maxSeconds);
       Map<String, Object> r = ApplyBench.run(o);
-      print(r, json, Tables.apply(r));
+      out.print(r, Tables.apply(r));
       return 0;
     }
   }
@@ -226,19 +218,19 @@ public final class BenchCommand implements Runnable {
     @Option(names = "--seed", defaultValue = "1", description = "Seed of the synthetic data.")
     long seed;
 
-    @Option(names = "--json", description = "Print the figures as JSON.")
-    boolean json;
+    @Mixin
+    JsonOutput out;
 
     @Override
     public Integer call() throws Exception {
       positive("--params", params);
-      positive("--batch-size", batchSize);
-      positive("--shards", shards);
+      JobKeys.BATCH_SIZE.check(batchSize);
+      JobKeys.SHARDS.check(shards);
       positive("--max-seconds", maxSeconds);
       StepBench.Options o = new StepBench.Options(model, params, classes, batchSize, shards,
           wire(wire), warmup, Math.max(1, steps), maxSeconds, seed);
-      Map<String, Object> r = StepBench.run(o, json ? null : System.out);
-      print(r, json, Tables.step(r));
+      Map<String, Object> r = StepBench.run(o, out.json ? null : System.out);
+      out.print(r, Tables.step(r));
       return 0;
     }
   }
@@ -250,18 +242,18 @@ public final class BenchCommand implements Runnable {
           + " an RPC parameter server for async), in the same run: samples/s, time to the"
           + " target test accuracy, and the ratios.")
   static final class Train implements Callable<Integer> {
-    @picocli.CommandLine.Mixin
+    @Mixin
     PeerJobOptions job;
 
     @Option(names = "--mode", defaultValue = "sync,async", split = ",",
         description = "Modes to run: sync, async (default: ${DEFAULT-VALUE}).")
     List<String> modes;
 
-    @Option(names = "--workers", defaultValue = "4",
+    @Option(names = JobKeys.WORKERS_FLAG, defaultValue = JobKeys.WORKERS_DEFAULT,
         description = "Workers (default: ${DEFAULT-VALUE}).")
     int workers;
 
-    @Option(names = "--shards", defaultValue = "2",
+    @Option(names = JobKeys.SHARDS_FLAG, defaultValue = JobKeys.SHARDS_DEFAULT,
         description = "Parasol shards (default: ${DEFAULT-VALUE}).")
     int shards;
 
@@ -269,7 +261,7 @@ public final class BenchCommand implements Runnable {
         description = "Test accuracy for the time-to-target figure (default: ${DEFAULT-VALUE}).")
     double target;
 
-    @Option(names = "--eval-every", defaultValue = "50",
+    @Option(names = JobKeys.EVAL_EVERY_FLAG, defaultValue = JobKeys.EVAL_EVERY_DEFAULT,
         description = "Evaluate every N steps of worker 0 (default: ${DEFAULT-VALUE}).")
     int evalEvery;
 
@@ -277,20 +269,22 @@ public final class BenchCommand implements Runnable {
         description = "Runs of each side per mode, alternating (default: ${DEFAULT-VALUE}).")
     int reps;
 
-    @Option(names = "--json", description = "Print the figures as JSON.")
-    boolean json;
+    @Mixin
+    JsonOutput out;
 
     @Override
     public Integer call() throws Exception {
-      positive("--workers", workers);
-      positive("--shards", shards);
+      JobKeys.WORKERS.check(workers);
+      JobKeys.SHARDS.check(shards);
+      JobKeys.EVAL_EVERY.check(evalEvery);
+      positive("--reps", reps);
       boolean peer = job.check("bench train");
       TrainBench.Options o = new TrainBench.Options(modes, job.model, job.data, workers,
           shards, job.batchSize, job.lr, job.epochs, job.seed, target, evalEvery, job.python, peer,
           reps);
-      Map<String, Object> r = TrainBench.run(o, json ? new java.io.PrintStream(
+      Map<String, Object> r = TrainBench.run(o, out.json ? new java.io.PrintStream(
           java.io.OutputStream.nullOutputStream()) : System.out);
-      print(r, json, TrainBench.table(r));
+      out.print(r, TrainBench.table(r));
       return 0;
     }
   }
@@ -316,16 +310,16 @@ public final class BenchCommand implements Runnable {
     @Option(names = "--seed", defaultValue = "1", description = "Seed of the synthetic batch.")
     long seed;
 
-    @Option(names = "--json", description = "Print the figures as JSON.")
-    boolean json;
+    @Mixin
+    JsonOutput out;
 
     @Override
     public Integer call() {
-      positive("--batch-size", batchSize);
+      JobKeys.BATCH_SIZE.check(batchSize);
       positive("--steps", steps);
       Map<String, Object> r = ModelBench.run(new ModelBench.Options(batchSize,
-          Math.max(0, warmup), steps, seed), json ? null : System.out);
-      print(r, json, ModelBench.table(r));
+          Math.max(0, warmup), steps, seed), out.json ? null : System.out);
+      out.print(r, ModelBench.table(r));
       return 0;
     }
   }

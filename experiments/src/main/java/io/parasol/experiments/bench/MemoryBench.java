@@ -183,8 +183,8 @@ final class MemoryBench {
         description = "Workers that each push once (default: ${DEFAULT-VALUE}).")
     int workers;
 
-    @Option(names = "--json", description = "Print the figures as JSON.")
-    boolean json;
+    @picocli.CommandLine.Mixin
+    JsonOutput out;
 
     @Override
     public Integer call() throws Exception {
@@ -193,7 +193,7 @@ final class MemoryBench {
       Map<String, Object> r = run(new Options(params,
           io.parasol.worker.train.JobSettings.parseOptimizer(optimizer),
           io.parasol.worker.train.JobSettings.parseMode(mode), workers));
-      BenchCommand.print(r, json, table(r));
+      out.print(r, table(r));
       return 0;
     }
   }

@@ -1,5 +1,7 @@
 package io.parasol.experiments.bench;
 
+import io.parasol.worker.model.Models;
+import io.parasol.worker.train.JobKeys;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import picocli.CommandLine.Option;
@@ -18,19 +20,21 @@ final class PeerJobOptions {
           + " ${DEFAULT-VALUE}).")
   String data;
 
-  @Option(names = "--batch-size", defaultValue = "32",
+  @Option(names = JobKeys.BATCH_SIZE_FLAG, defaultValue = JobKeys.BATCH_SIZE_DEFAULT,
       description = "Mini-batch per worker (default: ${DEFAULT-VALUE}).")
   int batchSize;
 
-  @Option(names = "--lr", defaultValue = "0.1",
+  /** The networks' default step size: both models here are networks. */
+  @Option(names = JobKeys.LR_FLAG, defaultValue = "" + Models.NETWORK_LEARNING_RATE,
       description = "Step size (default: ${DEFAULT-VALUE}).")
   float lr;
 
-  @Option(names = "--epochs", defaultValue = "1",
+  @Option(names = JobKeys.EPOCHS_FLAG, defaultValue = "1",
       description = "Epochs (default: ${DEFAULT-VALUE}).")
   int epochs;
 
-  @Option(names = "--seed", defaultValue = "1", description = "Seed (default: ${DEFAULT-VALUE}).")
+  @Option(names = JobKeys.SEED_FLAG, defaultValue = JobKeys.SEED_DEFAULT,
+      description = JobKeys.SEED_HELP)
   long seed;
 
   @Option(names = "--python", defaultValue = "/usr/bin/python3",
@@ -42,8 +46,8 @@ final class PeerJobOptions {
 
   /** Checks the flags; returns whether the PyTorch peer runs (says so on stderr if not). */
   boolean check(String command) {
-    BenchCommand.positive("--batch-size", batchSize);
-    BenchCommand.positive("--lr", lr);
+    JobKeys.BATCH_SIZE.check(batchSize);
+    JobKeys.LR.check(lr);
     BenchCommand.positive("--epochs", epochs);
     if (!Files.isDirectory(Path.of(data))) {
       throw new IllegalArgumentException("--data " + data + " is not a directory; install"

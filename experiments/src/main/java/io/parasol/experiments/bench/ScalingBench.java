@@ -2,6 +2,7 @@ package io.parasol.experiments.bench;
 
 import io.parasol.worker.data.DataFormat;
 import io.parasol.worker.data.Scaling;
+import io.parasol.worker.train.JobKeys;
 import io.parasol.worker.train.TrainingData;
 import java.io.PrintStream;
 import java.util.ArrayList;
@@ -105,35 +106,35 @@ final class ScalingBench {
         description = "Modes to run: sync, async (default: ${DEFAULT-VALUE}).")
     List<String> modes;
 
-    @Option(names = "--workers", defaultValue = "1,2,4", split = ",",
+    @Option(names = JobKeys.WORKERS_FLAG, defaultValue = "1,2,4", split = ",",
         description = "Worker counts m (default: ${DEFAULT-VALUE}).")
     List<Integer> workers;
 
-    @Option(names = "--shards", defaultValue = "1,2", split = ",",
+    @Option(names = JobKeys.SHARDS_FLAG, defaultValue = "1,2", split = ",",
         description = "Shard counts S (default: ${DEFAULT-VALUE}).")
     List<Integer> shards;
 
     @picocli.CommandLine.Mixin
     PeerJobOptions job;
 
-    @Option(names = "--json", description = "Print the figures as JSON.")
-    boolean json;
+    @picocli.CommandLine.Mixin
+    JsonOutput out;
 
     @Override
     public Integer call() throws Exception {
       for (int m : workers) {
-        BenchCommand.positive("--workers", m);
+        JobKeys.WORKERS.check(m);
       }
       for (int s : shards) {
-        BenchCommand.positive("--shards", s);
+        JobKeys.SHARDS.check(s);
       }
       boolean peer = job.check("bench scaling");
       TrainBench.Options o = new TrainBench.Options(modes, job.model, job.data, workers.get(0),
           shards.get(0), job.batchSize, job.lr, job.epochs, job.seed, 0.8, 0, job.python, peer,
           1);
-      Map<String, Object> r = run(o, workers, shards, json ? new PrintStream(
+      Map<String, Object> r = run(o, workers, shards, out.json ? new PrintStream(
           java.io.OutputStream.nullOutputStream()) : System.out);
-      BenchCommand.print(r, json, table(r));
+      out.print(r, table(r));
       return 0;
     }
   }

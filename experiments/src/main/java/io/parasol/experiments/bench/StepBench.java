@@ -79,8 +79,8 @@ final class StepBench {
       ys[i] = Nd4j.create(y, new long[] {y.length}, DataType.FLOAT);
     }
 
-    JobSettings js = JobSettings.defaults(Mode.MODE_ASYNC, o.shards(), 1, LR)
-        .withLeaseMillis(600_000);
+    JobSettings js = JobSettings.builder(Mode.MODE_ASYNC, o.shards(), 1, LR)
+        .leaseMillis(600_000).build();
     BlockLayout layout = js.layout(model);
     JobSpec job = js.spec("bench-step", model, layout);
     List<ShardServer> servers = new ArrayList<>();

@@ -87,9 +87,10 @@ final class TrainBench {
   static Map<String, Object> parasol(Options o, String mode, TrainingData data)
       throws IOException, InterruptedException {
     Mode m = JobSettings.parseMode(mode);
-    JobSettings js = JobSettings.defaults(m, o.shards(), o.workers(), o.lr()).withSeed(o.seed());
-    LocalRunner.Options lo = new LocalRunner.Options(js, o.model(), data, o.batchSize(),
-        o.epochs(), 0, o.evalEvery(), Duration.ofSeconds(30), Duration.ofSeconds(120));
+    JobSettings js = JobSettings.builder(m, o.shards(), o.workers(), o.lr()).seed(o.seed()).build();
+    LocalRunner.Options lo = LocalRunner.Options.builder(js, o.model(), data)
+        .batchSize(o.batchSize()).epochs(o.epochs()).steps(0).evalEvery(o.evalEvery())
+        .timeouts(Duration.ofSeconds(30), Duration.ofSeconds(120)).build();
     LocalRunner.Summary s = LocalRunner.run(lo, null, null, null);
     double train = s.trainSeconds() - s.evalSeconds();
     long samples = s.stepsPerWorker() * o.workers() * o.batchSize();

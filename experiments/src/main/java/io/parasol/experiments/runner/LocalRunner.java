@@ -2,7 +2,6 @@ package io.parasol.experiments.runner;
 
 import io.micrometer.core.instrument.MeterRegistry;
 import io.parasol.common.BlockLayout;
-import io.parasol.server.LocalCluster;
 import io.parasol.proto.v1.JobSpec;
 import io.parasol.proto.v1.StatusResponse;
 import io.parasol.proto.v1.ValueEncoding;
@@ -14,6 +13,7 @@ import io.parasol.worker.model.Model;
 import io.parasol.worker.model.Models;
 import io.parasol.worker.train.Arrivals;
 import io.parasol.worker.train.DelayModel;
+import io.parasol.worker.train.JobKeys;
 import io.parasol.worker.train.JobSettings;
 import io.parasol.worker.train.TrainingData;
 import io.parasol.worker.train.TrainingLoop;
@@ -43,66 +43,128 @@ import org.nd4j.linalg.factory.Nd4j;
  */
 public final class LocalRunner {
 
-  /** What to run. {@code steps} > 0 wins over {@code epochs}. */
+  /**
+   * What to run. {@code steps} > 0 wins over {@code epochs}. Build with {@link #builder}: every
+   * run setting left unset takes its {@link JobKeys} default (no injected delays, fp32 on the
+   * wire, divergence stops the run).
+   */
   public record Options(JobSettings job, String model, TrainingData data, int batchSize,
       int epochs, long steps, int evalEvery, Duration rpcTimeout, Duration pullTimeout,
       DelayModel computeDelay, DelayModel commDelay, Arrivals arrivals, int slowWorkers,
       double slowFactor, ValueEncoding wire, boolean allowDivergence,
       Models.Options modelOptions, boolean estimateLipschitz) {
-    public Options(JobSettings job, String model, TrainingData data, int batchSize, int epochs,
-        long steps, int evalEvery, Duration rpcTimeout, Duration pullTimeout,
-        DelayModel computeDelay, DelayModel commDelay, Arrivals arrivals, int slowWorkers,
-        double slowFactor, ValueEncoding wire, boolean allowDivergence,
-        Models.Options modelOptions) {
-      this(job, model, data, batchSize, epochs, steps, evalEvery, rpcTimeout, pullTimeout,
-          computeDelay, commDelay, arrivals, slowWorkers, slowFactor, wire, allowDivergence,
-          modelOptions, false);
+
+    /** A builder for training {@code model} on {@code data} under {@code job}. */
+    public static Builder builder(JobSettings job, String model, TrainingData data) {
+      return new Builder(job, model, data);
     }
 
-    /** The same options, with the workers estimating L_ij or not. */
-    public Options withEstimateLipschitz(boolean on) {
-      return new Options(job, model, data, batchSize, epochs, steps, evalEvery, rpcTimeout,
-          pullTimeout, computeDelay, commDelay, arrivals, slowWorkers, slowFactor, wire,
-          allowDivergence, modelOptions, on);
-    }
+    /** Builds {@link Options}; see the record's components for each value's meaning. */
+    public static final class Builder {
+      private final JobSettings job;
+      private final String model;
+      private final TrainingData data;
+      private int batchSize = JobKeys.BATCH_SIZE.defaultValue();
+      private int epochs = JobKeys.EPOCHS.defaultValue();
+      private long steps = JobKeys.STEPS.defaultValue();
+      private int evalEvery = JobKeys.EVAL_EVERY.defaultValue();
+      private Duration rpcTimeout = Duration.ofMillis(JobKeys.RPC_TIMEOUT.defaultValue());
+      private Duration pullTimeout = Duration.ofMillis(JobKeys.PULL_TIMEOUT.defaultValue());
+      private DelayModel computeDelay = DelayModel.NONE;
+      private DelayModel commDelay = DelayModel.NONE;
+      private Arrivals arrivals = Arrivals.ALWAYS;
+      private int slowWorkers;
+      private double slowFactor = 1;
+      private ValueEncoding wire = ValueEncoding.VALUE_ENCODING_FP32;
+      private boolean allowDivergence;
+      private Models.Options modelOptions = Models.Options.DEFAULT;
+      private boolean estimateLipschitz;
 
-    public Options(JobSettings job, String model, TrainingData data, int batchSize, int epochs,
-        long steps, int evalEvery, Duration rpcTimeout, Duration pullTimeout,
-        DelayModel computeDelay, DelayModel commDelay, Arrivals arrivals, int slowWorkers,
-        double slowFactor, ValueEncoding wire, boolean allowDivergence) {
-      this(job, model, data, batchSize, epochs, steps, evalEvery, rpcTimeout, pullTimeout,
-          computeDelay, commDelay, arrivals, slowWorkers, slowFactor, wire, allowDivergence,
-          Models.Options.DEFAULT);
-    }
+      private Builder(JobSettings job, String model, TrainingData data) {
+        this.job = job;
+        this.model = model;
+        this.data = data;
+      }
 
-    public Options(JobSettings job, String model, TrainingData data, int batchSize, int epochs,
-        long steps, int evalEvery, Duration rpcTimeout, Duration pullTimeout,
-        DelayModel computeDelay, DelayModel commDelay, Arrivals arrivals, int slowWorkers,
-        double slowFactor, ValueEncoding wire) {
-      this(job, model, data, batchSize, epochs, steps, evalEvery, rpcTimeout, pullTimeout,
-          computeDelay, commDelay, arrivals, slowWorkers, slowFactor, wire, false);
-    }
+      public Builder batchSize(int v) {
+        batchSize = v;
+        return this;
+      }
 
-    public Options(JobSettings job, String model, TrainingData data, int batchSize, int epochs,
-        long steps, int evalEvery, Duration rpcTimeout, Duration pullTimeout,
-        DelayModel computeDelay, DelayModel commDelay, Arrivals arrivals, int slowWorkers,
-        double slowFactor) {
-      this(job, model, data, batchSize, epochs, steps, evalEvery, rpcTimeout, pullTimeout,
-          computeDelay, commDelay, arrivals, slowWorkers, slowFactor,
-          ValueEncoding.VALUE_ENCODING_FP32);
-    }
+      public Builder epochs(int v) {
+        epochs = v;
+        return this;
+      }
 
-    public Options(JobSettings job, String model, TrainingData data, int batchSize, int epochs,
-        long steps, int evalEvery, Duration rpcTimeout, Duration pullTimeout) {
-      this(job, model, data, batchSize, epochs, steps, evalEvery, rpcTimeout, pullTimeout,
-          DelayModel.NONE);
-    }
+      public Builder steps(long v) {
+        steps = v;
+        return this;
+      }
 
-    public Options(JobSettings job, String model, TrainingData data, int batchSize, int epochs,
-        long steps, int evalEvery, Duration rpcTimeout, Duration pullTimeout,
-        DelayModel computeDelay) {
-      this(job, model, data, batchSize, epochs, steps, evalEvery, rpcTimeout, pullTimeout,
-          computeDelay, DelayModel.NONE, Arrivals.ALWAYS, 0, 1);
+      public Builder evalEvery(int v) {
+        evalEvery = v;
+        return this;
+      }
+
+      public Builder timeouts(Duration rpc, Duration pull) {
+        rpcTimeout = rpc;
+        pullTimeout = pull;
+        return this;
+      }
+
+      public Builder computeDelay(DelayModel v) {
+        computeDelay = v;
+        return this;
+      }
+
+      public Builder commDelay(DelayModel v) {
+        commDelay = v;
+        return this;
+      }
+
+      public Builder arrivals(Arrivals v) {
+        arrivals = v;
+        return this;
+      }
+
+      /** The last {@code count} workers' compute delay is {@code factor} times longer. */
+      public Builder slowWorkers(int count, double factor) {
+        slowWorkers = count;
+        slowFactor = factor;
+        return this;
+      }
+
+      public Builder wire(ValueEncoding v) {
+        wire = v;
+        return this;
+      }
+
+      public Builder allowDivergence(boolean v) {
+        allowDivergence = v;
+        return this;
+      }
+
+      public Builder modelOptions(Models.Options v) {
+        modelOptions = v;
+        return this;
+      }
+
+      /** Whether the workers estimate the block Lipschitz constants L_ij. */
+      public Builder estimateLipschitz(boolean v) {
+        estimateLipschitz = v;
+        return this;
+      }
+
+      /** The options, the run settings checked against their {@link JobKeys} bounds. */
+      public Options build() {
+        JobKeys.BATCH_SIZE.check(batchSize);
+        JobKeys.EPOCHS.check(epochs);
+        JobKeys.STEPS.check(steps);
+        JobKeys.EVAL_EVERY.check(evalEvery);
+        return new Options(job, model, data, batchSize, epochs, steps, evalEvery, rpcTimeout,
+            pullTimeout, computeDelay, commDelay, arrivals, slowWorkers, slowFactor, wire,
+            allowDivergence, modelOptions, estimateLipschitz);
+      }
     }
 
     /** The compute delay of worker k: the last {@code slowWorkers} are slower by the factor. */

@@ -41,10 +41,11 @@ class DefaultsTrainTest {
   void defaults_reachNinetyPercent(String model, Mode mode, long seed) throws Exception {
     TrainingData data = TrainingData.load("digits", null, -1, false, false, 0.2,
         Scaling.parse("minmax"), seed);
-    JobSettings js = JobSettings.defaults(mode, 2, 4, Models.defaultLearningRate(model))
-        .withSeed(seed);
-    LocalRunner.Summary s = LocalRunner.run(new LocalRunner.Options(js, model, data, 32, 30, 0,
-        0, Duration.ofSeconds(30), Duration.ofSeconds(120)), null, null);
+    JobSettings js = JobSettings.builder(mode, 2, 4, Models.defaultLearningRate(model))
+        .seed(seed).build();
+    LocalRunner.Summary s = LocalRunner.run(LocalRunner.Options.builder(js, model, data)
+        .batchSize(32).epochs(30).steps(0).evalEvery(0)
+        .timeouts(Duration.ofSeconds(30), Duration.ofSeconds(120)).build(), null, null);
     assertThat(s.testAccuracy()).as("%s %s seed %d", model, mode, seed)
         .isGreaterThanOrEqualTo(0.90);
   }

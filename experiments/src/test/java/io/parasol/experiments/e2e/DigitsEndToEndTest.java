@@ -39,7 +39,7 @@ class DigitsEndToEndTest {
 
   @Test
   void sync_backupWorkers_dropLateGradientsAndStillTrain() throws Exception {
-    LocalRunner.Options o = Jobs.options(Jobs.settings(Mode.MODE_SYNC, 2, 4, 0.5f).withQuorum(3),
+    LocalRunner.Options o = Jobs.options(Jobs.builder(Mode.MODE_SYNC, 2, 4, 0.5f).quorum(3).build(),
         10);
     LocalRunner.Summary s = LocalRunner.run(o, null, null);
     System.out.print(LocalRunner.table(s));

@@ -25,8 +25,12 @@ final class Jobs {
     return JobSettings.defaults(mode, shards, workers, lr);
   }
 
+  static JobSettings.Builder builder(Mode mode, int shards, int workers, float lr) {
+    return JobSettings.builder(mode, shards, workers, lr);
+  }
+
   static LocalRunner.Options options(JobSettings js, int epochs) {
-    return new LocalRunner.Options(js, "softmax", digits(), 32, epochs, 0, 0,
-        Duration.ofSeconds(30), Duration.ofSeconds(60));
+    return LocalRunner.Options.builder(js, "softmax", digits()).batchSize(32).epochs(epochs)
+        .steps(0).evalEvery(0).timeouts(Duration.ofSeconds(30), Duration.ofSeconds(60)).build();
   }
 }

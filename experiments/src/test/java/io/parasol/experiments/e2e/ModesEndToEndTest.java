@@ -35,7 +35,7 @@ class ModesEndToEndTest {
   @Test
   void localWithOneLocalStep_equalsSyncStepForStep() throws Exception {
     JobSettings sync = Jobs.settings(Mode.MODE_SYNC, 2, 2, 0.5f);
-    JobSettings local = Jobs.settings(Mode.MODE_LOCAL, 2, 2, 0.5f).withLocalSteps(1);
+    JobSettings local = Jobs.builder(Mode.MODE_LOCAL, 2, 2, 0.5f).localSteps(1).build();
     float[] a = Runs.train(sync, SOFTMAX, DATA, 25);
     float[] b = Runs.train(local, SOFTMAX, DATA, 25);
     double diff = Runs.maxAbsDiff(a, b);
@@ -46,7 +46,7 @@ class ModesEndToEndTest {
   @Test
   void localRound_isTheMeanOfTheWorkersIndependentModels() throws Exception {
     int tau = 3;
-    JobSettings js = Jobs.settings(Mode.MODE_LOCAL, 2, 3, 0.5f).withLocalSteps(tau);
+    JobSettings js = Jobs.builder(Mode.MODE_LOCAL, 2, 3, 0.5f).localSteps(tau).build();
     float[] distributed = Runs.train(js, SOFTMAX, DATA, tau); // one round
 
     BlockLayout layout = js.layout(SOFTMAX);
@@ -77,7 +77,8 @@ class ModesEndToEndTest {
 
   @Test
   void coordinateWise_workerWithABlockSubsetNeverChangesTheOthers() throws Exception {
-    JobSettings js = Jobs.settings(Mode.MODE_ASYNC, 2, 4, 0.5f).withUpdateBlocks("round-robin");
+    JobSettings js = Jobs.builder(Mode.MODE_ASYNC, 2, 4, 0.5f).updateBlocks("round-robin")
+        .partition("iid").build();
     BlockLayout layout = js.layout(SOFTMAX);
     JobSpec spec = js.spec("dasgd", SOFTMAX, layout);
     int[] mine = js.updateBlocksFor(1, layout);
@@ -124,7 +125,7 @@ class ModesEndToEndTest {
 
   @Test
   void ssp_boundTwo_fourWorkers_reachesNinetyPercent() throws Exception {
-    LocalRunner.Summary s = run(Jobs.settings(Mode.MODE_SSP, 2, 4, 0.5f).withStalenessBound(2),
+    LocalRunner.Summary s = run(Jobs.builder(Mode.MODE_SSP, 2, 4, 0.5f).stalenessBound(2).build(),
         10);
     assertThat(s.testAccuracy()).isGreaterThanOrEqualTo(0.90);
     assertThat(s.modeParameters()).containsEntry("staleness_bound", 2);
@@ -132,7 +133,7 @@ class ModesEndToEndTest {
 
   @Test
   void local_fourLocalSteps_fourWorkers_reachesNinetyPercent() throws Exception {
-    LocalRunner.Summary s = run(Jobs.settings(Mode.MODE_LOCAL, 2, 4, 0.5f).withLocalSteps(4),
+    LocalRunner.Summary s = run(Jobs.builder(Mode.MODE_LOCAL, 2, 4, 0.5f).localSteps(4).build(),
         10);
     assertThat(s.testAccuracy()).isGreaterThanOrEqualTo(0.90);
     assertThat(s.modeParameters()).containsEntry("local_steps", 4);
@@ -140,8 +141,8 @@ class ModesEndToEndTest {
 
   @Test
   void asyncRoundRobinBlocks_fourWorkers_reachesNinetyPercent() throws Exception {
-    LocalRunner.Summary s = run(Jobs.settings(Mode.MODE_ASYNC, 2, 4, 0.5f)
-        .withUpdateBlocks("round-robin").withPartition("shared"), 10);
+    LocalRunner.Summary s = run(Jobs.builder(Mode.MODE_ASYNC, 2, 4, 0.5f)
+        .updateBlocks("round-robin").partition("shared").build(), 10);
     assertThat(s.testAccuracy()).isGreaterThanOrEqualTo(0.90);
     // Each worker pushes only its own blocks: one update per block per step of its owner.
     assertThat(s.updatesApplied()).isEqualTo(s.stepsPerWorker() * s.blocks());

@@ -338,8 +338,9 @@ class PrometheusIntegrationTest {
   }
 
   private static LocalRunner.Options options(JobSettings js, TrainingData data, long steps) {
-    return new LocalRunner.Options(js, "softmax", data, 32, 0, steps, 20,
-        Duration.ofSeconds(30), Duration.ofSeconds(60), DelayModel.parse("exp:10ms"));
+    return LocalRunner.Options.builder(js, "softmax", data).batchSize(32).epochs(0)
+        .steps(steps).evalEvery(20).timeouts(Duration.ofSeconds(30), Duration.ofSeconds(60))
+        .computeDelay(DelayModel.parse("exp:10ms")).build();
   }
 
   private static void awaitSum(String promql, long expected) {

@@ -31,8 +31,9 @@ class StalenessLawTest {
     TrainingData data = TrainingData.load("digits", null, -1, false, false, 0.2,
         Scaling.parse("minmax"), 1);
     JobSettings js = JobSettings.defaults(Mode.MODE_ASYNC, 2, workers, 0.5f);
-    LocalRunner.Options o = new LocalRunner.Options(js, "softmax", data, 32, 0, 60, 0,
-        Duration.ofSeconds(30), Duration.ofSeconds(60), DelayModel.parse("exp:30ms"));
+    LocalRunner.Options o = LocalRunner.Options.builder(js, "softmax", data).batchSize(32)
+        .epochs(0).steps(60).evalEvery(0).timeouts(Duration.ofSeconds(30), Duration.ofSeconds(60))
+        .computeDelay(DelayModel.parse("exp:30ms")).build();
 
     LocalRunner.Summary s = LocalRunner.run(o, null, null);
 

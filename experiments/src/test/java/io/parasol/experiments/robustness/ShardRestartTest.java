@@ -61,10 +61,10 @@ class ShardRestartTest {
     Model softmax = Models.create("softmax", data.train().numFeatures(),
         data.train().numClasses());
     JobSettings js = switch (mode) {
-      case "ssp" -> JobSettings.defaults(Mode.MODE_SSP, SHARDS, WORKERS, 0.5f)
-          .withStalenessBound(2);
-      case "dasgd-round-robin" -> JobSettings.defaults(Mode.MODE_ASYNC, SHARDS, WORKERS, 0.5f)
-          .withUpdateBlocks("round-robin");
+      case "ssp" -> JobSettings.builder(Mode.MODE_SSP, SHARDS, WORKERS, 0.5f)
+          .stalenessBound(2).build();
+      case "dasgd-round-robin" -> JobSettings.builder(Mode.MODE_ASYNC, SHARDS, WORKERS, 0.5f)
+          .updateBlocks("round-robin").partition("iid").build();
       default -> JobSettings.defaults(Mode.MODE_ASYNC, SHARDS, WORKERS, 0.5f);
     };
     BlockLayout layout = js.layout(softmax);

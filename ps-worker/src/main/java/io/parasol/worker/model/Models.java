@@ -24,6 +24,12 @@ public final class Models {
 
   private Models() {}
 
+  /** The default step size of the convex models (softmax, logistic, linear). */
+  public static final float CONVEX_LEARNING_RATE = 0.5f;
+
+  /** The default step size of the networks (mlp, cnn, graph files). */
+  public static final float NETWORK_LEARNING_RATE = 0.1f;
+
   /**
    * The step size a model trains with when {@code --lr} is not given: 0.5 for the convex models
    * (softmax, logistic, linear), 0.1 for the networks (mlp, cnn, graph files); an MLP's ReLU layers blow up under 0.5 once
@@ -33,7 +39,8 @@ public final class Models {
    */
   public static float defaultLearningRate(String spec) {
     String s = spec == null ? "" : spec.trim().toLowerCase(Locale.ROOT);
-    return s.equals("softmax") || s.equals("logistic") || s.equals("linear") ? 0.5f : 0.1f;
+    return s.equals("softmax") || s.equals("logistic") || s.equals("linear")
+        ? CONVEX_LEARNING_RATE : NETWORK_LEARNING_RATE;
   }
 
   /**

@@ -10,8 +10,9 @@ import io.parasol.worker.model.Model;
 import java.util.Locale;
 
 /**
- * The settings every process of a job must agree on. Each worker (and the local runner) builds
- * the job spec from them with {@link #spec}; equal settings give equal fingerprints.
+ * The settings every process of a job must agree on; build them with {@link #builder}. Each
+ * worker (and the local runner) builds the job spec from them with {@link #spec}; equal
+ * settings give equal fingerprints.
  *
  * @param mode consistency mode
  * @param numShards S
@@ -31,24 +32,181 @@ import java.util.Locale;
  *     NAME=LR pairs matched against tensor names
  * @param partition how the training set is split among workers: "iid" (disjoint equal
  *     parts), "shared" (every worker samples the whole set) or "label-skew:ALPHA"
- * @param leaseMillis how long a silent worker stays live on the shards (0: 10 s)
+ * @param leaseMillis how long a silent worker stays live on the shards (0: the shards' default)
+ * @see JobKeys for each setting's flag, default and bounds
  */
 public record JobSettings(Mode mode, int numShards, int numWorkers, float learningRate, long seed,
     int quorum, int stalenessBound, int localSteps, int maxStaleness, StalenessLr stalenessLr,
     OptimizerKind optimizer, int maxBlockSize, float participation, String updateBlocks,
     String blockLr, String partition, int leaseMillis) {
 
-  /** Settings with every option at its default. */
+  /**
+   * Settings with every other option at its {@link JobKeys} default; the same as
+   * {@code builder(mode, numShards, numWorkers, learningRate).build()}.
+   */
   public static JobSettings defaults(Mode mode, int numShards, int numWorkers,
       float learningRate) {
-    return new JobSettings(mode, numShards, numWorkers, learningRate, 1, 0, 2, 4, 0,
-        StalenessLr.STALENESS_LR_CONSTANT, OptimizerKind.OPTIMIZER_SGD, 0, 1f, "all", "", "iid", 0);
+    return builder(mode, numShards, numWorkers, learningRate).build();
   }
 
-  public JobSettings withLeaseMillis(int v) {
-    return new JobSettings(mode, numShards, numWorkers, learningRate, seed, quorum,
-        stalenessBound, localSteps, maxStaleness, stalenessLr, optimizer, maxBlockSize,
-        participation, updateBlocks, blockLr, partition, v);
+  /** A builder starting from the {@link JobKeys} defaults with the given essentials. */
+  public static Builder builder(Mode mode, int numShards, int numWorkers, float learningRate) {
+    return new Builder().mode(mode).shards(numShards).workers(numWorkers)
+        .learningRate(learningRate);
+  }
+
+  /** A builder holding these settings. */
+  public Builder toBuilder() {
+    return new Builder().mode(mode).shards(numShards).workers(numWorkers)
+        .learningRate(learningRate).seed(seed).quorum(quorum).stalenessBound(stalenessBound)
+        .localSteps(localSteps).maxStaleness(maxStaleness).stalenessLr(stalenessLr)
+        .optimizer(optimizer).maxBlockSize(maxBlockSize).participation(participation)
+        .updateBlocks(updateBlocks).blockLr(blockLr).partition(partition)
+        .leaseMillis(leaseMillis);
+  }
+
+  /**
+   * Builds {@link JobSettings}. Unset options take their {@link JobKeys} defaults (the step
+   * size has none: it is the model's, see {@link io.parasol.worker.model.Models}); {@link
+   * #build} checks each value against its key's bounds and throws IllegalArgumentException
+   * naming the flag.
+   */
+  public static final class Builder {
+    private Mode mode = JobKeys.MODE.defaultValue();
+    private int shards = JobKeys.SHARDS.defaultValue();
+    private int workers = JobKeys.WORKERS.defaultValue();
+    private Float learningRate;
+    private long seed = JobKeys.SEED.defaultValue();
+    private int quorum = JobKeys.QUORUM.defaultValue();
+    private int stalenessBound = JobKeys.STALENESS_BOUND.defaultValue();
+    private int localSteps = JobKeys.LOCAL_STEPS.defaultValue();
+    private int maxStaleness = JobKeys.MAX_STALENESS.defaultValue();
+    private StalenessLr stalenessLr = JobKeys.STALENESS_LR.defaultValue();
+    private OptimizerKind optimizer = JobKeys.OPTIMIZER.defaultValue();
+    private int maxBlockSize = JobKeys.MAX_BLOCK_SIZE.defaultValue();
+    private float participation = JobKeys.PARTICIPATION.defaultValue();
+    private String updateBlocks = JobKeys.UPDATE_BLOCKS.defaultValue();
+    private String blockLr = JobKeys.BLOCK_LR.defaultValue();
+    private String partition;
+    private int leaseMillis = JobKeys.LEASE.defaultValue();
+
+    private Builder() {}
+
+    public Builder mode(Mode v) {
+      mode = v;
+      return this;
+    }
+
+    public Builder shards(int v) {
+      shards = v;
+      return this;
+    }
+
+    public Builder workers(int v) {
+      workers = v;
+      return this;
+    }
+
+    public Builder learningRate(float v) {
+      learningRate = v;
+      return this;
+    }
+
+    public Builder seed(long v) {
+      seed = v;
+      return this;
+    }
+
+    public Builder quorum(int v) {
+      quorum = v;
+      return this;
+    }
+
+    public Builder stalenessBound(int v) {
+      stalenessBound = v;
+      return this;
+    }
+
+    public Builder localSteps(int v) {
+      localSteps = v;
+      return this;
+    }
+
+    public Builder maxStaleness(int v) {
+      maxStaleness = v;
+      return this;
+    }
+
+    public Builder stalenessLr(StalenessLr v) {
+      stalenessLr = v;
+      return this;
+    }
+
+    public Builder optimizer(OptimizerKind v) {
+      optimizer = v;
+      return this;
+    }
+
+    public Builder maxBlockSize(int v) {
+      maxBlockSize = v;
+      return this;
+    }
+
+    public Builder participation(float v) {
+      participation = v;
+      return this;
+    }
+
+    public Builder updateBlocks(String v) {
+      updateBlocks = v;
+      return this;
+    }
+
+    public Builder blockLr(String v) {
+      blockLr = v;
+      return this;
+    }
+
+    /** The partition; null: {@link JobKeys#defaultPartition} of the update blocks. */
+    public Builder partition(String v) {
+      partition = v;
+      return this;
+    }
+
+    /** The lease in milliseconds; 0: the shards' default. */
+    public Builder leaseMillis(int v) {
+      leaseMillis = v;
+      return this;
+    }
+
+    /** The settings, each checked against its key's bounds. */
+    public JobSettings build() {
+      if (learningRate == null) {
+        throw new IllegalArgumentException(JobKeys.LR_FLAG + " is not set");
+      }
+      JobKeys.SHARDS.check(shards);
+      JobKeys.WORKERS.check(workers);
+      JobKeys.LR.check(learningRate);
+      JobKeys.QUORUM.check(quorum);
+      if (quorum > workers) {
+        throw new IllegalArgumentException(JobKeys.QUORUM_FLAG + " must be in 0.." + workers
+            + ", got " + quorum);
+      }
+      JobKeys.STALENESS_BOUND.check(stalenessBound);
+      JobKeys.LOCAL_STEPS.check(localSteps);
+      JobKeys.MAX_STALENESS.check(maxStaleness);
+      JobKeys.MAX_BLOCK_SIZE.check(maxBlockSize);
+      JobKeys.PARTICIPATION.check(participation);
+      JobKeys.UPDATE_BLOCKS.parse(updateBlocks);
+      String part = JobKeys.PARTITION.parse(partition != null ? partition
+          : JobKeys.defaultPartition(updateBlocks));
+      if (leaseMillis != 0) {
+        JobKeys.LEASE.check(leaseMillis);
+      }
+      return new JobSettings(mode, shards, workers, learningRate, seed, quorum, stalenessBound,
+          localSteps, maxStaleness, stalenessLr, optimizer, maxBlockSize, participation,
+          updateBlocks, blockLr == null ? "" : blockLr, part, leaseMillis);
+    }
   }
 
   /** The lease with the default applied, in milliseconds. */
@@ -56,108 +214,25 @@ public record JobSettings(Mode mode, int numShards, int numWorkers, float learni
     return leaseMillis == 0 ? io.parasol.common.JobSpecs.DEFAULT_LEASE_MILLIS : leaseMillis;
   }
 
-  public JobSettings withMaxBlockSize(int v) {
-    return new JobSettings(mode, numShards, numWorkers, learningRate, seed, quorum,
-        stalenessBound, localSteps, maxStaleness, stalenessLr, optimizer, v, participation,
-        updateBlocks, blockLr, partition, leaseMillis);
-  }
-
-  public JobSettings withLearningRate(float v) {
-    return new JobSettings(mode, numShards, numWorkers, v, seed, quorum, stalenessBound,
-        localSteps, maxStaleness, stalenessLr, optimizer, maxBlockSize, participation,
-        updateBlocks, blockLr, partition, leaseMillis);
-  }
-
-  public JobSettings withWorkers(int v) {
-    return new JobSettings(mode, numShards, v, learningRate, seed, quorum, stalenessBound,
-        localSteps, maxStaleness, stalenessLr, optimizer, maxBlockSize, participation,
-        updateBlocks, blockLr, partition, leaseMillis);
-  }
-
-  public JobSettings withSeed(long v) {
-    return new JobSettings(mode, numShards, numWorkers, learningRate, v, quorum, stalenessBound,
-        localSteps, maxStaleness, stalenessLr, optimizer, maxBlockSize, participation,
-        updateBlocks, blockLr, partition, leaseMillis);
-  }
-
-  public JobSettings withQuorum(int v) {
-    return new JobSettings(mode, numShards, numWorkers, learningRate, seed, v, stalenessBound,
-        localSteps, maxStaleness, stalenessLr, optimizer, maxBlockSize, participation,
-        updateBlocks, blockLr, partition, leaseMillis);
-  }
-
-  public JobSettings withStalenessBound(int v) {
-    return new JobSettings(mode, numShards, numWorkers, learningRate, seed, quorum, v,
-        localSteps, maxStaleness, stalenessLr, optimizer, maxBlockSize, participation,
-        updateBlocks, blockLr, partition, leaseMillis);
-  }
-
-  public JobSettings withLocalSteps(int v) {
-    return new JobSettings(mode, numShards, numWorkers, learningRate, seed, quorum,
-        stalenessBound, v, maxStaleness, stalenessLr, optimizer, maxBlockSize, participation,
-        updateBlocks, blockLr, partition, leaseMillis);
-  }
-
-  public JobSettings withStaleness(int maxStaleness, StalenessLr stalenessLr) {
-    return new JobSettings(mode, numShards, numWorkers, learningRate, seed, quorum,
-        stalenessBound, localSteps, maxStaleness, stalenessLr, optimizer, maxBlockSize,
-        participation, updateBlocks, blockLr, partition, leaseMillis);
-  }
-
-  public JobSettings withOptimizer(OptimizerKind v) {
-    return new JobSettings(mode, numShards, numWorkers, learningRate, seed, quorum,
-        stalenessBound, localSteps, maxStaleness, stalenessLr, v, maxBlockSize, participation,
-        updateBlocks, blockLr, partition, leaseMillis);
-  }
-
-  public JobSettings withParticipation(float v) {
-    return new JobSettings(mode, numShards, numWorkers, learningRate, seed, quorum,
-        stalenessBound, localSteps, maxStaleness, stalenessLr, optimizer, maxBlockSize, v,
-        updateBlocks, blockLr, partition, leaseMillis);
-  }
-
-  public JobSettings withUpdateBlocks(String v) {
-    return new JobSettings(mode, numShards, numWorkers, learningRate, seed, quorum,
-        stalenessBound, localSteps, maxStaleness, stalenessLr, optimizer, maxBlockSize,
-        participation, v, blockLr, partition, leaseMillis);
-  }
-
-  public JobSettings withBlockLr(String v) {
-    return new JobSettings(mode, numShards, numWorkers, learningRate, seed, quorum,
-        stalenessBound, localSteps, maxStaleness, stalenessLr, optimizer, maxBlockSize,
-        participation, updateBlocks, v, partition, leaseMillis);
-  }
-
-  public JobSettings withPartition(String v) {
-    return new JobSettings(mode, numShards, numWorkers, learningRate, seed, quorum,
-        stalenessBound, localSteps, maxStaleness, stalenessLr, optimizer, maxBlockSize,
-        participation, updateBlocks, blockLr, v, leaseMillis);
-  }
-
   /** Checks the combination of settings; throws IllegalArgumentException naming the flag. */
   public JobSettings validated() {
-    if (!updateBlocks.equals("all") && !updateBlocks.equals("round-robin")) {
-      throw new IllegalArgumentException("unknown --update-blocks '" + updateBlocks
-          + "'; expected all or round-robin");
-    }
+    JobKeys.UPDATE_BLOCKS.parse(updateBlocks);
     if (updateBlocks.equals("round-robin")
         && (mode == Mode.MODE_SYNC || mode == Mode.MODE_LOCAL)) {
       throw new IllegalArgumentException("--update-blocks round-robin is coordinate-wise"
           + " asynchronous SGD: it applies to async and ssp, not " + modeName(mode));
     }
-    if (!partition.equals("iid") && !partition.equals("shared")
-        && !partition.startsWith("label-skew:")) {
-      throw new IllegalArgumentException("unknown --partition '" + partition
-          + "'; expected iid, shared or label-skew:ALPHA");
-    }
-    if (partition.startsWith("label-skew:")) {
-      skewAlpha();
-    }
+    JobKeys.PARTITION.parse(partition);
     return this;
   }
 
   /** α of a label-skew partition. */
   public double skewAlpha() {
+    return skewAlpha(partition);
+  }
+
+  /** α of {@code label-skew:ALPHA}. */
+  static double skewAlpha(String partition) {
     String a = partition.substring("label-skew:".length());
     try {
       double alpha = Double.parseDouble(a);
@@ -253,6 +328,16 @@ public record JobSettings(Mode mode, int numShards, int numWorkers, float learni
       case "local" -> Mode.MODE_LOCAL;
       default -> throw new IllegalArgumentException(
           "unknown mode '" + s + "'; expected sync, async, ssp or local");
+    };
+  }
+
+  /** Parses "constant" or "inverse" (η/max(1,τ)). */
+  public static StalenessLr parseStalenessLr(String s) {
+    return switch (s.toLowerCase(Locale.ROOT)) {
+      case "constant" -> StalenessLr.STALENESS_LR_CONSTANT;
+      case "inverse" -> StalenessLr.STALENESS_LR_INVERSE;
+      default -> throw new IllegalArgumentException(
+          "unknown --staleness-lr '" + s + "'; expected constant or inverse");
     };
   }
 

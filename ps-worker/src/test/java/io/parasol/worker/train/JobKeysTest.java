@@ -1,0 +1,110 @@
+package io.parasol.worker.train;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.parasol.proto.v1.Mode;
+import io.parasol.proto.v1.StalenessLr;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+class JobKeysTest {
+
+  /** Values each setting must refuse; --block-lr is checked against a model's blocks instead. */
+  private static final Map<Setting<?>, List<String>> REFUSED = Map.ofEntries(
+      Map.entry(JobKeys.MODE, List.of("eventual")),
+      Map.entry(JobKeys.SHARDS, List.of("0", "-3", "two")),
+      Map.entry(JobKeys.WORKERS, List.of("0")),
+      Map.entry(JobKeys.LR, List.of("0", "-0.1", "NaN", "Infinity")),
+      Map.entry(JobKeys.SEED, List.of("1.5")),
+      Map.entry(JobKeys.QUORUM, List.of("-1")),
+      Map.entry(JobKeys.STALENESS_BOUND, List.of("-1")),
+      Map.entry(JobKeys.LOCAL_STEPS, List.of("0")),
+      Map.entry(JobKeys.PARTICIPATION, List.of("0", "1.01", "-1")),
+      Map.entry(JobKeys.UPDATE_BLOCKS, List.of("some")),
+      Map.entry(JobKeys.PARTITION, List.of("random", "label-skew:0", "label-skew:x")),
+      Map.entry(JobKeys.MAX_STALENESS, List.of("-1")),
+      Map.entry(JobKeys.STALENESS_LR, List.of("linear")),
+      Map.entry(JobKeys.OPTIMIZER, List.of("rmsprop")),
+      Map.entry(JobKeys.MAX_BLOCK_SIZE, List.of("-1")),
+      Map.entry(JobKeys.LEASE, List.of("50ms", "61m", "10", "soon")),
+      Map.entry(JobKeys.BATCH_SIZE, List.of("0")),
+      Map.entry(JobKeys.EPOCHS, List.of("-1")),
+      Map.entry(JobKeys.STEPS, List.of("-1")),
+      Map.entry(JobKeys.EVAL_EVERY, List.of("-1")),
+      Map.entry(JobKeys.RPC_TIMEOUT, List.of("0ms", "2h")),
+      Map.entry(JobKeys.PULL_TIMEOUT, List.of("0s", "-1s")));
+
+  @Test
+  void everyDefault_passesItsOwnValidation() {
+    for (Setting<?> s : JobKeys.ALL) {
+      if (s.defaultText() != null) {
+        assertThat(s.defaultValue()).as(s.flag()).isNotNull();
+      }
+      assertThat(s.flag()).startsWith("--");
+      assertThat(s.description()).as(s.flag()).isNotBlank();
+    }
+  }
+
+  @Test
+  void outOfBoundsValues_areRefusedNamingTheFlag() {
+    for (Setting<?> s : JobKeys.ALL) {
+      if (s == JobKeys.BLOCK_LR) {
+        continue;
+      }
+      assertThat(REFUSED).as("refused values of " + s.flag()).containsKey(s);
+      for (String bad : REFUSED.get(s)) {
+        assertThatThrownBy(() -> s.parse(bad)).as(s.flag() + " " + bad)
+            .isInstanceOf(IllegalArgumentException.class)
+            .hasMessageContaining(s.flag());
+      }
+    }
+  }
+
+  @Test
+  void boundsMessage_saysWhatIsAllowed() {
+    assertThatThrownBy(() -> JobKeys.SHARDS.parse("0"))
+        .hasMessage("--shards must be at least 1, got 0");
+    assertThatThrownBy(() -> JobKeys.PARTICIPATION.parse("2"))
+        .hasMessage("--participation must be in (0, 1], got 2.0");
+    assertThatThrownBy(() -> JobKeys.LEASE.parse("50ms"))
+        .hasMessage("--lease must be between 100ms and 60m, got 50ms");
+  }
+
+  @Test
+  void leaseDefault_isTheShardsDefault() {
+    assertThat(JobKeys.LEASE.defaultValue())
+        .isEqualTo(io.parasol.common.JobSpecs.DEFAULT_LEASE_MILLIS);
+  }
+
+  @Test
+  void builder_startsFromTheDeclaredDefaults() {
+    JobSettings js = JobSettings.builder(Mode.MODE_ASYNC, 2, 4, 0.5f).build();
+    assertThat(js.seed()).isEqualTo(JobKeys.SEED.defaultValue());
+    assertThat(js.stalenessBound()).isEqualTo(JobKeys.STALENESS_BOUND.defaultValue());
+    assertThat(js.localSteps()).isEqualTo(JobKeys.LOCAL_STEPS.defaultValue());
+    assertThat(js.stalenessLr()).isEqualTo(StalenessLr.STALENESS_LR_CONSTANT);
+    assertThat(js.partition()).isEqualTo("iid");
+    assertThat(js.leaseMillis()).isEqualTo(JobKeys.LEASE.defaultValue());
+    assertThat(js.toBuilder().build()).isEqualTo(js);
+    assertThat(JobSettings.builder(Mode.MODE_ASYNC, 2, 4, 0.5f).updateBlocks("round-robin")
+        .build().partition()).isEqualTo("shared");
+  }
+
+  @Test
+  void builder_refusesOutOfBoundsValuesNamingTheFlag() {
+    assertThatThrownBy(() -> JobSettings.builder(Mode.MODE_SYNC, 0, 4, 0.5f).build())
+        .hasMessageContaining("--shards");
+    assertThatThrownBy(() -> JobSettings.builder(Mode.MODE_SYNC, 2, 4, 0.5f).quorum(5).build())
+        .hasMessage("--quorum must be in 0..4, got 5");
+    assertThatThrownBy(() -> JobSettings.builder(Mode.MODE_SYNC, 2, 4, Float.NaN).build())
+        .hasMessageContaining("--lr");
+    assertThatThrownBy(() -> JobSettings.builder(Mode.MODE_LOCAL, 2, 4, 0.5f)
+        .participation(0).build()).hasMessageContaining("--participation");
+    assertThatThrownBy(() -> JobSettings.builder(Mode.MODE_ASYNC, 2, 4, 0.5f)
+        .partition("label-skew:-1").build()).hasMessageContaining("--partition");
+    assertThatThrownBy(() -> JobSettings.builder(Mode.MODE_ASYNC, 2, 4, 0.5f)
+        .leaseMillis(10).build()).hasMessageContaining("--lease");
+  }
+}
