@@ -62,17 +62,39 @@ public final class ArrayPool<A> {
     return allocate.apply(length);
   }
 
-  /** Gives an array back; the caller must not touch it afterwards. Null is ignored. */
-  public void give(A array) {
+  /**
+   * An array of exactly {@code length} elements that the pool holds, or null when it holds
+   * none (nothing is allocated): for callers that account for every allocation themselves.
+   */
+  @SuppressWarnings("unchecked")
+  public A poll(int length) {
+    synchronized (lock) {
+      int i = indexOf(length);
+      if (i >= 0 && counts[i] > 0) {
+        int c = --counts[i];
+        A a = (A) stacks[i][c];
+        stacks[i][c] = null;
+        return a;
+      }
+      return null;
+    }
+  }
+
+  /**
+   * Gives an array back; the caller must not touch it afterwards. Null is ignored.
+   *
+   * @return whether the pool kept it (false: it is left to the garbage collector)
+   */
+  public boolean give(A array) {
     if (array == null) {
-      return;
+      return false;
     }
     int length = lengthOf.applyAsInt(array);
     synchronized (lock) {
       int i = indexOf(length);
       if (i < 0) {
         if (used == MAX_LENGTHS) {
-          return;
+          return false;
         }
         i = used++;
         lengths[i] = length;
@@ -80,7 +102,25 @@ public final class ArrayPool<A> {
       }
       if (counts[i] < perLength) {
         stacks[i][counts[i]++] = array;
+        return true;
       }
+      return false;
+    }
+  }
+
+  /** Any array the pool holds, of whatever length, or null when it holds none. */
+  @SuppressWarnings("unchecked")
+  public A pollAny() {
+    synchronized (lock) {
+      for (int i = 0; i < used; i++) {
+        if (counts[i] > 0) {
+          int c = --counts[i];
+          A a = (A) stacks[i][c];
+          stacks[i][c] = null;
+          return a;
+        }
+      }
+      return null;
     }
   }
 

@@ -57,6 +57,8 @@ public final class MetricNames {
   public static final String SHARD_CHECKPOINT_BYTES = "parasol.shard.checkpoint.bytes";
   /** Gauge of live workers, tag shard. */
   public static final String SHARD_LIVE_WORKERS = "parasol.shard.workers.live";
+  /** Counter of calls answered with a status other than OK, tags shard, method and status. */
+  public static final String SHARD_REFUSED = "parasol.shard.refused";
 
   /** Gauge of the worker's latest mini-batch loss, tag worker. */
   public static final String WORKER_LOSS = "parasol.worker.loss";

@@ -19,6 +19,8 @@ import io.parasol.server.core.ShardException;
 import io.parasol.server.rpc.ClientErrorLogs;
 import io.parasol.server.rpc.ConnectionTracker;
 import io.parasol.server.rpc.LenientParsing;
+import io.parasol.server.rpc.RefusalInterceptor;
+import io.parasol.server.rpc.RefusalLog;
 import io.parasol.server.rpc.ShardService;
 import java.io.IOException;
 import java.net.InetSocketAddress;
@@ -53,6 +55,10 @@ public final class ShardServer {
   private final Server server;
   private final Ticker ticker;
   private final Lifecycle.State lifecycle;
+  private final RefusalLog refusals;
+
+  /** Refused calls are logged at most once per method and status this often, with a count. */
+  static final long REFUSAL_LOG_INTERVAL_NANOS = TimeUnit.SECONDS.toNanos(10);
 
   /** A server built on {@code builder}; {@code registry} may be null. */
   public ShardServer(ServerBuilder<?> builder, int shardIndex, MeterRegistry registry) {
@@ -93,6 +99,10 @@ public final class ShardServer {
     if (registry != null) {
       builder.intercept(new MetricCollectingServerInterceptor(registry));
     }
+    // Added last, so it runs first and sees every other interceptor's refusals too.
+    this.refusals = new RefusalLog(ticker, REFUSAL_LOG_INTERVAL_NANOS,
+        line -> log.info("shard {}: {}", shardIndex, line));
+    builder.intercept(new RefusalInterceptor(shardIndex, registry, refusals));
     ConnectionTracker connections = new ConnectionTracker(core::connectionLost);
     this.server = builder
         .addTransportFilter(connections)
@@ -176,6 +186,7 @@ public final class ShardServer {
     timer.scheduleWithFixedDelay(() -> {
       try {
         core.expireLeases();
+        refusals.flush();
         if (checkpoints != null && checkpointEveryUpdates > 0 && updatesAtCheckpoint >= 0
             ? core.updatesApplied() - updatesAtCheckpoint >= checkpointEveryUpdates
             : checkpoints != null && checkpointEveryUpdates > 0

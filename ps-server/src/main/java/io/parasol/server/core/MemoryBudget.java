@@ -11,10 +11,14 @@ import java.util.Locale;
  * OutOfMemoryError.
  *
  * <p>Per float a shard owns: 4 bytes of block values, 4 per optimizer state array (momentum
- * and AdaGrad 1, Adam 2), 4 for a sync/local round's running sum, and 4 for the staging of
- * pushes in flight (what {@code parasol bench memory} measures: 1e8 parameters with Adam
- * retain 16.1 bytes each). The default limit is 80% of the JVM's maximum heap, leaving the rest
- * to gRPC's buffers and the process; {@code --max-bytes} sets another.
+ * and AdaGrad 1, Adam 2), 4 for a sync/local round's running sum (the job's own heap), and 4
+ * for one push's staging, plus two copies of the largest block for a pull's snapshot (what
+ * {@code parasol bench memory} measures: 1e8 parameters with Adam retain 16.1 bytes each
+ * after pushes). Each array counts the heap it occupies: with G1, an array of half a region or
+ * more takes whole regions (a block of 1 Mi floats, 4 MiB and a header, takes five 1 MiB
+ * regions). Requests never take more than the limit: what the job leaves of it bounds the
+ * shard's push and pull buffers ({@link Buffers}). The default limit is 80% of the JVM's
+ * maximum heap, leaving the rest to gRPC and the process; {@code --max-bytes} sets another.
  */
 final class MemoryBudget {
   /** The default share of the maximum heap a job may take. */
@@ -36,21 +40,66 @@ final class MemoryBudget {
     return l > 0 ? l : (long) (Runtime.getRuntime().maxMemory() * DEFAULT_HEAP_SHARE);
   }
 
-  /** Bytes the job needs on shard {@code shard}. */
-  static long needed(JobSpec spec, int shard) {
-    long floats = 0;
-    for (BlockSpec b : spec.getBlocksList()) {
-      if (b.getShard() == shard) {
-        floats += Integer.toUnsignedLong(b.getLength());
-      }
-    }
+  /** Heap the job itself holds on shard {@code shard}: blocks, optimizer state, round sums. */
+  static long persistent(JobSpec spec, int shard) {
     int state = switch (spec.getOptimizer().getKind()) {
       case OPTIMIZER_MOMENTUM, OPTIMIZER_ADAGRAD -> 1;
       case OPTIMIZER_ADAM -> 2;
       default -> 0;
     };
     boolean rounds = spec.getMode() == Mode.MODE_SYNC || spec.getMode() == Mode.MODE_LOCAL;
-    return 4L * floats * (2 + state + (rounds ? 1 : 0));
+    return blockArrays(spec, shard) * (1 + state + (rounds ? 1 : 0));
+  }
+
+  /** Bytes the job needs on shard {@code shard}: its own, one push's and one pull's buffers. */
+  static long needed(JobSpec spec, int shard) {
+    long largest = 0;
+    for (BlockSpec b : spec.getBlocksList()) {
+      if (b.getShard() == shard) {
+        largest = Math.max(largest, arrayBytes(Integer.toUnsignedLong(b.getLength()), 4));
+      }
+    }
+    return persistent(spec, shard) + blockArrays(spec, shard) + 2 * largest;
+  }
+
+  /** Heap of one float array per block the shard owns. */
+  private static long blockArrays(JobSpec spec, int shard) {
+    long bytes = 0;
+    for (BlockSpec b : spec.getBlocksList()) {
+      if (b.getShard() == shard) {
+        bytes += arrayBytes(Integer.toUnsignedLong(b.getLength()), 4);
+      }
+    }
+    return bytes;
+  }
+
+  /** G1's region size in bytes, or 0 when the heap is not G1's (no rounding then). */
+  private static final long REGION = g1RegionBytes();
+
+  private static long g1RegionBytes() {
+    try {
+      var vm = java.lang.management.ManagementFactory
+          .getPlatformMXBean(com.sun.management.HotSpotDiagnosticMXBean.class);
+      if (vm == null || !Boolean.parseBoolean(vm.getVMOption("UseG1GC").getValue())) {
+        return 0;
+      }
+      return Long.parseLong(vm.getVMOption("G1HeapRegionSize").getValue());
+    } catch (RuntimeException | LinkageError e) {
+      return 0;
+    }
+  }
+
+  /**
+   * The heap an array of {@code elements} elements of {@code elementBytes} bytes occupies: its
+   * 16-byte header and data rounded up to 8 bytes, and with G1, whole regions for an array of
+   * half a region or more.
+   */
+  static long arrayBytes(long elements, int elementBytes) {
+    long size = (16 + elements * elementBytes + 7) & ~7L;
+    if (REGION > 0 && size >= REGION / 2) {
+      return (size + REGION - 1) / REGION * REGION;
+    }
+    return size;
   }
 
   /** Refuses a job that would not fit. */
@@ -59,16 +108,17 @@ final class MemoryBudget {
     long max = limit();
     if (need > max) {
       throw new ShardException(io.grpc.Status.Code.RESOURCE_EXHAUSTED, String.format(
-          Locale.ROOT, "job '%s' needs %s on shard %d (blocks, optimizer state, round sums and"
-              + " push staging) but the shard may hold %s (%s); start the shard with a larger"
-              + " heap or --max-bytes, or the job on more shards", spec.getJobName(),
+          Locale.ROOT, "job '%s' needs %s on shard %d (blocks, optimizer state, round sums, a"
+              + " push's staging and a pull's snapshot) but the shard may hold %s (%s); start"
+              + " the shard with a larger heap or --max-bytes, or the job on more shards",
+          spec.getJobName(),
           mib(need), shard, mib(max), limit > 0 ? "--max-bytes" : "80% of its maximum heap"),
           io.parasol.common.Refusals.SHARD_TOO_SMALL).with("shard", Integer.toString(shard))
           .with("bytes", Long.toString(need)).with("limit", Long.toString(max));
     }
   }
 
-  private static String mib(long bytes) {
+  static String mib(long bytes) {
     return String.format(Locale.ROOT, "%,.1f MiB", bytes / (1024.0 * 1024.0));
   }
 }

@@ -87,7 +87,7 @@ public final class PullPlan {
    * Copies block {@code i} and its version under the block's lock and encodes it in float32
    * chunks of at most {@code chunkFloats} floats.
    */
-  public EncodedBlock encode(int i, int chunkFloats) {
+  public EncodedBlock encode(int i, int chunkFloats) throws ShardException {
     return encode(i, chunkFloats, ValueEncoding.VALUE_ENCODING_FP32);
   }
 
@@ -97,11 +97,14 @@ public final class PullPlan {
    * buffer (float32: encoded straight into it; 16-bit: copied, then encoded outside the lock),
    * which the chunks wrap without copying; {@link EncodedBlock#release()} gives it back once
    * the chunks are sent.
+   *
+   * @throws ShardException RESOURCE_EXHAUSTED when the shard's buffers are at their limit
    */
-  public EncodedBlock encode(int i, int chunkFloats, ValueEncoding encoding) {
+  public EncodedBlock encode(int i, int chunkFloats, ValueEncoding encoding)
+      throws ShardException {
     Block b = blocks[i];
     int w = FloatCodec.bytesPerValue(encoding);
-    byte[] buf = buffers.snapshotBytes.take(b.length * w);
+    byte[] buf = buffers.takeBytes(b.length * w);
     long version;
     if (encoding == ValueEncoding.VALUE_ENCODING_FP32) {
       b.lock.lock();
@@ -112,7 +115,13 @@ public final class PullPlan {
         b.lock.unlock();
       }
     } else {
-      float[] copy = buffers.stagingFloats.take(b.length);
+      float[] copy;
+      try {
+        copy = buffers.takeFloats(b.length);
+      } catch (ShardException e) {
+        buffers.giveBytes(buf);
+        throw e;
+      }
       b.lock.lock();
       try {
         version = b.version();
@@ -121,7 +130,7 @@ public final class PullPlan {
         b.lock.unlock();
       }
       FloatCodec.encodeInto(copy, 0, b.length, encoding, buf, 0);
-      buffers.stagingFloats.give(copy);
+      buffers.giveFloats(copy);
     }
     List<ByteString> chunks = new ArrayList<>((b.length + chunkFloats - 1) / chunkFloats);
     for (int off = 0; off < b.length; off += chunkFloats) {
@@ -129,6 +138,6 @@ public final class PullPlan {
       chunks.add(UnsafeByteOperations.unsafeWrap(buf, off * w, n * w));
     }
     return new EncodedBlock(b.id, version, chunkFloats, chunks, encoding,
-        () -> buffers.snapshotBytes.give(buf));
+        () -> buffers.giveBytes(buf));
   }
 }

@@ -102,7 +102,7 @@ public final class PushPlan {
           + ((long) offset + n) + ") but the block has " + b.length + " values");
     }
     if (values[slot] == null) {
-      values[slot] = buffers.stagingFloats.take(b.length);
+      values[slot] = buffers.takeFloats(b.length);
     }
     metrics.bytesIn(bytes.size());
     if (!bytes.decodeTo(encoding, values[slot], offset, true)) {
@@ -120,7 +120,7 @@ public final class PushPlan {
     if (released.compareAndSet(false, true)) {
       job.releaseStream(header.getWorker());
       for (int i = 0; i < values.length; i++) {
-        buffers.stagingFloats.give(values[i]);
+        buffers.giveFloats(values[i]);
         values[i] = null;
       }
     }

@@ -164,6 +164,7 @@ public final class ShardCore {
     StalenessTracker tracker = new StalenessTracker(blocks, registry,
         Integer.toString(shardIndex), spec.getMode());
     Job j = new Job(spec, fp, blocks, members, tracker);
+    buffers.limit(budget.limit() - MemoryBudget.persistent(spec, shardIndex));
     j.rule = ConsistencyRule.create(spec, blocks.byId, new JobContext(j, metrics, waiters, ticker));
     Gauge.builder(MetricNames.SHARD_LIVE_WORKERS, j, jj -> jj.members.liveWorkers().size())
         .description("Workers whose lease is current")

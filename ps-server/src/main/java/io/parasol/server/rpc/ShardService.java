@@ -268,6 +268,12 @@ public final class ShardService implements ShardGrpc.AsyncService, BindableServi
             block++;
           }
         }
+      } catch (ShardException e) {
+        // No buffer for the next block: the shard's buffers are at their limit.
+        finish();
+        if (!call.isCancelled()) {
+          fail(call, refused(e));
+        }
       } catch (RuntimeException e) {
         finish();
         if (!call.isCancelled()) {
