@@ -162,8 +162,7 @@ final class LeNetGemm {
     s.w1b.put(0, p, oW1, r1 * C1);
     Blas.gemm(true, false, C1, pp1, r1, s.w1b, s.col1b, s.a1b);
     s.a1b.get(0, s.a1, 0, C1 * pp1);
-    biasRelu(s.a1, p, oB1, C1, pp1);
-    pool(s.a1, C1, n, h1, w1, s.p1, n * hp1 * wp1, hp1 * wp1, s.i1);
+    pool(s.a1, C1, n, h1, w1, p, oB1, s.p1, n * hp1 * wp1, hp1 * wp1, s.i1);
     // conv2: unfold pool1, a2 [C2 x P2] = W2^T [C2 x r2] . col2 [r2 x P2]
     int plane1 = hp1 * wp1;
     for (int ci = 0; ci < C1; ci++) {
@@ -184,9 +183,8 @@ final class LeNetGemm {
     s.w2b.put(0, p, oW2, r2 * C2);
     Blas.gemm(true, false, C2, pp2, r2, s.w2b, s.col2b, s.a2b);
     s.a2b.get(0, s.a2, 0, C2 * pp2);
-    biasRelu(s.a2, p, oB2, C2, pp2);
     // pool2 straight into the dense layer's input order (channel, row, column per image)
-    pool(s.a2, C2, n, h2, w2, s.p2, hp2 * wp2, flat, s.i2);
+    pool(s.a2, C2, n, h2, w2, p, oB2, s.p2, hp2 * wp2, flat, s.i2);
     // dense: z [n x classes] = p2 [n x flat] . Wd [flat x classes] + b
     s.p2b.put(0, s.p2, 0, n * flat);
     s.wdb.put(0, p, oWd, flat * classes);
@@ -254,17 +252,6 @@ final class LeNetGemm {
     s.gb.get(0, grad, oW1, r1 * C1);
   }
 
-  /** Adds each channel's bias to its row of {@code len} values, then ReLU. */
-  private static void biasRelu(float[] a, float[] p, int bAt, int ch, int len) {
-    for (int k = 0; k < ch; k++) {
-      float b = p[bAt + k];
-      for (int i = k * len, e = i + len; i < e; i++) {
-        float v = a[i] + b;
-        a[i] = v > 0f ? v : 0f;
-      }
-    }
-  }
-
   /** grad[at + k] = the sum of row k of d (ch rows of len). */
   private static void rowSums(float[] d, int ch, int len, float[] grad, int at) {
     for (int k = 0; k < ch; k++) {
@@ -284,44 +271,54 @@ final class LeNetGemm {
   }
 
   /**
-   * 2x2 max pooling with stride 2 of ch x n planes of hh x ww (channel-major); the output of
-   * plane (k, i) starts at k * outK + i * outI; idx gets each maximum's index within {@code in}.
-   * Ties keep the first of top-left, top-right, bottom-left, bottom-right (as the Java loops).
+   * Bias, ReLU and 2x2 max pooling with stride 2 of ch x n planes of hh x ww convolution sums
+   * (channel-major): out = relu(max of the window + bias), which is the max of the window's
+   * relu(sum + bias) (ReLU and the bias preserve order). The output of plane (k, i) starts at
+   * k * outK + i * outI; idx gets each maximum's index within {@code in}, ties going to the
+   * first of top-left, top-right, bottom-left, bottom-right, as in the Java loops (where ReLU
+   * makes several zero, the gradient is zero anyway). Branch-free: the comparisons of random
+   * activations would mispredict half the time.
    */
-  private static void pool(float[] in, int ch, int n, int hh, int ww, float[] out, int outK,
-      int outI, int[] idx) {
+  private static void pool(float[] in, int ch, int n, int hh, int ww, float[] p, int bAt,
+      float[] out, int outK, int outI, int[] idx) {
     int ho = hh / 2;
     int wo = ww / 2;
     for (int k = 0; k < ch; k++) {
+      float b = p[bAt + k];
       for (int i = 0; i < n; i++) {
         int plane = (k * n + i) * hh * ww;
         int o = k * outK + i * outI;
         for (int y = 0; y < ho; y++) {
           int top = plane + 2 * y * ww;
           for (int x = 0; x < wo; x++) {
-            int best = top + 2 * x;
-            float m = in[best];
-            int q = best + 1;
-            if (in[q] > m) {
-              m = in[q];
-              best = q;
-            }
-            q = top + ww + 2 * x;
-            if (in[q] > m) {
-              m = in[q];
-              best = q;
-            }
-            q++;
-            if (in[q] > m) {
-              m = in[q];
-              best = q;
-            }
-            out[o + y * wo + x] = m;
-            idx[o + y * wo + x] = best;
+            int q = top + 2 * x;
+            long m = max(max(key(in[q], 3), key(in[q + 1], 2)),
+                max(key(in[q + ww], 1), key(in[q + ww + 1], 0)));
+            int j = 3 - (int) (m & 3);
+            int ord = (int) (m >> 2);
+            float v = Float.intBitsToFloat(ord ^ ((ord >> 31) & 0x7FFFFFFF)) + b;
+            int bits = Float.floatToRawIntBits(v);
+            out[o + y * wo + x] = Float.intBitsToFloat(bits & ~(bits >> 31));
+            idx[o + y * wo + x] = q + (j >> 1) * ww + (j & 1);
           }
         }
       }
     }
+  }
+
+  /**
+   * A float's order as a long, with a 2-bit tag that breaks ties (the larger tag wins): the
+   * raw bits of a float, made two's-complement ordered (-0 counted as +0).
+   */
+  private static long key(float f, int tag) {
+    int bits = Float.floatToRawIntBits(f + 0f);
+    return ((long) (bits ^ ((bits >> 31) & 0x7FFFFFFF)) << 2) | tag;
+  }
+
+  /** max(a, b) without a branch (the difference of two keys cannot overflow). */
+  private static long max(long a, long b) {
+    long d = a - b;
+    return a - (d & (d >> 63));
   }
 
   /**
