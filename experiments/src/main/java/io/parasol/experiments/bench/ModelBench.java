@@ -26,7 +26,8 @@ import org.nd4j.linalg.factory.Nd4j;
  * run, variants taking turns: the MLP 784-64-10 as Parasol's Java kernel ({@link DenseNet}, its
  * large products through OpenBLAS's sgemm), as the same kernel with Java loops only, as
  * hand-written ND4J ops ({@link Mlp}) and as a SameDiff graph (the cost of generality); the
- * LeNet CNN as the Java kernel ({@link LeNetKernel}) and as its SameDiff graph.
+ * LeNet CNN as the Java kernel ({@link LeNetKernel}, its convolutions unfolded into sgemm
+ * products), as the same kernel with Java loops only and as its SameDiff graph.
  */
 final class ModelBench {
   private ModelBench() {}
@@ -58,7 +59,11 @@ final class ModelBench {
     add(variants, "mlp:64", "samediff", new SameDiffModel("mlp:64", mlpGraph(r), 
         SameDiffModel.Names.DEFAULT, 784, 10), x, y, xa, ya, r);
     LeNet.Shape shape = new LeNet.Shape(1, 28, 28);
-    add(variants, "cnn", "java", new LeNetKernel(shape, 10), x, y, xa, ya, r);
+    LeNetKernel cnn = new LeNetKernel(shape, 10);
+    add(variants, "cnn", "java", cnn, x, y, xa, ya, r);
+    if (cnn.usesBlas()) {
+      add(variants, "cnn", "java-loops", cnn.javaLoops(), x, y, xa, ya, r);
+    }
     add(variants, "cnn", "samediff", new SameDiffModel("cnn", LeNet.graph(shape, 10, 1),
         SameDiffModel.Names.DEFAULT, 784, 10), x, y, xa, ya, r);
     long[][] samples = new long[variants.size()][o.steps()];
