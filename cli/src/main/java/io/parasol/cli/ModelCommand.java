@@ -2,12 +2,11 @@ package io.parasol.cli;
 
 import io.parasol.common.BlockLayout;
 import io.parasol.worker.model.Model;
-import io.parasol.worker.model.LeNet;
 import io.parasol.worker.model.Models;
 import io.parasol.worker.model.SameDiffModel;
 import io.parasol.worker.train.JobKeys;
 import java.io.File;
-import java.io.PrintStream;
+import java.io.PrintWriter;
 import java.util.Arrays;
 import java.util.Locale;
 import java.util.concurrent.Callable;
@@ -15,8 +14,11 @@ import org.nd4j.autodiff.samediff.SDVariable;
 import org.nd4j.autodiff.samediff.SameDiff;
 import org.nd4j.autodiff.samediff.VariableType;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
 
 /** {@code parasol model describe}: a model's variables, shapes, size and block layout. */
 @Command(name = "model", mixinStandardHelpOptions = true,
@@ -56,31 +58,19 @@ public final class ModelCommand implements Runnable {
         description = JobKeys.MAX_BLOCK_SIZE_HELP)
     int maxBlockSize;
 
-    @Option(names = "--model-features", defaultValue = "features",
-        description = "Saved graph: features placeholder (default: ${DEFAULT-VALUE}).")
-    String modelFeatures;
+    @Mixin
+    GraphOptions graph = new GraphOptions();
 
-    @Option(names = "--model-labels", defaultValue = "labels",
-        description = "Saved graph: labels placeholder (default: ${DEFAULT-VALUE}).")
-    String modelLabels;
-
-    @Option(names = "--model-loss", description = "Saved graph: loss variable.")
-    String modelLoss;
-
-    @Option(names = "--model-output", description = "Saved graph: class-score variable.")
-    String modelOutput;
-
-    @Option(names = "--input-shape", description = "Image shape C,H,W for cnn.")
-    String inputShape;
+    @Spec
+    CommandSpec spec;
 
     @Override
     public Integer call() {
       JobKeys.SHARDS.check(shards);
       JobKeys.MAX_BLOCK_SIZE.check(maxBlockSize);
-      Models.Options o = new Models.Options(new SameDiffModel.Names(modelFeatures, modelLabels,
-          modelLoss, modelOutput), inputShape == null ? null : LeNet.Shape.parse(inputShape));
-      String featuresName = modelFeatures == null ? "features" : modelFeatures;
-      String labelsName = modelLabels == null ? "labels" : modelLabels;
+      Models.Options o = graph.modelOptions();
+      String featuresName = graph.featuresName();
+      String labelsName = graph.labelsName();
       int d = features;
       int c = classes;
       File f = new File(model);
@@ -95,7 +85,9 @@ public final class ModelCommand implements Runnable {
         }
       }
       Model m = Models.create(model, d > 0 ? d : 784, c >= 0 ? c : 10, o);
-      print(m, BlockLayout.of(m.tensors(), shards, maxBlockSize), System.out);
+      PrintWriter out = spec.commandLine().getOut();
+      print(m, BlockLayout.of(m.tensors(), shards, maxBlockSize), out);
+      out.flush();
       return 0;
     }
 
@@ -112,7 +104,7 @@ public final class ModelCommand implements Runnable {
   }
 
   /** Writes the description. */
-  static void print(Model m, BlockLayout layout, PrintStream out) {
+  static void print(Model m, BlockLayout layout, PrintWriter out) {
     out.printf(Locale.ROOT, "model %s: %,d parameters in %d trainable variables%n", m.name(),
         m.numParams(), m.tensors().size());
     if (m instanceof SameDiffModel sd) {
