@@ -45,16 +45,28 @@ public final class JobSpecs {
     return spec.getLeaseMillis() == 0 ? DEFAULT_LEASE_MILLIS : spec.getLeaseMillis();
   }
 
+  /** The most workers the job may have ({@code max_workers}, 0 meaning {@code num_workers}). */
+  public static int maxWorkers(JobSpec spec) {
+    return spec.getMaxWorkers() == 0 ? spec.getNumWorkers()
+        : Math.max(spec.getMaxWorkers(), spec.getNumWorkers());
+  }
+
   /**
    * A stable hex digest of the spec's fields. Every process computes the same fingerprint for
    * the same spec. It is computed from the fields one by one, walking the proto descriptor in
    * field-number order (not from protobuf bytes, whose encoding is not guaranteed canonical), so
-   * a field added to {@link JobSpec} is part of the fingerprint without an edit here.
+   * a field added to {@link JobSpec} is part of the fingerprint without an edit here. One
+   * exception: {@code max_workers} equal to {@code num_workers} means the same as 0 and is left
+   * out, as 0 is, so that specs without elastic workers keep the fingerprint they had before
+   * the field existed.
    */
   public static String fingerprint(JobSpec spec) {
     StringBuilder sb = new StringBuilder(256 + spec.getBlocksCount() * 48);
     sb.append("parasol/v1");
     canonical(spec, sb);
+    if (spec.getMaxWorkers() != 0 && spec.getMaxWorkers() != spec.getNumWorkers()) {
+      sb.append("|max_workers=").append(Integer.toUnsignedString(spec.getMaxWorkers()));
+    }
     try {
       MessageDigest md = MessageDigest.getInstance("SHA-256");
       byte[] digest = md.digest(sb.toString().getBytes(StandardCharsets.UTF_8));
@@ -69,6 +81,10 @@ public final class JobSpecs {
     List<FieldDescriptor> fields = new ArrayList<>(m.getDescriptorForType().getFields());
     fields.sort(Comparator.comparingInt(FieldDescriptor::getNumber));
     for (FieldDescriptor f : fields) {
+      if (f.getNumber() == JobSpec.MAX_WORKERS_FIELD_NUMBER
+          && f.getContainingType() == JobSpec.getDescriptor()) {
+        continue; // appended by fingerprint(), normalised
+      }
       sb.append('|').append(f.getNumber()).append('=');
       if (f.isRepeated()) {
         int n = m.getRepeatedFieldCount(f);
@@ -110,7 +126,7 @@ public final class JobSpecs {
       Map.entry("local_steps", "local-steps"), Map.entry("max_staleness", "max-staleness"),
       Map.entry("staleness_lr", "staleness-lr"), Map.entry("optimizer", "optimizer"),
       Map.entry("model", "model"), Map.entry("participation", "participation"),
-      Map.entry("lease_millis", "lease"));
+      Map.entry("lease_millis", "lease"), Map.entry("max_workers", "max-workers"));
 
   /** {@link #differences} joined for a message: the first 8, then how many more. */
   public static String differencesLine(JobSpec declared, JobSpec offered) {
@@ -131,6 +147,10 @@ public final class JobSpecs {
     for (FieldDescriptor f : fields) {
       Object a = declared.getField(f);
       Object b = offered.getField(f);
+      if (f.getNumber() == JobSpec.MAX_WORKERS_FIELD_NUMBER) {
+        a = maxWorkers(declared);
+        b = maxWorkers(offered);
+      }
       if (a.equals(b)) {
         continue;
       }
@@ -188,6 +208,11 @@ public final class JobSpecs {
     }
     if (workers == 0 || workers > MAX_WORKERS) {
       p.add("num_workers must be in 1.." + MAX_WORKERS + ", got " + workers);
+    }
+    long maxWorkers = Integer.toUnsignedLong(spec.getMaxWorkers());
+    if (maxWorkers != 0 && (maxWorkers < workers || maxWorkers > MAX_WORKERS)) {
+      p.add("max_workers must be 0 (= num_workers) or in num_workers.." + MAX_WORKERS + " ("
+          + workers + ".." + MAX_WORKERS + "), got " + maxWorkers);
     }
     if (quorum > workers) {
       p.add("quorum " + quorum + " exceeds num_workers " + workers);

@@ -60,6 +60,21 @@ class JobSpecsTest {
   }
 
   @Test
+  void maxWorkers_equalToNumWorkersIsTheDefault_andIsValidatedAgainstIt() {
+    JobSpec same = spec().toBuilder().setMaxWorkers(2).build();
+    assertThat(JobSpecs.fingerprint(same)).isEqualTo(JobSpecs.fingerprint(spec()));
+    assertThat(JobSpecs.differences(spec(), same)).isEmpty();
+    assertThat(JobSpecs.maxWorkers(spec())).isEqualTo(2);
+    JobSpec elastic = spec().toBuilder().setMaxWorkers(5).build();
+    assertThat(JobSpecs.maxWorkers(elastic)).isEqualTo(5);
+    assertThat(JobSpecs.fingerprint(elastic)).isNotEqualTo(JobSpecs.fingerprint(spec()));
+    assertThat(JobSpecs.differences(spec(), elastic)).containsExactly("max-workers 2 vs 5");
+    assertThat(JobSpecs.problems(elastic)).isEmpty();
+    assertThat(JobSpecs.problems(spec().toBuilder().setMaxWorkers(1).build()))
+        .singleElement().asString().contains("max_workers must be 0 (= num_workers) or in");
+  }
+
+  @Test
   void differences_namesEachDifferingFlagWithBothValues() {
     JobSpec offered = spec().toBuilder().setLearningRate(0.2f).setMode(Mode.MODE_SYNC).build();
     assertThat(JobSpecs.differences(spec(), offered))
