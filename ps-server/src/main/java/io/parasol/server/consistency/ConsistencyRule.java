@@ -44,7 +44,10 @@ public interface ConsistencyRule {
     return true;
   }
 
-  /** Whether a worker at ssp clock {@code clock} may read now (the ssp bound). */
+  /**
+   * Whether a worker at ssp clock {@code clock} may read now (the ssp bound); the clock is the
+   * job's (a joiner's own steps plus the clock it joined at).
+   */
   default boolean admitsPull(int worker, long clock) {
     return true;
   }
@@ -61,6 +64,12 @@ public interface ConsistencyRule {
   default <T> T exclusive(Supplier<T> action) {
     return action.get();
   }
+
+  /**
+   * A worker joined or rejoined the live set (called before {@link #membershipChanged}). Rounds
+   * that already have contributions do not wait for it: it counts from the next round.
+   */
+  default void workerJoined(int worker) {}
 
   /** The live set changed: rounds may now be complete. */
   default void membershipChanged() {}

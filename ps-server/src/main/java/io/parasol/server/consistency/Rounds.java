@@ -2,6 +2,7 @@ package io.parasol.server.consistency;
 
 import com.google.errorprone.annotations.concurrent.GuardedBy;
 import io.grpc.Status;
+import io.parasol.common.JobSpecs;
 import io.parasol.common.Participation;
 import io.parasol.proto.v1.BlockResult;
 import io.parasol.proto.v1.JobSpec;
@@ -22,13 +23,22 @@ import java.util.BitSet;
  * subclass's {@link #finishRound} and the version becomes r+1. Late contributions are dropped
  * (ABORTED), early ones refused (OUT_OF_RANGE), repeats refused (ALREADY_EXISTS).
  *
+ * <p>Elastic workers: K is the configured quorum capped by the workers that may contribute:
+ * those live now or that already contributed (with quorum 0, all of them), so m and K follow
+ * the live set. A worker that joins (or rejoins) while a round already has contributions does
+ * not count for that round (the round does not wait for it; its contribution is still taken
+ * if it arrives before the round closes); it counts from the next round.
+ *
  * <p>Thread safety: one lock guards the open rounds; block locks are taken inside it, and the
  * context is signalled only after it is released.
  */
 abstract class Rounds implements ConsistencyRule {
   final JobSpec spec;
   private final RuleContext ctx;
+  /** The configured K; 0: every worker that may contribute. */
   private final int quorum;
+  /** Worker indices 0..maxWorkers-1 (max_workers; num_workers without joiners). */
+  private final int maxWorkers;
   /** Partial participation (local mode only): only sampled workers contribute to a round. */
   private final boolean partial;
   private final Block[] blocks;
@@ -41,28 +51,32 @@ abstract class Rounds implements ConsistencyRule {
   @GuardedBy("lock")
   private final BitSet[] contributors;
 
+  /** Per block: workers that joined while its round was open; they count from the next. */
+  @GuardedBy("lock")
+  private final BitSet[] joinedLate;
+
   @GuardedBy("lock")
   private final long[] roundStart;
   private final int firstOwned;
 
-  /**
-   * @param participants workers that may contribute to a round (K's default)
-   * @param partial whether {@link Participation} samples each round's workers
-   */
-  Rounds(JobSpec spec, Block[] blocks, RuleContext ctx, int participants, boolean partial) {
+  /** @param partial whether {@link Participation} samples each round's workers */
+  Rounds(JobSpec spec, Block[] blocks, RuleContext ctx, boolean partial) {
     this.spec = spec;
     this.ctx = ctx;
     this.blocks = blocks;
     this.partial = partial;
-    this.quorum = spec.getQuorum() == 0 ? participants : Math.min(spec.getQuorum(), participants);
+    this.maxWorkers = JobSpecs.maxWorkers(spec);
+    this.quorum = spec.getQuorum();
     this.sums = new float[blocks.length][];
     this.contributors = new BitSet[blocks.length];
+    this.joinedLate = new BitSet[blocks.length];
     this.roundStart = new long[blocks.length];
     int first = -1;
     for (Block b : blocks) {
       if (b != null) {
         sums[b.id] = new float[b.length];
         contributors[b.id] = new BitSet();
+        joinedLate[b.id] = new BitSet();
         if (first < 0) {
           first = b.id;
         }
@@ -86,10 +100,6 @@ abstract class Rounds implements ConsistencyRule {
    */
   abstract void finishRound(Block b, float[] mean);
 
-  int quorum() {
-    return quorum;
-  }
-
   @Override
   public void checkHeader(PushHeader h, Block[] blocks) throws ShardException {
     PushKind want = kind();
@@ -105,7 +115,7 @@ abstract class Rounds implements ConsistencyRule {
   @GuardedBy("lock")
   private void check(PushHeader h, Block[] blocks) throws ShardException {
     String what = unit();
-    if (partial && !Participation.includes(spec.getSeed(), h.getStep(), spec.getNumWorkers(),
+    if (partial && !Participation.includes(spec.getSeed(), h.getStep(), maxWorkers,
         spec.getParticipation(), h.getWorker())) {
       throw ShardException.precondition("worker " + h.getWorker() + " is not sampled for round "
           + Long.toUnsignedString(h.getStep()));
@@ -153,7 +163,7 @@ abstract class Rounds implements ConsistencyRule {
           ctx.recordStaleness(b.id, 0, read);
         }
         BitSet done = contributors[b.id];
-        if (done.cardinality() >= effectiveQuorum(h.getStep(), done)) {
+        if (done.cardinality() >= effectiveQuorum(b, h.getStep())) {
           finish(b, sum);
           completed = true;
         }
@@ -167,22 +177,37 @@ abstract class Rounds implements ConsistencyRule {
   }
 
   /**
-   * K for a round: the configured quorum, but never more than the workers that may still
-   * contribute or already did (the round's sampled participants, in local mode with partial
-   * participation). A worker that contributed and then left or expired still counts for this
-   * round: otherwise its departure would close the round on its own contribution and drop the
-   * gradients of the live workers that are about to arrive.
+   * K for a round of {@code b}: the configured quorum (0: all), but never more than the workers
+   * that may still contribute or already did (the round's sampled participants, in local mode
+   * with partial participation). A worker that contributed and then left or expired still
+   * counts for this round: otherwise its departure would close the round on its own
+   * contribution and drop the gradients of the live workers that are about to arrive. A worker
+   * that joined during the round counts only if it contributed.
    */
   @GuardedBy("lock")
-  private int effectiveQuorum(long round, BitSet contributed) {
+  private int effectiveQuorum(Block b, long round) {
+    BitSet contributed = contributors[b.id];
+    BitSet late = joinedLate[b.id];
     int eligible = 0;
-    for (int w = 0; w < spec.getNumWorkers(); w++) {
-      if ((contributed.get(w) || ctx.isLive(w)) && (!partial || Participation.includes(
-          spec.getSeed(), round, spec.getNumWorkers(), spec.getParticipation(), w))) {
+    for (int w = 0; w < maxWorkers; w++) {
+      if ((contributed.get(w) || (ctx.isLive(w) && !late.get(w))) && (!partial
+          || Participation.includes(spec.getSeed(), round, maxWorkers, spec.getParticipation(),
+          w))) {
         eligible++;
       }
     }
-    return Math.max(1, Math.min(quorum, eligible));
+    return Math.max(1, quorum == 0 ? eligible : Math.min(quorum, eligible));
+  }
+
+  @Override
+  public void workerJoined(int worker) {
+    synchronized (lock) {
+      for (Block b : blocks) {
+        if (b != null && !contributors[b.id].isEmpty()) {
+          joinedLate[b.id].set(worker);
+        }
+      }
+    }
   }
 
   @Override
@@ -199,7 +224,7 @@ abstract class Rounds implements ConsistencyRule {
         return true;
       }
       // Not sampled for this round (local with partial participation): nothing to give.
-      return partial && !Participation.includes(spec.getSeed(), b.version(), spec.getNumWorkers(),
+      return partial && !Participation.includes(spec.getSeed(), b.version(), maxWorkers,
           spec.getParticipation(), worker);
     }
   }
@@ -212,7 +237,7 @@ abstract class Rounds implements ConsistencyRule {
         if (b == null || contributors[b.id].isEmpty()) {
           continue;
         }
-        if (contributors[b.id].cardinality() >= effectiveQuorum(b.version(), contributors[b.id])) {
+        if (contributors[b.id].cardinality() >= effectiveQuorum(b, b.version())) {
           finish(b, sums[b.id]);
           any = true;
         }
@@ -228,7 +253,9 @@ abstract class Rounds implements ConsistencyRule {
     synchronized (lock) {
       return unit() + " " + b.version() + " has contributions from"
           + " workers " + contributors[b.id] + " and completes at "
-          + effectiveQuorum(b.version(), contributors[b.id]);
+          + effectiveQuorum(b, b.version())
+          + (joinedLate[b.id].isEmpty() ? "" : " (workers " + joinedLate[b.id]
+          + " joined during it and count from the next)");
     }
   }
 
@@ -252,5 +279,6 @@ abstract class Rounds implements ConsistencyRule {
     }
     Arrays.fill(sum, 0f);
     contributors[b.id].clear();
+    joinedLate[b.id].clear();
   }
 }

@@ -9,11 +9,12 @@ import io.parasol.server.core.Block;
  * version t; once K arrived, x_i ← x_i − η_i·(1/K)·Σ g_k is applied once (through the block's
  * optimizer). K defaults to the number of workers; K &lt; m is the "backup workers" scheme of
  * Chen et al., "Revisiting Distributed Synchronous SGD" (2016): the first K win and later
- * gradients for the step are dropped (ABORTED) and counted.
+ * gradients for the step are dropped (ABORTED) and counted. m is the live set: a worker that
+ * joins counts from the next step, one that leaves no longer holds steps (see {@link Rounds}).
  */
 final class Sync extends Rounds {
   Sync(JobSpec spec, Block[] blocks, RuleContext ctx) {
-    super(spec, blocks, ctx, spec.getNumWorkers(), false);
+    super(spec, blocks, ctx, false);
   }
 
   @Override

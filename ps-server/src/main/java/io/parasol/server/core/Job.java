@@ -32,8 +32,8 @@ final class Job {
     this.blocks = blocks;
     this.members = members;
     this.tracker = tracker;
-    this.dedupe = new Dedupe(spec.getNumWorkers());
-    this.streams = new AtomicIntegerArray(spec.getNumWorkers());
+    this.dedupe = new Dedupe(members.capacity());
+    this.streams = new AtomicIntegerArray(members.capacity());
   }
 
   /** Takes one of the worker's stream slots; RESOURCE_EXHAUSTED when it has none left. */

@@ -12,18 +12,39 @@ import java.util.concurrent.atomic.AtomicIntegerArray;
  * left, and its ssp clock (steps completed). Leases are measured on the injected
  * {@link Ticker}.
  *
+ * <p>Elastic workers: the job has room for {@code capacity} workers (its max_workers); the
+ * first {@code initial} (its num_workers) start live, the others are absent until their first
+ * call, which makes them live (a join). A joiner's ssp clock starts at the slowest live
+ * worker's: the clock it reports counts its own steps, and the shard adds that base, so a
+ * joiner neither holds the others back nor runs ahead of them. A worker that left or expired
+ * and comes back keeps its clock (it is a rejoin, not a join).
+ *
  * <p>Thread safety: every method may be called concurrently; one internal lock guards the
  * state, and no method calls out while holding it. {@link #isLive} reads a lock-free copy, for
  * callers that hold other locks (the consistency rules). Callers react to the changes the
  * methods report (rounds, waiting pulls) after they return.
  */
 final class Membership {
+  /** What a call did to its worker's membership. */
+  enum Change {
+    /** Nothing: it was live, or it left and only read. */
+    NONE,
+    /** It had expired, left or lost its connection, and is live again. */
+    REJOINED,
+    /** Its first call: it was absent (an index beyond the initial workers) and joined. */
+    JOINED
+  }
+
   private final Object lock = new Object();
   private final Ticker ticker;
   private final long leaseNanos;
 
   @GuardedBy("lock")
   private final long[] clocks;
+
+  /** Added to the clock a worker reports: the slowest live clock when it joined. */
+  @GuardedBy("lock")
+  private final long[] clockBase;
 
   @GuardedBy("lock")
   private final long[] lastSeen;
@@ -35,23 +56,43 @@ final class Membership {
   @GuardedBy("lock")
   private final boolean[] left;
 
+  /** Workers never heard from that did not start live (elastic indices not yet joined). */
+  @GuardedBy("lock")
+  private final boolean[] absent;
+
   /** A lock-free copy of {@link #live}, written under the lock. */
   private final AtomicIntegerArray liveView;
 
   /** Every worker starts live, with a full lease to show up in. */
   Membership(int workers, long leaseNanos, Ticker ticker) {
+    this(workers, workers, leaseNanos, ticker);
+  }
+
+  /**
+   * Workers {@code 0..initial-1} start live, with a full lease to show up in; workers
+   * {@code initial..capacity-1} are absent until they call.
+   */
+  Membership(int initial, int capacity, long leaseNanos, Ticker ticker) {
     this.ticker = ticker;
     this.leaseNanos = leaseNanos;
-    this.clocks = new long[workers];
-    this.lastSeen = new long[workers];
-    this.live = new boolean[workers];
-    this.left = new boolean[workers];
-    this.liveView = new AtomicIntegerArray(workers);
-    Arrays.fill(live, true);
-    for (int w = 0; w < workers; w++) {
-      liveView.set(w, 1);
+    this.clocks = new long[capacity];
+    this.clockBase = new long[capacity];
+    this.lastSeen = new long[capacity];
+    this.live = new boolean[capacity];
+    this.left = new boolean[capacity];
+    this.absent = new boolean[capacity];
+    this.liveView = new AtomicIntegerArray(capacity);
+    for (int w = 0; w < capacity; w++) {
+      live[w] = w < initial;
+      absent[w] = w >= initial;
+      liveView.set(w, w < initial ? 1 : 0);
     }
     Arrays.fill(lastSeen, ticker.nanoTime());
+  }
+
+  /** The most workers the job may have. */
+  int capacity() {
+    return live.length;
   }
 
   long leaseNanos() {
@@ -59,22 +100,32 @@ final class Membership {
   }
 
   /**
-   * Renews a worker's lease; returns true when the worker had expired and rejoined. A worker
-   * that left rejoins only when {@code active} (it pushed or heartbeat), not by reading.
+   * Renews a worker's lease and says whether it joined or rejoined. A worker that left rejoins
+   * only when {@code active} (it pushed or heartbeat), not by reading; an absent worker joins at
+   * any call.
    */
-  boolean touch(int worker, boolean active) {
+  Change touch(int worker, boolean active) {
     synchronized (lock) {
       lastSeen[worker] = ticker.nanoTime();
+      if (absent[worker]) {
+        absent[worker] = false;
+        long base = slowestLiveClockHeld();
+        clockBase[worker] = base == NONE_LIVE ? 0 : base;
+        clocks[worker] = Math.max(clocks[worker], clockBase[worker]);
+        live[worker] = true;
+        liveView.set(worker, 1);
+        return Change.JOINED;
+      }
       if (left[worker] && !active) {
-        return false;
+        return Change.NONE;
       }
       left[worker] = false;
       if (!live[worker]) {
         live[worker] = true;
         liveView.set(worker, 1);
-        return true;
+        return Change.REJOINED;
       }
-      return false;
+      return Change.NONE;
     }
   }
 
@@ -82,6 +133,7 @@ final class Membership {
   boolean leave(int worker) {
     synchronized (lock) {
       boolean wasLive = live[worker];
+      absent[worker] = false;
       live[worker] = false;
       liveView.set(worker, 0);
       left[worker] = true;
@@ -120,28 +172,49 @@ final class Membership {
     return expired;
   }
 
-  /** Raises a worker's clock to {@code clock}; true if it went up. */
+  /**
+   * Raises a worker's clock to {@code clock} steps of its own (plus its base, for a joiner);
+   * true if it went up.
+   */
   boolean advanceClock(int worker, long clock) {
     synchronized (lock) {
-      if (clock > clocks[worker]) {
-        clocks[worker] = clock;
+      long c = clockBase[worker] + clock;
+      if (c > clocks[worker]) {
+        clocks[worker] = c;
         return true;
       }
       return false;
     }
   }
 
+  /** The job's clock of a worker that reports {@code clock} steps of its own. */
+  long jobClock(int worker, long clock) {
+    synchronized (lock) {
+      return clockBase[worker] + clock;
+    }
+  }
+
+  private static final long NONE_LIVE = Long.MIN_VALUE;
+
   /** The smallest clock among live workers (a large value when none is live). */
   long slowestLiveClock() {
     synchronized (lock) {
-      long min = Long.MAX_VALUE;
-      for (int w = 0; w < clocks.length; w++) {
-        if (live[w]) {
-          min = Math.min(min, clocks[w]);
-        }
-      }
-      return min == Long.MAX_VALUE ? Long.MAX_VALUE / 2 : min;
+      long min = slowestLiveClockHeld();
+      return min == NONE_LIVE ? Long.MAX_VALUE / 2 : min;
     }
+  }
+
+  @GuardedBy("lock")
+  private long slowestLiveClockHeld() {
+    long min = Long.MAX_VALUE;
+    boolean any = false;
+    for (int w = 0; w < clocks.length; w++) {
+      if (live[w]) {
+        min = Math.min(min, clocks[w]);
+        any = true;
+      }
+    }
+    return any ? min : NONE_LIVE;
   }
 
   /** The live workers, ascending. */

@@ -51,7 +51,7 @@ public final class PullPlan {
         return false;
       }
     }
-    return job.rule.admitsPull(worker, clock);
+    return job.rule.admitsPull(worker, job.members.jobClock(worker, clock));
   }
 
   /** Why the pull is still waiting, for the status that ends it at its deadline. */
@@ -63,7 +63,7 @@ public final class PullPlan {
             + job.members.liveWorkers();
       }
     }
-    return job.rule.describePullWait(worker, clock);
+    return job.rule.describePullWait(worker, job.members.jobClock(worker, clock));
   }
 
   /** Number of blocks in the pull. */

@@ -6,9 +6,13 @@ final class RequestChecks {
 
   static void worker(Job j, int worker) throws ShardException {
     // uint32 on the wire: ids of 2^31 and more arrive negative.
-    if (worker < 0 || worker >= j.spec.getNumWorkers()) {
+    int max = j.members.capacity();
+    if (worker < 0 || worker >= max) {
       throw ShardException.invalid("worker " + Integer.toUnsignedString(worker)
-          + " is out of range: the job has " + j.spec.getNumWorkers() + " workers");
+          + " is out of range: the job has " + j.spec.getNumWorkers() + " workers"
+          + (max > j.spec.getNumWorkers() ? " and room for joiners up to index " + (max - 1)
+          + " (max_workers " + max + ")" : " (max_workers " + max + "; start the job with a"
+          + " larger --max-workers to let workers join)"));
     }
   }
 

@@ -159,7 +159,7 @@ public final class ShardCore {
 
   private Job createJob(JobSpec spec, String fp) {
     BlockStore blocks = BlockStore.create(spec, shardIndex);
-    Membership members = new Membership(spec.getNumWorkers(),
+    Membership members = new Membership(spec.getNumWorkers(), JobSpecs.maxWorkers(spec),
         JobSpecs.leaseMillis(spec) * 1_000_000L, ticker);
     StalenessTracker tracker = new StalenessTracker(blocks, registry,
         Integer.toString(shardIndex), spec.getMode());
@@ -366,10 +366,12 @@ public final class ShardCore {
    * rejoins only by pushing or heartbeating ({@code active}), not by reading the model.
    */
   private void touch(Job j, int worker, boolean active) {
-    if (j.members.touch(worker, active)) {
-      log.info("shard {}: worker {} rejoined ({} live)", shardIndex, worker,
-          j.members.liveWorkers());
+    Membership.Change change = j.members.touch(worker, active);
+    if (change != Membership.Change.NONE) {
+      log.info("shard {}: worker {} {} ({} live)", shardIndex, worker,
+          change == Membership.Change.JOINED ? "joined" : "rejoined", j.members.liveWorkers());
       metrics.membership(true);
+      j.rule.workerJoined(worker);
       j.rule.membershipChanged();
       waiters.signal();
     }
@@ -424,7 +426,7 @@ public final class ShardCore {
    */
   public void connectionLost(int worker) {
     Job j = job;
-    if (j != null && worker >= 0 && worker < j.spec.getNumWorkers()
+    if (j != null && worker >= 0 && worker < j.members.capacity()
         && j.members.suspect(worker)) {
       dropped(j, List.of(worker), "connection closed");
     }
