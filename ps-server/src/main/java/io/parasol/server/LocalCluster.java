@@ -1,7 +1,10 @@
 package io.parasol.server;
 
+import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.parasol.server.clock.Ticker;
 import java.io.IOException;
+import java.net.InetSocketAddress;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -19,10 +22,20 @@ public final class LocalCluster implements AutoCloseable {
 
   /** Starts {@code shards} servers on 127.0.0.1; {@code registry} may be null. */
   public static LocalCluster start(int shards, MeterRegistry registry) throws IOException {
+    return start(shards, registry, Ticker.system());
+  }
+
+  /**
+   * As above, with the clock the shards measure leases and waits on (tests inject a fake one
+   * and expire leases by advancing it).
+   */
+  public static LocalCluster start(int shards, MeterRegistry registry, Ticker ticker)
+      throws IOException {
     List<ShardServer> servers = new ArrayList<>();
     try {
       for (int s = 0; s < shards; s++) {
-        servers.add(ShardServer.forAddress("127.0.0.1", 0, s, registry).start());
+        servers.add(new ShardServer(NettyServerBuilder.forAddress(
+            new InetSocketAddress("127.0.0.1", 0)), s, 0, registry, ticker).start());
       }
     } catch (IOException | RuntimeException e) {
       for (ShardServer srv : servers) {

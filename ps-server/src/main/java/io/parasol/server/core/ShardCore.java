@@ -370,7 +370,11 @@ public final class ShardCore {
     if (change != Membership.Change.NONE) {
       log.info("shard {}: worker {} {} ({} live)", shardIndex, worker,
           change == Membership.Change.JOINED ? "joined" : "rejoined", j.members.liveWorkers());
-      metrics.membership(true);
+      if (change == Membership.Change.JOINED) {
+        metrics.joined();
+      } else {
+        metrics.membership(true);
+      }
       j.rule.workerJoined(worker);
       j.rule.membershipChanged();
       waiters.signal();

@@ -47,7 +47,7 @@ public final class ShardMetrics implements MeterBinder {
       Duration.ofMillis(500), Duration.ofSeconds(2), Duration.ofSeconds(10)};
 
   private static final String LEASE_HELP = "Worker lease events: expired (silent past the"
-      + " lease), left (finished), rejoined";
+      + " lease), left (finished), rejoined, joined (an elastic worker's first call)";
 
   private final String shard;
   private final Map<Outcome, LongAdder> pushes = new EnumMap<>(Outcome.class);
@@ -61,6 +61,7 @@ public final class ShardMetrics implements MeterBinder {
   private Counter checkpointBytes;
   private Counter expired;
   private Counter rejoined;
+  private Counter joined;
   private Counter left;
   private Timer roundDuration;
   private DistributionSummary roundContributors;
@@ -123,6 +124,7 @@ public final class ShardMetrics implements MeterBinder {
     expired = lease(r, "expired");
     rejoined = lease(r, "rejoined");
     left = lease(r, "left");
+    joined = lease(r, "joined");
     pullWait = Timer.builder(MetricNames.SHARD_PULL_WAIT)
         .description("Time a pull waited at the shard for its versions (the sync barrier) or"
             + " for the ssp bound")
@@ -227,6 +229,11 @@ public final class ShardMetrics implements MeterBinder {
 
   public void membership(boolean joined) {
     (joined ? rejoined : expired).increment();
+  }
+
+  /** A worker joined the job for the first time (an index beyond the initial workers). */
+  public void joined() {
+    joined.increment();
   }
 
   /** A worker that finished left the live set. */
