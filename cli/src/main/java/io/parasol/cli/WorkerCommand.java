@@ -12,6 +12,7 @@ import io.parasol.common.security.BearerToken;
 import io.parasol.common.security.TlsConfig;
 import io.parasol.common.security.Tokens;
 import io.parasol.worker.train.DelayModel;
+import io.parasol.worker.train.JobKeys;
 import io.parasol.worker.train.JobSettings;
 import io.parasol.worker.train.TrainingData;
 import io.parasol.worker.train.TrainingLoop;
@@ -46,8 +47,13 @@ public final class WorkerCommand implements Callable<Integer> {
       description = "Shard addresses host:port, in shard order, comma-separated.")
   List<String> servers;
 
-  @Option(names = "--worker", required = true, description = "This worker's index k, 0..m-1.")
+  @Option(names = "--worker", required = true, description = "This worker's index k, 0..m-1;"
+      + " m..MAX-1 joins the running job (see --max-workers).")
   int worker;
+
+  @Option(names = JobKeys.MAX_WORKERS_FLAG, defaultValue = JobKeys.MAX_WORKERS_DEFAULT,
+      description = JobKeys.MAX_WORKERS_HELP)
+  int maxWorkers;
 
   @Option(names = "--tls", description = "Talk TLS to the shards (trusting the system's CAs"
       + " unless --tls-ca is given). Any --tls-* flag turns TLS on.")
@@ -79,10 +85,11 @@ public final class WorkerCommand implements Callable<Integer> {
 
   @Override
   public Integer call() {
-    JobSettings js = job.settings().validated();
-    if (worker < 0 || worker >= js.numWorkers()) {
-      throw new IllegalArgumentException("--worker must be in 0.." + (js.numWorkers() - 1)
-          + ", got " + worker);
+    JobSettings js = job.settings().toBuilder().maxWorkers(maxWorkers).build().validated();
+    if (worker < 0 || worker >= js.workerCapacity()) {
+      throw new IllegalArgumentException("--worker must be in 0.." + (js.workerCapacity() - 1)
+          + (js.workerCapacity() > js.numWorkers() ? "" : " (give every worker --max-workers"
+          + " to let workers join)") + ", got " + worker);
     }
     if (servers.size() != js.numShards()) {
       throw new IllegalArgumentException("--servers lists " + servers.size()
@@ -94,7 +101,7 @@ public final class WorkerCommand implements Callable<Integer> {
     BlockLayout layout = js.layout(model);
     JobSpec spec = js.spec("parasol", model, layout);
     long steps = job.steps > 0 ? job.steps : (long) job.epochs
-        * Math.max(1, (data.part(js.numWorkers(), worker).numExamples() + job.batchSize - 1)
+        * Math.max(1, (data.part(js, worker).numExamples() + job.batchSize - 1)
             / job.batchSize);
     MetricsServer metrics = null;
     if (job.metricsPort > 0) {

@@ -87,6 +87,7 @@ final class Channels {
     }
     JobSpec spec = JobSpec.newBuilder().setJobName(name).setMode(first.getMode())
         .setNumShards(channels.size()).setNumWorkers(first.getNumWorkers())
+        .setMaxWorkers(first.getMaxWorkers())
         .addAllBlocks(blocks.values()).build();
     return new Joined(spec, first.getFingerprint());
   }

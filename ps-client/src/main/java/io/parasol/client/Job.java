@@ -221,6 +221,16 @@ public final class Job {
       return this;
     }
 
+    /**
+     * Elastic workers: indices m..max-1 may join the running job (default 0: none). Workers
+     * 0..m-1 start live; sync and local rounds follow the live set (see README, "Elastic
+     * workers").
+     */
+    public Builder maxWorkers(int max) {
+      settings.setMaxWorkers(max);
+      return this;
+    }
+
     /** The shards' initial values are a function of this seed (default 1). */
     public Builder seed(long seed) {
       settings.setSeed(seed);

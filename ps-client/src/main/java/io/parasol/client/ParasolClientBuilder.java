@@ -229,8 +229,9 @@ public final class ParasolClientBuilder {
   }
 
   private void checkWorker(JobSpec s) {
-    if (worker < 0 || worker >= s.getNumWorkers()) {
-      throw new IllegalArgumentException("worker must be in 0.." + (s.getNumWorkers() - 1)
+    int max = io.parasol.common.JobSpecs.maxWorkers(s);
+    if (worker < 0 || worker >= max) {
+      throw new IllegalArgumentException("worker must be in 0.." + (max - 1)
           + ", got " + worker);
     }
   }

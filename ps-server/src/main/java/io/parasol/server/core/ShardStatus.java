@@ -33,6 +33,7 @@ final class ShardStatus {
           .setJobName(j.spec.getJobName())
           .setMode(j.spec.getMode())
           .setNumWorkers(j.spec.getNumWorkers())
+          .setMaxWorkers(j.members.capacity())
           .setIterations(j.tracker.iterations())
           .setErrorFloor(j.tracker.errorFloor(null));
       for (long c : j.tracker.stalenessHistogram()) {

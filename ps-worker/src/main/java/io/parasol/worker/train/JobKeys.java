@@ -41,6 +41,15 @@ public final class JobKeys {
   public static final Setting<Integer> WORKERS =
       Setting.intIn(WORKERS_FLAG, WORKERS_DEFAULT, WORKERS_HELP, 1, Integer.MAX_VALUE);
 
+  public static final String MAX_WORKERS_FLAG = "--max-workers";
+  public static final String MAX_WORKERS_DEFAULT = "0";
+  public static final String MAX_WORKERS_HELP = "Elastic workers: indices --workers.."
+      + "MAX-1 may join the running job, each taking the data part and blocks of index"
+      + " (k mod --workers); 0 = --workers, no joiners (default: ${DEFAULT-VALUE}).";
+  /** 0, or at least {@code --workers}; {@link JobSettings.Builder#build} checks that too. */
+  public static final Setting<Integer> MAX_WORKERS = Setting.intIn(MAX_WORKERS_FLAG,
+      MAX_WORKERS_DEFAULT, MAX_WORKERS_HELP, 0, JobSpecs.MAX_WORKERS);
+
   public static final String LR_FLAG = "--lr";
   public static final String LR_HELP = "Step size eta (default: the model's: "
       + Models.CONVEX_LEARNING_RATE + " for softmax, logistic and linear, "
@@ -188,7 +197,8 @@ public final class JobKeys {
       PULL_TIMEOUT_DEFAULT, PULL_TIMEOUT_HELP, 1, 3_600_000);
 
   /** Every setting above, in help order. */
-  public static final List<Setting<?>> ALL = List.of(MODE, SHARDS, WORKERS, LR, SEED, QUORUM,
+  public static final List<Setting<?>> ALL = List.of(MODE, SHARDS, WORKERS, MAX_WORKERS, LR,
+      SEED, QUORUM,
       STALENESS_BOUND, LOCAL_STEPS, PARTICIPATION, UPDATE_BLOCKS, BLOCK_LR, PARTITION,
       MAX_STALENESS, STALENESS_LR, OPTIMIZER, MAX_BLOCK_SIZE, LEASE, BATCH_SIZE, EPOCHS, STEPS,
       EVAL_EVERY, RPC_TIMEOUT, PULL_TIMEOUT);

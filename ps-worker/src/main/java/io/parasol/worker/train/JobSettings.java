@@ -33,12 +33,14 @@ import java.util.Locale;
  * @param partition how the training set is split among workers: "iid" (disjoint equal
  *     parts), "shared" (every worker samples the whole set) or "label-skew:ALPHA"
  * @param leaseMillis how long a silent worker stays live on the shards (0: the shards' default)
+ * @param maxWorkers elastic workers: worker indices up to this may join the running job (0:
+ *     {@code numWorkers}, no joiners); see {@link #workerCapacity}
  * @see JobKeys for each setting's flag, default and bounds
  */
 public record JobSettings(Mode mode, int numShards, int numWorkers, float learningRate, long seed,
     int quorum, int stalenessBound, int localSteps, int maxStaleness, StalenessLr stalenessLr,
     OptimizerKind optimizer, int maxBlockSize, float participation, String updateBlocks,
-    String blockLr, String partition, int leaseMillis) {
+    String blockLr, String partition, int leaseMillis, int maxWorkers) {
 
   /**
    * Settings with every other option at its {@link JobKeys} default; the same as
@@ -62,7 +64,7 @@ public record JobSettings(Mode mode, int numShards, int numWorkers, float learni
         .localSteps(localSteps).maxStaleness(maxStaleness).stalenessLr(stalenessLr)
         .optimizer(optimizer).maxBlockSize(maxBlockSize).participation(participation)
         .updateBlocks(updateBlocks).blockLr(blockLr).partition(partition)
-        .leaseMillis(leaseMillis);
+        .leaseMillis(leaseMillis).maxWorkers(maxWorkers);
   }
 
   /**
@@ -89,6 +91,7 @@ public record JobSettings(Mode mode, int numShards, int numWorkers, float learni
     private String blockLr = JobKeys.BLOCK_LR.defaultValue();
     private String partition;
     private int leaseMillis = JobKeys.LEASE.defaultValue();
+    private int maxWorkers = JobKeys.MAX_WORKERS.defaultValue();
 
     private Builder() {}
 
@@ -179,6 +182,12 @@ public record JobSettings(Mode mode, int numShards, int numWorkers, float learni
       return this;
     }
 
+    /** Worker indices up to this may join the running job; 0: {@code workers}. */
+    public Builder maxWorkers(int v) {
+      maxWorkers = v;
+      return this;
+    }
+
     /** The settings, each checked against its key's bounds. */
     public JobSettings build() {
       if (learningRate == null) {
@@ -203,10 +212,34 @@ public record JobSettings(Mode mode, int numShards, int numWorkers, float learni
       if (leaseMillis != 0) {
         JobKeys.LEASE.check(leaseMillis);
       }
+      JobKeys.MAX_WORKERS.check(maxWorkers);
+      if (maxWorkers != 0 && maxWorkers < workers) {
+        throw new IllegalArgumentException(JobKeys.MAX_WORKERS_FLAG + " must be 0 or at least "
+            + JobKeys.WORKERS_FLAG + " (" + workers + "), got " + maxWorkers);
+      }
       return new JobSettings(mode, shards, workers, learningRate, seed, quorum, stalenessBound,
           localSteps, maxStaleness, stalenessLr, optimizer, maxBlockSize, participation,
-          updateBlocks, blockLr == null ? "" : blockLr, part, leaseMillis);
+          updateBlocks, blockLr == null ? "" : blockLr, part, leaseMillis,
+          maxWorkers == workers ? 0 : maxWorkers);
     }
+  }
+
+  /**
+   * The most workers the job may have: worker indices {@code 0..workerCapacity()-1} are valid;
+   * {@code numWorkers..} join while it runs.
+   */
+  public int workerCapacity() {
+    return maxWorkers == 0 ? numWorkers : maxWorkers;
+  }
+
+  /**
+   * The index whose data part and (round-robin) blocks worker {@code k} takes: k itself for the
+   * initial workers, k mod m for a joiner, which shares them with that initial worker (with a
+   * batch order of its own), so the initial workers cover the whole training set whether or
+   * not anyone joins.
+   */
+  public static int partOf(int numWorkers, int worker) {
+    return worker % numWorkers;
   }
 
   /** The lease with the default applied, in milliseconds. */
@@ -248,14 +281,14 @@ public record JobSettings(Mode mode, int numShards, int numWorkers, float learni
 
   /**
    * The blocks worker {@code k} pushes gradients for: null for all; with round-robin, blocks
-   * i with i mod m = k.
+   * i with i mod m = k (a joiner k &gt;= m: those of worker k mod m, see {@link #partOf}).
    */
   public int[] updateBlocksFor(int worker, BlockLayout layout) {
     if (!updateBlocks.equals("round-robin")) {
       return null;
     }
     int[] mine = java.util.stream.IntStream.range(0, layout.numBlocks())
-        .filter(i -> i % numWorkers == worker).toArray();
+        .filter(i -> i % numWorkers == partOf(numWorkers, worker)).toArray();
     if (mine.length == 0) {
       throw new IllegalArgumentException("--update-blocks round-robin leaves worker " + worker
           + " without blocks: the model has " + layout.numBlocks() + " blocks for " + numWorkers
@@ -382,6 +415,7 @@ public record JobSettings(Mode mode, int numShards, int numWorkers, float learni
         .setOptimizer(OptimizerSpec.newBuilder().setKind(optimizer))
         .setParticipation(participation)
         .setLeaseMillis(leaseMillis)
+        .setMaxWorkers(maxWorkers)
         .build();
   }
 }

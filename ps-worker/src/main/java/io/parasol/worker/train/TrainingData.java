@@ -73,14 +73,17 @@ public record TrainingData(String source, Dataset train, Dataset test) {
   /**
    * Worker k's part under the job's partition rule: iid (disjoint equal parts), shared (the
    * whole training set; each worker still draws its own batch order) or Dirichlet label skew.
+   * The parts are over the initial {@code --workers} m; a joiner k &gt;= m (elastic workers)
+   * takes part k mod m ({@link JobSettings#partOf}).
    */
   public Dataset part(JobSettings js, int worker) {
     if (js.partition().equals("shared")) {
       return train;
     }
+    int k = JobSettings.partOf(js.numWorkers(), worker);
     if (js.partition().startsWith("label-skew:")) {
-      return Splits.labelSkew(train, js.numWorkers(), js.skewAlpha(), js.seed())[worker];
+      return Splits.labelSkew(train, js.numWorkers(), js.skewAlpha(), js.seed())[k];
     }
-    return part(js.numWorkers(), worker);
+    return part(js.numWorkers(), k);
   }
 }

@@ -476,7 +476,7 @@ public final class TrainingLoop {
         break;
       }
       maybeEvaluate(x);
-      if (!Participation.includes(js.seed(), round, js.numWorkers(), js.participation(),
+      if (!Participation.includes(js.seed(), round, js.workerCapacity(), js.participation(),
           cfg.worker())) {
         pullNs += pull;
         waitNs += wait;

@@ -16,6 +16,7 @@ class JobKeysTest {
       Map.entry(JobKeys.MODE, List.of("eventual")),
       Map.entry(JobKeys.SHARDS, List.of("0", "-3", "two")),
       Map.entry(JobKeys.WORKERS, List.of("0")),
+      Map.entry(JobKeys.MAX_WORKERS, List.of("-1", "4097")),
       Map.entry(JobKeys.LR, List.of("0", "-0.1", "NaN", "Infinity")),
       Map.entry(JobKeys.SEED, List.of("1.5")),
       Map.entry(JobKeys.QUORUM, List.of("-1")),
@@ -106,5 +107,30 @@ class JobKeysTest {
         .partition("label-skew:-1").build()).hasMessageContaining("--partition");
     assertThatThrownBy(() -> JobSettings.builder(Mode.MODE_ASYNC, 2, 4, 0.5f)
         .leaseMillis(10).build()).hasMessageContaining("--lease");
+    assertThatThrownBy(() -> JobSettings.builder(Mode.MODE_ASYNC, 2, 4, 0.5f)
+        .maxWorkers(3).build()).hasMessage("--max-workers must be 0 or at least --workers (4),"
+        + " got 3");
+  }
+
+  @Test
+  void maxWorkers_joinersTakeThePartAndBlocksOfIndexKModM() {
+    JobSettings plain = JobSettings.builder(Mode.MODE_SYNC, 1, 4, 0.5f).build();
+    assertThat(plain.workerCapacity()).isEqualTo(4);
+    assertThat(JobSettings.builder(Mode.MODE_SYNC, 1, 4, 0.5f).maxWorkers(4).build())
+        .as("max-workers = workers is the default").isEqualTo(plain);
+    JobSettings elastic = JobSettings.builder(Mode.MODE_ASYNC, 1, 2, 0.5f).maxWorkers(5)
+        .updateBlocks("round-robin").build();
+    assertThat(elastic.workerCapacity()).isEqualTo(5);
+    assertThat(elastic.toBuilder().build()).isEqualTo(elastic);
+    assertThat(JobSettings.partOf(2, 0)).isZero();
+    assertThat(JobSettings.partOf(2, 3)).isEqualTo(1);
+    assertThat(JobSettings.partOf(2, 4)).isZero();
+    io.parasol.common.BlockLayout layout = io.parasol.common.BlockLayout.of(
+        List.of(new io.parasol.common.BlockLayout.Tensor("w", 4,
+                io.parasol.proto.v1.InitKind.INIT_ZEROS, 0f),
+            new io.parasol.common.BlockLayout.Tensor("b", 4,
+                io.parasol.proto.v1.InitKind.INIT_ZEROS, 0f)), 1, 4);
+    assertThat(elastic.updateBlocksFor(3, layout)).containsExactly(1);
+    assertThat(elastic.updateBlocksFor(4, layout)).containsExactly(0);
   }
 }
