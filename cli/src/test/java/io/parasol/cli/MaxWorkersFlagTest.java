@@ -1,0 +1,43 @@
+package io.parasol.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import org.junit.jupiter.api.Test;
+import picocli.CommandLine;
+
+/**
+ * {@code worker --max-workers}: an index beyond the job's room is refused before anything
+ * connects, with the range and a hint, and so is a --max-workers below --workers.
+ */
+class MaxWorkersFlagTest {
+
+  private static String run(int expectedExit, String... args) {
+    CommandLine cl = Parasol.commandLine();
+    StringWriter err = new StringWriter();
+    cl.setErr(new PrintWriter(err, true));
+    assertThat(cl.execute(args)).isEqualTo(expectedExit);
+    return err.toString();
+  }
+
+  @Test
+  void workerIndexBeyondTheWorkers_withoutMaxWorkers_isRefusedWithAHint() {
+    assertThat(run(2, "worker", "--servers", "127.0.0.1:1", "--shards", "1", "--workers", "2",
+        "--worker", "2")).contains("--worker must be in 0..1 (give every worker --max-workers"
+        + " to let workers join), got 2");
+  }
+
+  @Test
+  void workerIndexBeyondMaxWorkers_isRefusedWithTheRange() {
+    assertThat(run(2, "worker", "--servers", "127.0.0.1:1", "--shards", "1", "--workers", "2",
+        "--max-workers", "3", "--worker", "3")).contains("--worker must be in 0..2, got 3");
+  }
+
+  @Test
+  void maxWorkersBelowWorkers_isRefused() {
+    assertThat(run(2, "worker", "--servers", "127.0.0.1:1", "--shards", "1", "--workers", "2",
+        "--max-workers", "1", "--worker", "0"))
+        .contains("--max-workers must be 0 or at least --workers (2), got 1");
+  }
+}
