@@ -178,6 +178,33 @@ class MembershipTest {
   }
 
   @Test
+  void sspJoiner_afterARestore_goesOnFromItsRestoredClock() throws Exception {
+    JobSpec spec = Specs.spec(Mode.MODE_SSP, 1, 1f, 1).setStalenessBound(1).setMaxWorkers(2)
+        .build();
+    ShardCore before = core(spec);
+    heartbeat(before, spec, 0, 10);
+    heartbeat(before, spec, 1, 0); // joins at the job's clock 10
+    heartbeat(before, spec, 1, 5); // its 15th
+    heartbeat(before, spec, 0, 14);
+    ShardCore after = new ShardCore(0, 0, null, Runnable::run, now::get);
+    after.restore(before.snapshot());
+    heartbeat(after, spec, 0, 14);
+    // Worker 1 reports its own clock 6: the job's clock goes on from the restored 15, within
+    // the bound of worker 0's 14; joining afresh at 14 would have put it at 20 and held it.
+    AtomicInteger released = new AtomicInteger();
+    after.awaitPull(after.preparePull(PullRequest.newBuilder().setFingerprint(Specs.fp(spec))
+        .setWorker(1).setClock(6).build()), released::incrementAndGet);
+    assertThat(released).hasValue(1);
+    assertThat(after.status().getLiveWorkersList()).containsExactly(0, 1);
+  }
+
+  private static void heartbeat(ShardCore core, JobSpec spec, int worker, long clock)
+      throws ShardException {
+    core.heartbeat(HeartbeatRequest.newBuilder().setFingerprint(Specs.fp(spec)).setWorker(worker)
+        .setClock(clock).build());
+  }
+
+  @Test
   void heartbeat_reportsTheLeaseAndTheLiveWorkers() throws Exception {
     JobSpec spec = Specs.spec(Mode.MODE_ASYNC, 2, 1f, 1).build();
     ShardCore core = core(spec);

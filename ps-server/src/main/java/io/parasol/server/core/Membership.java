@@ -60,6 +60,15 @@ final class Membership {
   @GuardedBy("lock")
   private final boolean[] absent;
 
+  /**
+   * Joiners whose clock a checkpoint restored: their base is unknown until they report a clock,
+   * and is then chosen so that their job clock goes on from the restored one.
+   */
+  @GuardedBy("lock")
+  private final boolean[] rebase;
+
+  private final int initial;
+
   /** A lock-free copy of {@link #live}, written under the lock. */
   private final AtomicIntegerArray liveView;
 
@@ -81,6 +90,8 @@ final class Membership {
     this.live = new boolean[capacity];
     this.left = new boolean[capacity];
     this.absent = new boolean[capacity];
+    this.rebase = new boolean[capacity];
+    this.initial = initial;
     this.liveView = new AtomicIntegerArray(capacity);
     for (int w = 0; w < capacity; w++) {
       live[w] = w < initial;
@@ -109,9 +120,11 @@ final class Membership {
       lastSeen[worker] = ticker.nanoTime();
       if (absent[worker]) {
         absent[worker] = false;
-        long base = slowestLiveClockHeld();
-        clockBase[worker] = base == NONE_LIVE ? 0 : base;
-        clocks[worker] = Math.max(clocks[worker], clockBase[worker]);
+        if (!rebase[worker]) {
+          long base = slowestLiveClockHeld();
+          clockBase[worker] = base == NONE_LIVE ? 0 : base;
+          clocks[worker] = Math.max(clocks[worker], clockBase[worker]);
+        }
         live[worker] = true;
         liveView.set(worker, 1);
         return Change.JOINED;
@@ -178,6 +191,10 @@ final class Membership {
    */
   boolean advanceClock(int worker, long clock) {
     synchronized (lock) {
+      if (rebase[worker]) {
+        clockBase[worker] = Math.max(0, clocks[worker] - clock);
+        rebase[worker] = false;
+      }
       long c = clockBase[worker] + clock;
       if (c > clocks[worker]) {
         clocks[worker] = c;
@@ -190,7 +207,7 @@ final class Membership {
   /** The job's clock of a worker that reports {@code clock} steps of its own. */
   long jobClock(int worker, long clock) {
     synchronized (lock) {
-      return clockBase[worker] + clock;
+      return (rebase[worker] ? Math.max(0, clocks[worker] - clock) : clockBase[worker]) + clock;
     }
   }
 
@@ -241,9 +258,16 @@ final class Membership {
     }
   }
 
+  /**
+   * Restores the clocks of a checkpoint. Joiners' bases are not in it: a joiner with a restored
+   * clock takes, at its first reported clock, the base that continues its restored clock.
+   */
   void restoreClocks(long[] saved) {
     synchronized (lock) {
       System.arraycopy(saved, 0, clocks, 0, Math.min(saved.length, clocks.length));
+      for (int w = initial; w < Math.min(saved.length, clocks.length); w++) {
+        rebase[w] = saved[w] > 0;
+      }
     }
   }
 }
