@@ -129,8 +129,9 @@ public final class WorkerCommand implements Callable<Integer> {
         PsClient.Transport.DEFAULT.withEncoding(job.wire()))) {
       client.connectTimeout(parseConnectTimeout());
       String fp = client.init(spec);
-      System.out.printf(Locale.ROOT, "worker %d/%d: job %s, %s mode, %d steps%n", worker,
-          js.numWorkers(), fp, JobSettings.modeName(js.mode()), steps);
+      System.out.printf(Locale.ROOT, "worker %d/%d%s: job %s, %s mode, %d steps%n", worker,
+          js.numWorkers(), worker >= js.numWorkers() ? " (joining; room for "
+          + js.workerCapacity() + ")" : "", fp, JobSettings.modeName(js.mode()), steps);
       TrainingLoop loop = new TrainingLoop(client, model, data.part(js, worker), data.test(),
           new TrainingLoop.Config(worker, js, steps, job.batchSize,
               worker == 0 ? job.evalEvery : 0, job.computeDelay(), job.commDelay(),
