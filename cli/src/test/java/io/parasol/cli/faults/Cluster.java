@@ -116,14 +116,27 @@ final class Cluster implements AutoCloseable {
   /** Starts worker {@code k} of a job in {@code mode} against {@code ports}. */
   JvmProcess startWorker(int k, int[] ports, long steps, String lease, String mode)
       throws IOException {
+    return startWorker(k, ports, steps, lease, mode, List.of());
+  }
+
+  /** As above, with more worker flags ({@code --update-blocks}, {@code --summary-json}...). */
+  JvmProcess startWorker(int k, int[] ports, long steps, String lease, String mode,
+      List<String> extra) throws IOException {
     String servers = Arrays.stream(ports).mapToObj(p -> "127.0.0.1:" + p)
         .collect(Collectors.joining(","));
-    JvmProcess p = JvmProcess.start("worker-" + k, dir, List.of("worker", "--servers", servers,
+    List<String> args = new ArrayList<>(List.of("worker", "--servers", servers,
         "--worker", Integer.toString(k), "--workers", Integer.toString(workers), "--shards",
         Integer.toString(shards), "--mode", mode, "--steps", Long.toString(steps),
         "--eval-every", "0", "--lease", lease, "--seed", "1"));
+    args.addAll(extra);
+    JvmProcess p = JvmProcess.start("worker-" + k, dir, args);
     processes.add(p);
     return p;
+  }
+
+  /** The folder of the processes' logs (and whatever else a test keeps there). */
+  Path dir() {
+    return dir;
   }
 
   /** SIGKILLs every process still running and waits for each. */

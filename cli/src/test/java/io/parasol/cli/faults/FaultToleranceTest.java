@@ -1,6 +1,5 @@
 package io.parasol.cli.faults;
 
-import static io.parasol.cli.faults.Cluster.awaitStable;
 import static io.parasol.cli.faults.Cluster.awaitStatus;
 import static io.parasol.cli.faults.Cluster.describe;
 import static io.parasol.cli.faults.Cluster.log;
@@ -11,6 +10,8 @@ import static io.parasol.cli.faults.Cluster.statusAll;
 import static io.parasol.cli.faults.Cluster.versions;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParser;
 import io.grpc.ForwardingServerCall;
 import io.grpc.Metadata;
 import io.grpc.ServerCall;
@@ -28,16 +29,16 @@ import io.parasol.proto.v1.PushOutcome;
 import io.parasol.proto.v1.PushResponse;
 import io.parasol.proto.v1.ShardGrpc;
 import io.parasol.proto.v1.StatusResponse;
-import io.parasol.server.checkpoint.Checkpoints;
 import io.parasol.server.ShardServer;
 import io.parasol.client.PsClient;
 import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
 import java.util.Map;
-import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.regex.Matcher;
@@ -48,6 +49,8 @@ import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * Faults against a real cluster: 2 shards and 4 sync workers, each in its own JVM on
@@ -168,74 +171,31 @@ class FaultToleranceTest {
   @Timeout(value = 170, unit = TimeUnit.SECONDS)
   void killShard_restartResumesFromCheckpoint() throws Exception {
     long steps = 200;
-    long window = 20; // --checkpoint-updates
     long t0 = System.nanoTime();
-    int[] ports = new int[SHARDS];
-    JvmProcess[] shards = new JvmProcess[SHARDS];
-    Path[] dirs = new Path[SHARDS];
-    for (int s = 0; s < SHARDS; s++) {
-      dirs[s] = Files.createDirectories(tmp.resolve("ckpt-" + s));
-      shards[s] = cluster.startShard(s, 0, checkpointFlags(dirs[s], window));
-      ports[s] = cluster.port(shards[s], s);
-    }
-    JvmProcess[] workers = new JvmProcess[WORKERS];
-    for (int k = 0; k < WORKERS; k++) {
-      workers[k] = cluster.startWorker(k, ports, steps, "5s");
-    }
+    CheckpointedJob job = new CheckpointedJob(cluster, tmp, 20);
+    int[] ports = job.ports;
+    JvmProcess[] workers = job.startWorkers(steps, "5s", "sync", List.of(), false,
+        k -> List.of());
     awaitStatus("versions >= 30 on both shards", ports, Duration.ofSeconds(90),
         st -> minVersion(st) >= 30, workers);
 
-    // The workers are frozen (SIGSTOP) for a moment so that shard 0's versions at the kill are
-    // known exactly. The kill waits for a moment when the newest checkpoint is older than the
-    // shard's state, so contributions are really lost (up to 10 tries; the shard's own timer
-    // may still catch the checkpoint up between that look and the kill, which the assertions
-    // below allow). The workers resume right after the kill and retry against the dead port.
-    Map<Integer, Long> atKill = null;
-    long killed = 0;
-    for (int attempt = 1; atKill == null; attempt++) {
-      for (JvmProcess w : workers) {
-        w.freeze(true, Duration.ofSeconds(5));
-      }
-      Map<Integer, Long> now = versions(awaitStable(ports[0], Duration.ofSeconds(3)));
-      Map<Integer, Long> saved = checkpointVersions(dirs[0]);
-      if (attempt == 10 || saved.entrySet().stream()
-          .anyMatch(e -> e.getValue() < now.get(e.getKey()))) {
-        atKill = now;
-        shards[0].kill();
-        killed = System.nanoTime();
-      }
-      for (JvmProcess w : workers) {
-        w.freeze(false, Duration.ofSeconds(5));
-      }
-      if (atKill == null) {
-        long v = minVersion(status(ports[0]));
-        awaitStatus("progress past " + v, new int[] {ports[0]}, Duration.ofSeconds(30),
-            st -> minVersion(st) >= v + 2, workers);
-      }
-    }
-    Map<Integer, Long> saved = checkpointVersions(dirs[0]);
+    // The workers resume right after the kill and retry against the dead port; the shard is
+    // restarted on the same port, with the same flags.
+    CheckpointedJob.Restart r = job.killAndRestart(0, false);
+    Map<Integer, Long> saved = r.saved();
+    Map<Integer, Long> atKill = r.atKill();
     log("test 2: %.1f s after start, SIGKILLed shard 0 at versions %s; its newest checkpoint"
-        + " holds %s", secs(t0, killed), atKill, saved);
-
-    // Restart on the same port, with the same flags.
-    shards[0] = cluster.startShard(0, ports[0], checkpointFlags(dirs[0], window));
-    StatusResponse first = status(ports[0]);
-    long restarted = System.nanoTime();
-    Map<Integer, Long> logged = Cluster.parseVersions(
-        shards[0].awaitLine(Cluster.RESTORED, Duration.ofSeconds(5)).group(2));
+        + " holds %s", secs(t0, r.killedNanos()), atKill, saved);
     log("test 2: shard 0 back on port %d %.2f s after the kill; it logged restoring %s, its"
-        + " first Status: %s", ports[0], secs(killed, restarted), logged, describe(first));
+        + " first Status: %s", ports[0], secs(r.killedNanos(), r.restartedNanos()),
+        r.restored(), describe(r.first()));
 
-    assertThat(logged).as("versions the shard restored = the checkpoint's").isEqualTo(saved);
-    assertThat(versions(first)).as("Status right after the restart = the checkpoint's")
+    assertThat(r.restored()).as("versions the shard restored = the checkpoint's")
+        .isEqualTo(saved);
+    assertThat(versions(r.first())).as("Status right after the restart = the checkpoint's")
         .isEqualTo(saved);
     assertThat(saved.keySet()).isEqualTo(atKill.keySet());
-    for (int id : saved.keySet()) {
-      assertThat(saved.get(id)).as("block %d: restored <= version at the kill", id)
-          .isLessThanOrEqualTo(atKill.get(id))
-          .as("block %d: restored >= version at the kill - %d (checkpoint window)", id, window)
-          .isGreaterThanOrEqualTo(atKill.get(id) - window);
-    }
+    assertLostWithinWindow(r, job.window);
 
     for (int k = 0; k < WORKERS; k++) {
       int code = workers[k].awaitExit(Duration.ofSeconds(120));
@@ -246,7 +206,7 @@ class FaultToleranceTest {
     long finished = System.nanoTime();
     StatusResponse[] last = statusAll(ports);
     log("test 2: all workers exited 0, %.1f s after the restart (%.1f s in all); final %s",
-        secs(restarted, finished), secs(t0, finished), describe(last));
+        secs(r.restartedNanos(), finished), secs(t0, finished), describe(last));
     for (int k = 0; k < WORKERS; k++) {
       log("test 2: %s", workers[k].find(Cluster.DONE).map(Matcher::group)
           .orElse("(no done line)"));
@@ -258,76 +218,142 @@ class FaultToleranceTest {
   }
 
   // ---------------------------------------------------------------------------------------
-  // 2b. The same with async workers (issue: a push computed from versions the restored shard
-  //     no longer had was refused as INVALID_ARGUMENT and the worker died): every worker
-  //     notices the rollback, pulls again and finishes.
+  // 2b. The same with async, ssp and DASGD workers (issue: a push computed from versions the
+  //     restored shard no longer had was refused as INVALID_ARGUMENT and the worker died):
+  //     every worker notices the rollback, pulls again and finishes with the accuracy of a
+  //     job without the kill; the shard lost only the updates after its checkpoint, and its
+  //     versions add up.
+
+  /** Steps per worker of the async-family jobs: a few seconds at 5 ms per step. */
+  private static final long ASYNC_STEPS = 600;
+  /** Test accuracy every async-family job reaches (without a kill: 0.94 to 0.96). */
+  private static final double ASYNC_ACCURACY = 0.90;
+
+  @ParameterizedTest(name = "{0}")
+  @ValueSource(strings = {"async", "ssp", "dasgd"})
+  @Timeout(value = 200, unit = TimeUnit.SECONDS)
+  void killShard_workersRollBackAndFinish(String mode) throws Exception {
+    long t0 = System.nanoTime();
+    CheckpointedJob job = asyncJob(mode);
+    awaitStatus("versions >= 30 on both shards", job.ports, Duration.ofSeconds(90),
+        st -> minVersion(st) >= 30, job.workers);
+    // Frozen workers (SIGSTOP) meet the restarted shard with what they read from the old one.
+    CheckpointedJob.Restart r = job.killAndRestart(0, true);
+    log("test 2b %s: %.1f s after start, SIGKILLed shard 0 at %s and restarted it (%.2f s) at"
+        + " %s", mode, secs(t0, r.killedNanos()), r.atKill(),
+        secs(r.killedNanos(), r.restartedNanos()), r.restored());
+    assertLostWithinWindow(r, job.window);
+    finishAsyncJob(job, mode, List.of(r));
+  }
+
+  // ---------------------------------------------------------------------------------------
+  // 2c. Both shards die, one after the other: shard 0, and once it is back and the job has
+  //     gone on, shard 1. The async job finishes as above.
 
   @Test
-  @Timeout(value = 170, unit = TimeUnit.SECONDS)
-  void killShard_asyncWorkersRollBackAndFinish() throws Exception {
-    long steps = 600;
-    int workersRun = 2;
-    long window = 20;
-    long t0 = System.nanoTime();
-    int[] ports = new int[SHARDS];
-    JvmProcess[] shards = new JvmProcess[SHARDS];
-    Path[] dirs = new Path[SHARDS];
-    for (int s = 0; s < SHARDS; s++) {
-      dirs[s] = Files.createDirectories(tmp.resolve("ckpt-" + s));
-      shards[s] = cluster.startShard(s, 0, checkpointFlags(dirs[s], window));
-      ports[s] = cluster.port(shards[s], s);
+  @Timeout(value = 200, unit = TimeUnit.SECONDS)
+  void killBothShards_oneAfterTheOther_asyncJobFinishes() throws Exception {
+    CheckpointedJob job = asyncJob("async");
+    awaitStatus("versions >= 30 on both shards", job.ports, Duration.ofSeconds(90),
+        st -> minVersion(st) >= 30, job.workers);
+    CheckpointedJob.Restart r0 = job.killAndRestart(0, true);
+    long back = Collections.max(r0.restored().values());
+    awaitStatus("shard 0 past its restored versions by 30", new int[] {job.ports[0]},
+        Duration.ofSeconds(90), st -> minVersion(st) >= back + 30, job.workers);
+    CheckpointedJob.Restart r1 = job.killAndRestart(1, true);
+    log("test 2c: shard 0 killed at %s, restored %s; shard 1 killed at %s, restored %s",
+        r0.atKill(), r0.restored(), r1.atKill(), r1.restored());
+    assertLostWithinWindow(r0, job.window);
+    assertLostWithinWindow(r1, job.window);
+    finishAsyncJob(job, "async", List.of(r0, r1));
+  }
+
+  /**
+   * A job of 2 workers in {@code mode} ({@code dasgd}: async with {@code --update-blocks
+   * round-robin}), each writing a summary, on 2 checkpointing shards; the workers start
+   * together (gated). A 30 s lease: no worker expires while the others start.
+   */
+  private CheckpointedJob asyncJob(String mode) throws Exception {
+    cluster.close();
+    cluster = new Cluster(tmp, SHARDS, 2);
+    CheckpointedJob job = new CheckpointedJob(cluster, tmp, 20);
+    for (int k = 0; k < cluster.workers; k++) {
+      Files.deleteIfExists(summaryOf(k));
     }
-    JvmProcess[] workers = new JvmProcess[workersRun];
-    for (int k = 0; k < workersRun; k++) {
-      workers[k] = cluster.startWorker(k, ports, steps, "5s", "async");
+    List<String> extra = new ArrayList<>(List.of("--compute-delay", "const:5ms"));
+    if (mode.equals("dasgd")) {
+      extra.addAll(List.of("--update-blocks", "round-robin"));
     }
-    awaitStatus("versions >= 30 on both shards", ports, Duration.ofSeconds(90),
-        st -> minVersion(st) >= 30, workers);
-    // Frozen workers (SIGSTOP) meet the restarted shard with what they read from the old one.
-    for (JvmProcess w : workers) {
-      w.freeze(true, Duration.ofSeconds(5));
-    }
-    shards[0].kill();
-    long killed = System.nanoTime();
-    shards[0] = cluster.startShard(0, ports[0], checkpointFlags(dirs[0], window));
-    Map<Integer, Long> restored = Cluster.parseVersions(
-        shards[0].awaitLine(Cluster.RESTORED, Duration.ofSeconds(30)).group(2));
-    for (JvmProcess w : workers) {
-      w.freeze(false, Duration.ofSeconds(5));
-    }
-    log("test 2b: %.1f s after start, SIGKILLed shard 0 and restarted it (%.2f s) at %s",
-        secs(t0, killed), secs(killed, System.nanoTime()), restored);
-    for (int k = 0; k < workersRun; k++) {
-      int code = workers[k].awaitExit(Duration.ofSeconds(120));
-      assertThat(code).as("exit status of worker %d; its output:%n%s", k, workers[k].tail(10))
+    job.startWorkers(ASYNC_STEPS, "30s", mode.equals("dasgd") ? "async" : mode,
+        extra, true, k -> List.of("--summary-json", summaryOf(k).toString()));
+    return job;
+  }
+
+  private Path summaryOf(int k) {
+    return tmp.resolve("summary-" + k + ".json");
+  }
+
+  /**
+   * Waits for every worker to exit 0 and checks its summary (all steps, at least one rollback
+   * per restart) and line, the job's accuracy, and that the shards' versions add up: a block
+   * ends at (its pushers × steps) minus what its shard lost at each restart, plus at most one
+   * update per rollback (a step applied by one shard and refused by a restarted one is done
+   * again, and a push in flight at the kill was applied by the old shard and again by the new).
+   */
+  private void finishAsyncJob(CheckpointedJob job, String mode,
+      List<CheckpointedJob.Restart> restarts) throws Exception {
+    long rollbacks = 0;
+    for (int k = 0; k < cluster.workers; k++) {
+      JvmProcess w = job.workers[k];
+      int code = w.awaitExit(Duration.ofSeconds(120));
+      assertThat(code).as("exit status of worker %d; its output:%n%s", k, w.tail(10))
           .isZero();
-      Matcher done = workers[k].find(Cluster.ROLLBACKS).orElseThrow();
-      log("test 2b: %s", done.group());
-      assertThat(Long.parseLong(done.group(2))).isEqualTo(steps);
-      assertThat(Long.parseLong(done.group(4))).as("rollbacks of worker %d", k)
-          .isGreaterThanOrEqualTo(1);
+      Matcher done = w.find(Cluster.ROLLBACKS).orElseThrow();
+      log("%s: %s", mode, w.find(Cluster.DONE).orElseThrow().group());
+      JsonObject summary = JsonParser.parseString(Files.readString(summaryOf(k)))
+          .getAsJsonObject();
+      assertThat(summary.get("complete").getAsBoolean()).isTrue();
+      assertThat(summary.get("steps").getAsLong()).isEqualTo(ASYNC_STEPS)
+          .isEqualTo(Long.parseLong(done.group(2)));
+      long rb = summary.get("rollbacks").getAsLong();
+      assertThat(rb).as("rollbacks of worker %d in its summary and its line", k)
+          .isEqualTo(Long.parseLong(done.group(4)))
+          .isGreaterThanOrEqualTo(restarts.size());
+      assertThat(w.output()).as("worker %d log", k).contains("rolled back");
+      rollbacks += rb;
     }
-    for (int id : restored.keySet()) {
-      assertThat(versions(status(ports[0])).get(id)).as("block %d after the job", id)
-          .isGreaterThan(restored.get(id));
-    }
-  }
+    // Worker 0 waited for the other worker: its figure is the job's final model's.
+    JsonObject s0 = JsonParser.parseString(Files.readString(summaryOf(0))).getAsJsonObject();
+    assertThat(s0.get("final_model").getAsBoolean()).isTrue();
+    assertThat(s0.get("test_accuracy").getAsDouble()).as("%s job's test accuracy", mode)
+        .isGreaterThanOrEqualTo(ASYNC_ACCURACY);
 
-  private static List<String> checkpointFlags(Path dir, long updates) {
-    return List.of("--checkpoint-dir", dir.toString(), "--checkpoint-updates",
-        Long.toString(updates), "--checkpoint-interval", "1");
-  }
-
-  /** Block versions in a shard's newest valid checkpoint (empty when there is none). */
-  private static Map<Integer, Long> checkpointVersions(Path dir) {
-    Checkpoints.Snapshot snap = new Checkpoints(dir, 0).load();
-    Map<Integer, Long> out = new TreeMap<>();
-    if (snap != null) {
-      for (Checkpoints.BlockState b : snap.blocks()) {
-        out.put(b.id(), b.version());
+    StatusResponse[] last = statusAll(job.ports);
+    log("%s: final %s; %d rollbacks in all", mode, describe(last), rollbacks);
+    for (StatusResponse st : last) {
+      for (Map.Entry<Integer, Long> e : versions(st).entrySet()) {
+        int id = e.getKey();
+        long pushers = mode.equals("dasgd") ? 1 : cluster.workers;
+        long lost = 0;
+        for (CheckpointedJob.Restart r : restarts) {
+          lost += r.lost().getOrDefault(id, 0L);
+        }
+        long expected = pushers * ASYNC_STEPS - lost;
+        assertThat(e.getValue()).as("block %d on shard %d: %d pushers x %d steps - %d lost",
+                id, st.getShard(), pushers, ASYNC_STEPS, lost)
+            .isBetween(expected, expected + rollbacks);
       }
     }
-    return out;
+  }
+
+  private static void assertLostWithinWindow(CheckpointedJob.Restart r, long window) {
+    assertThat(r.restored()).as("versions shard %d restored = its newest checkpoint's",
+        r.shard()).isEqualTo(r.saved());
+    assertThat(r.saved().keySet()).isEqualTo(r.atKill().keySet());
+    r.lost().forEach((id, lost) -> assertThat(lost)
+        .as("block %d: updates lost at the restart of shard %d (killed at %s, restored %s)",
+            id, r.shard(), r.atKill(), r.restored())
+        .isBetween(0L, window));
   }
 
   // ---------------------------------------------------------------------------------------
