@@ -81,7 +81,7 @@ final class CheckpointedJob {
     }
     if (gated) {
       Set<Integer> frozen = new HashSet<>();
-      Cluster.poll("every worker live on every shard", Duration.ofSeconds(120), () -> {
+      Cluster.poll("every worker live on every shard", Duration.ofSeconds(240), () -> {
         try {
           StatusResponse[] all = Cluster.statusAll(ports);
           for (int k = 0; k < workers.length; k++) {
