@@ -7,8 +7,8 @@ public final class Models {
 
   /** The accepted model names, for messages and help texts. */
   public static final String ACCEPTED =
-      "linear, logistic, softmax, mlp, mlp:H1[,H2...], cnn, dl4j:PATH, or the path of a saved"
-          + " SameDiff graph";
+      "linear, logistic, softmax, mlp, mlp:H1[,H2...], cnn, cnn:C1,C2[,H], dl4j:PATH, or the path"
+          + " of a saved SameDiff graph";
 
   /**
    * What a graph model needs beyond its name: the names of its placeholders and loss (nulls:
@@ -47,7 +47,9 @@ public final class Models {
    * Creates a model.
    *
    * @param spec "linear" (regression data), "logistic" (2 classes), "softmax", "mlp" (one hidden
-   *     layer of {@value #DEFAULT_HIDDEN}), or "mlp:H1,H2,..." with the hidden layer widths
+   *     layer of {@value #DEFAULT_HIDDEN}), "mlp:H1,H2,..." with the hidden layer widths, "cnn"
+   *     ({@link LeNet.Arch#DEFAULT}'s widths) or "cnn:C1,C2[,H]" (image data), "SCHEME:LOCATION"
+   *     of an adapter module, or a graph file's path
    * @param numFeatures features per example
    * @param numClasses classes of the data, 0 for regression data
    * @throws IllegalArgumentException for an unknown name, bad widths, or a model that does not
@@ -61,7 +63,8 @@ public final class Models {
   public static Model create(String spec, int numFeatures, int numClasses, Options options) {
     String raw = spec == null ? "" : spec.trim();
     String s = raw.toLowerCase(Locale.ROOT);
-    if (s.equals("cnn")) {
+    if (s.equals("cnn") || s.startsWith("cnn:")) {
+      LeNet.Arch arch = s.equals("cnn") ? LeNet.Arch.DEFAULT : LeNet.Arch.parse(s.substring(4));
       if (numClasses < 2) {
         throw new IllegalArgumentException("cnn: needs class labels (at least 2 classes), got "
             + (numClasses == 0 ? "regression data" : numClasses + " class"));
@@ -75,10 +78,10 @@ public final class Models {
       }
       // The hand-written kernel: LeNet's graph computed in Java loops (LeNetKernelTest checks
       // it against SameDiff's gradient; `parasol bench model` times both).
-      return new LeNetKernel(shape, numClasses);
+      return new LeNetKernel(shape, arch, numClasses);
     }
     int colon = s.indexOf(':');
-    if (colon > 1 && !s.startsWith("mlp:")) {
+    if (colon > 1 && !s.startsWith("mlp:")) { // cnn: returned above
       // SCHEME:LOCATION, e.g. dl4j:PATH: a model from an adapter module on the class path.
       String scheme = s.substring(0, colon);
       for (ModelProvider p : java.util.ServiceLoader.load(ModelProvider.class)) {
