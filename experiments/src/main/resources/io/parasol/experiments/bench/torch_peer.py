@@ -101,17 +101,20 @@ def load_split(d, prefix):
 _SCALE = None  # (shift, multiplier) per pixel, fitted on the training set once per process
 
 
-def fit_scaling(a):
-    """Parasol's --scaling, fitted on the training images: (shift, multiplier) per pixel,
-    x' = (x - shift) * multiplier; a constant pixel maps to 0 (minmax) or is centred."""
+def fit_scaling(a, x=None):
+    """Parasol's --scaling, fitted on the training images x (uint8 [60000, 784]; read from
+    --data when None): (shift, multiplier) per pixel, x' = (x - shift) * multiplier; a
+    constant pixel maps to 0 (minmax) or is centred. Called before the clock starts."""
     global _SCALE
     if _SCALE is None:
-        x = load_split(a.data, "train")[0].astype("float64")
+        if x is None:
+            x = load_split(a.data, "train")[0]
         if a.scaling == "minmax":
-            shift, span = x.min(axis=0), x.max(axis=0) - x.min(axis=0)
+            lo, hi = x.min(axis=0).astype("float64"), x.max(axis=0).astype("float64")
+            shift, span = lo, hi - lo
             mul = np.where(span > 0, 1.0 / np.where(span > 0, span, 1.0), 0.0)
         else:
-            shift, std = x.mean(axis=0), x.std(axis=0)
+            shift, std = x.mean(axis=0, dtype=np.float64), x.std(axis=0, dtype=np.float64)
             mul = np.where(std > 0, 1.0 / np.where(std > 0, std, 1.0), 1.0)
         _SCALE = (shift.astype("float32"), mul.astype("float32"))
     return _SCALE
@@ -129,6 +132,7 @@ class Shard:
 
     def __init__(self, a, rank, x, y):
         self.a, self.rank, self.x, self.y, self.epoch, self.idx = a, rank, x, y, -1, None
+        fit_scaling(a, x)
 
     def batch(self, step):
         e, b = divmod(step, self.a.steps_per_epoch)
@@ -285,6 +289,7 @@ class ParameterServer:
         torch.nn.utils.vector_to_parameters(self.flat, params)
         self.opt = make_optimizer(a, [self.flat])  # state over the flat buffer
         self.x_test, self.y_test = load_split(a.data, "t10k")
+        fit_scaling(a)
         self.clock, self.updates = Clock(a.target_accuracy), 0
         self.eval_period = a.eval_every * a.workers  # global updates per eval
         self.total = a.total_steps * a.workers
