@@ -2,6 +2,7 @@ package io.parasol.cli;
 
 import io.parasol.worker.data.DataFormat;
 import io.parasol.worker.data.Scaling;
+import io.parasol.worker.model.Models;
 import io.parasol.worker.train.TrainingData;
 import picocli.CommandLine.Option;
 
@@ -27,16 +28,20 @@ public final class DataOptions {
   @Option(names = "--regression", description = "Targets are real values (linear model).")
   boolean regression;
 
-  @Option(names = "--scaling", defaultValue = "minmax",
-      description = "Feature scaling: none, minmax, standard (default: ${DEFAULT-VALUE}).")
+  @Option(names = "--scaling", description = "Feature scaling: none, minmax, standard"
+      + " (default: the model's: " + Models.CNN_SCALING + " for cnn, minmax otherwise).")
   String scaling;
 
   @Option(names = "--test-fraction", defaultValue = "0.2",
       description = "Held-out test fraction (default: ${DEFAULT-VALUE}).")
   double testFraction;
 
-  /** Loads and splits the data; {@code seed} shuffles the split. */
-  TrainingData load(long seed) {
+  /**
+   * Loads and splits the data; {@code seed} shuffles the split. Without --scaling, the scaling
+   * is {@code model}'s default ({@link Models#defaultScaling}).
+   */
+  TrainingData load(long seed, String model) {
+    String scaling = this.scaling != null ? this.scaling : Models.defaultScaling(model);
     DataFormat f = format.trim().equalsIgnoreCase("auto") ? null : DataFormat.parse(format);
     return TrainingData.load(data, f, labelColumn, header, regression, testFraction,
         Scaling.parse(scaling), seed);

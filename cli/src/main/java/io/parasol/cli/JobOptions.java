@@ -112,11 +112,11 @@ public final class JobOptions {
     JobSettings.Builder b = JobSettings.builder(JobKeys.MODE.defaultValue(), shards, workers,
         modelSpec.learningRate()).seed(seed).maxBlockSize(maxBlockSize)
         .leaseMillis(connection.leaseMillis());
-    return modes.applyTo(b).build();
+    return modes.applyTo(b, modelSpec.model).build();
   }
 
   TrainingData loadData() {
-    return dataSpec.load(seed);
+    return dataSpec.load(seed, modelSpec.model);
   }
 
   DelayModel computeDelay() {

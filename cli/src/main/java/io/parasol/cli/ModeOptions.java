@@ -1,5 +1,6 @@
 package io.parasol.cli;
 
+import io.parasol.worker.model.Models;
 import io.parasol.worker.train.JobKeys;
 import io.parasol.worker.train.JobSettings;
 import picocli.CommandLine.Option;
@@ -48,12 +49,15 @@ public final class ModeOptions {
       description = JobKeys.STALENESS_LR_HELP)
   String stalenessLr;
 
-  @Option(names = JobKeys.OPTIMIZER_FLAG, defaultValue = JobKeys.OPTIMIZER_DEFAULT,
-      description = JobKeys.OPTIMIZER_HELP)
+  @Option(names = JobKeys.OPTIMIZER_FLAG, description = JobKeys.OPTIMIZER_HELP)
   String optimizer;
 
-  /** Sets the mode and its parameters on {@code b}; the builder checks the bounds. */
-  JobSettings.Builder applyTo(JobSettings.Builder b) {
+  /**
+   * Sets the mode and its parameters on {@code b}; the builder checks the bounds. Without
+   * --optimizer, the optimizer is {@code model}'s default ({@link Models#defaultOptimizer}).
+   */
+  JobSettings.Builder applyTo(JobSettings.Builder b, String model) {
+    String optimizer = this.optimizer != null ? this.optimizer : Models.defaultOptimizer(model);
     return b.mode(JobKeys.MODE.parse(mode)).quorum(quorum).stalenessBound(stalenessBound)
         .localSteps(localSteps).participation(participation).updateBlocks(updateBlocks)
         .blockLr(blockLr).partition(partition).maxStaleness(maxStaleness)

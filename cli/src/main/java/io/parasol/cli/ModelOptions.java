@@ -8,7 +8,8 @@ import picocli.CommandLine.Option;
 /** Picocli mixin: the model to train, its graph names and its step size. */
 public final class ModelOptions {
   @Option(names = "--model", defaultValue = "softmax",
-      description = "linear, logistic, softmax, mlp, mlp:H1[,H2...] (default: ${DEFAULT-VALUE}).")
+      description = "linear, logistic, softmax, mlp, mlp:H1[,H2...], cnn, cnn:C1,C2[,H], dl4j:PATH"
+          + " or a SameDiff graph file (default: ${DEFAULT-VALUE}).")
   String model;
 
   @Mixin

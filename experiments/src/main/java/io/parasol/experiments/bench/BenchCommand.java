@@ -280,7 +280,7 @@ public final class BenchCommand implements Runnable {
       positive("--reps", reps);
       boolean peer = job.check("bench train");
       TrainBench.Options o = new TrainBench.Options(modes, job.model, job.data, workers,
-          shards, job.batchSize, job.lr, job.epochs, job.seed, target, evalEvery, job.python, peer,
+          shards, job.batchSize, job.lr(), job.epochs, job.seed, target, evalEvery, job.python, peer,
           reps);
       Map<String, Object> r = TrainBench.run(o, out.json ? new java.io.PrintStream(
           java.io.OutputStream.nullOutputStream()) : System.out);

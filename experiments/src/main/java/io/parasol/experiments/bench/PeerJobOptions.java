@@ -12,7 +12,9 @@ import picocli.CommandLine.Option;
  */
 final class PeerJobOptions {
   @Option(names = "--model", defaultValue = "mlp:64",
-      description = "mlp:64 (784-64-10) or cnn (LeNet) (default: ${DEFAULT-VALUE}).")
+      description = "mlp:64 (784-64-10), cnn (16,32,128) or cnn:C1,C2[,H] (default:"
+          + " ${DEFAULT-VALUE}). Each trains with its model's defaults: mlp plain SGD on"
+          + " min-max scaled pixels, cnn Adam on standardised pixels, on both sides.")
   String model;
 
   @Option(names = "--data", defaultValue = "/usr/share/datasets/fashion-mnist",
@@ -24,10 +26,14 @@ final class PeerJobOptions {
       description = "Mini-batch per worker (default: ${DEFAULT-VALUE}).")
   int batchSize;
 
-  /** The networks' default step size: both models here are networks. */
-  @Option(names = JobKeys.LR_FLAG, defaultValue = "" + Models.NETWORK_LEARNING_RATE,
-      description = "Step size (default: ${DEFAULT-VALUE}).")
-  float lr;
+  @Option(names = JobKeys.LR_FLAG, description = "Step size (default: the model's: "
+      + Models.NETWORK_LEARNING_RATE + " for mlp, " + Models.CNN_LEARNING_RATE + " for cnn).")
+  Float lrFlag;
+
+  /** The step size: --lr, or the model's default. */
+  float lr() {
+    return lrFlag != null ? lrFlag : Models.defaultLearningRate(model);
+  }
 
   @Option(names = JobKeys.EPOCHS_FLAG, defaultValue = "1",
       description = "Epochs (default: ${DEFAULT-VALUE}).")
@@ -47,7 +53,11 @@ final class PeerJobOptions {
   /** Checks the flags; returns whether the PyTorch peer runs (says so on stderr if not). */
   boolean check(String command) {
     JobKeys.BATCH_SIZE.check(batchSize);
-    JobKeys.LR.check(lr);
+    JobKeys.LR.check(lr());
+    if (!model.equals("mlp:64") && !model.equals("mlp") && !Models.isCnn(model)) {
+      throw new IllegalArgumentException("--model must be mlp:64, cnn or cnn:C1,C2[,H] (the"
+          + " PyTorch peer builds those), got " + model);
+    }
     BenchCommand.positive("--epochs", epochs);
     if (!Files.isDirectory(Path.of(data))) {
       throw new IllegalArgumentException("--data " + data + " is not a directory; install"

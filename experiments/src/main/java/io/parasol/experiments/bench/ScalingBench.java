@@ -2,6 +2,7 @@ package io.parasol.experiments.bench;
 
 import io.parasol.worker.data.DataFormat;
 import io.parasol.worker.data.Scaling;
+import io.parasol.worker.model.Models;
 import io.parasol.worker.train.JobKeys;
 import io.parasol.worker.train.TrainingData;
 import java.io.PrintStream;
@@ -28,7 +29,7 @@ final class ScalingBench {
   static Map<String, Object> run(TrainBench.Options base, List<Integer> workers,
       List<Integer> shards, PrintStream progress) throws Exception {
     TrainingData data = TrainingData.load(base.data(), DataFormat.parse("idx"), -1, false, false,
-        1.0 / 7, Scaling.parse("minmax"), base.seed());
+        1.0 / 7, Scaling.parse(Models.defaultScaling(base.model())), base.seed());
     Map<String, Object> out = new LinkedHashMap<>();
     out.put("model", base.model());
     out.put("batch_size", base.batchSize());
@@ -130,7 +131,7 @@ final class ScalingBench {
       }
       boolean peer = job.check("bench scaling");
       TrainBench.Options o = new TrainBench.Options(modes, job.model, job.data, workers.get(0),
-          shards.get(0), job.batchSize, job.lr, job.epochs, job.seed, 0.8, 0, job.python, peer,
+          shards.get(0), job.batchSize, job.lr(), job.epochs, job.seed, 0.8, 0, job.python, peer,
           1);
       Map<String, Object> r = run(o, workers, shards, out.json ? new PrintStream(
           java.io.OutputStream.nullOutputStream()) : System.out);

@@ -6,6 +6,8 @@ import io.parasol.experiments.runner.LocalRunner;
 import io.parasol.proto.v1.Mode;
 import io.parasol.worker.data.DataFormat;
 import io.parasol.worker.data.Scaling;
+import io.parasol.worker.model.Models;
+import io.parasol.worker.train.JobKeys;
 import io.parasol.worker.train.JobSettings;
 import io.parasol.worker.train.TrainingData;
 import java.io.IOException;
@@ -45,7 +47,7 @@ final class TrainBench {
 
   static Map<String, Object> run(Options o, PrintStream progress) throws Exception {
     TrainingData data = TrainingData.load(o.data(), DataFormat.parse("idx"), -1, false, false,
-        1.0 / 7, Scaling.parse("minmax"), o.seed());
+        1.0 / 7, Scaling.parse(Models.defaultScaling(o.model())), o.seed());
     Map<String, Object> out = new LinkedHashMap<>();
     out.put("model", o.model());
     out.put("data", o.data());
@@ -53,6 +55,8 @@ final class TrainBench {
     out.put("shards", o.shards());
     out.put("batch_size", o.batchSize());
     out.put("lr", o.lr());
+    out.put("optimizer", Models.defaultOptimizer(o.model()));
+    out.put("scaling", Models.defaultScaling(o.model()));
     out.put("epochs", o.epochs());
     out.put("target_accuracy", o.target());
     List<Map<String, Object>> rows = new ArrayList<>();
@@ -87,7 +91,8 @@ final class TrainBench {
   static Map<String, Object> parasol(Options o, String mode, TrainingData data)
       throws IOException, InterruptedException {
     Mode m = JobSettings.parseMode(mode);
-    JobSettings js = JobSettings.builder(m, o.shards(), o.workers(), o.lr()).seed(o.seed()).build();
+    JobSettings js = JobSettings.builder(m, o.shards(), o.workers(), o.lr()).seed(o.seed())
+        .optimizer(JobKeys.OPTIMIZER.parse(Models.defaultOptimizer(o.model()))).build();
     LocalRunner.Options lo = LocalRunner.Options.builder(js, o.model(), data)
         .batchSize(o.batchSize()).epochs(o.epochs()).steps(0).evalEvery(o.evalEvery())
         .timeouts(Duration.ofSeconds(30), Duration.ofSeconds(120)).build();
@@ -144,7 +149,8 @@ final class TrainBench {
           "--lr", Float.toString(o.lr()), "--epochs", Integer.toString(o.epochs()), "--seed",
           Long.toString(o.seed()), "--data", o.data(), "--target-accuracy",
           Double.toString(o.target()), "--eval-every", Integer.toString(o.evalEvery()),
-          "--threads", "1");
+          "--threads", "1", "--optimizer", Models.defaultOptimizer(o.model()), "--scaling",
+          Models.defaultScaling(o.model()));
       ProcessBuilder pb = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.DISCARD);
       pb.environment().put("OMP_NUM_THREADS", "1");
       Process p = pb.start();
@@ -195,9 +201,10 @@ final class TrainBench {
   static String table(Map<String, Object> r) {
     StringBuilder sb = new StringBuilder();
     sb.append(String.format(Locale.ROOT,
-        "bench train: model %s, %s workers, %s shards (Parasol), batch %s, lr %s, %s epoch(s),"
-            + " target test accuracy %s%n", r.get("model"), r.get("workers"), r.get("shards"),
-        r.get("batch_size"), r.get("lr"), r.get("epochs"), r.get("target_accuracy")));
+        "bench train: model %s, %s workers, %s shards (Parasol), batch %s, %s at lr %s, %s"
+            + " scaling, %s epoch(s), target test accuracy %s%n", r.get("model"), r.get("workers"),
+        r.get("shards"), r.get("batch_size"), r.get("optimizer"), r.get("lr"), r.get("scaling"),
+        r.get("epochs"), r.get("target_accuracy")));
     sb.append(String.format(Locale.ROOT, "%-6s %-16s %9s %11s %10s %9s %9s%n", "mode", "system",
         "train s", "samples/s", "to target", "test acc", "ratio"));
     for (Map<String, Object> row : (List<Map<String, Object>>) r.get("runs")) {

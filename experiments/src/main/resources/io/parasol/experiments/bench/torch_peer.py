@@ -3,12 +3,17 @@
 
 Runs the same job as the Java side; prints ONE JSON object on stdout, logs to stderr.
   * Data: Fashion-MNIST IDX files in --data ({train,t10k}-{images-idx3,labels-idx1}
-    -ubyte[.gz]), pixels x/255 as float32; train 60,000, test the t10k 10,000.
+    -ubyte[.gz]); train 60,000, test the t10k 10,000. Pixels as float32, scaled as
+    Parasol's --scaling: minmax x/255 (the pixels span 0..255), standard (x - mean) /
+    std per pixel, fitted on the 60,000 training images (population std; a pixel of
+    std 0 only centred).
   * Partition: epoch e uses perm_e = numpy.random.RandomState(seed + e)
     .permutation(60000); worker r (0-based) owns the strided shard perm_e[r::m]
     and at step b of the epoch uses shard[b*B:(b+1)*B]. Steps per epoch =
     60000 // (m*B) (468 for m=4, B=32); --steps overrides steps per worker.
-  * Model: build_model(); plain SGD on mean softmax cross-entropy of the batch.
+  * Model: build_model(); --optimizer sgd (plain SGD) or adam (betas 0.9, 0.999,
+    eps 1e-8, as Parasol's server) on mean softmax cross-entropy of the batch; the
+    async server keeps the optimizer's state and steps it once per gradient.
   * sync:  DistributedDataParallel (gloo, 127.0.0.1); gradients are averaged
            over the m workers every step (effective batch m*B).
     async: parameter server over torch.distributed.rpc (TensorPipe, 127.0.0.1):
@@ -42,7 +47,10 @@ TRAIN_N = 60000
 def parse_args(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--mode", choices=["sync", "async"], default="sync")
-    p.add_argument("--model", choices=["mlp", "cnn"], default="mlp")
+    p.add_argument("--model", default="mlp",
+                   help="mlp, cnn (16,32,128) or cnn:C1,C2[,H]")
+    p.add_argument("--optimizer", choices=["sgd", "adam"], default="sgd")
+    p.add_argument("--scaling", choices=["minmax", "standard"], default="minmax")
     p.add_argument("--workers", type=int, default=4)
     p.add_argument("--batch-size", type=int, default=32)
     p.add_argument("--lr", type=float, default=0.1)
@@ -55,6 +63,8 @@ def parse_args(argv=None):
                    help="evaluate every N steps per worker (0 = only at end)")
     p.add_argument("--threads", type=int, default=1, help="threads per process")
     a = p.parse_args(argv)
+    if a.model != "mlp" and a.model != "cnn" and not a.model.startswith("cnn:"):
+        p.error("--model must be mlp, cnn or cnn:C1,C2[,H], got %s" % a.model)
     a.steps_per_epoch = TRAIN_N // (a.workers * a.batch_size)
     a.total_steps = a.steps if a.steps is not None else a.epochs * a.steps_per_epoch
     return a
@@ -88,10 +98,33 @@ def load_split(d, prefix):
     return x, y
 
 
-def to_input(x_u8, model_name):
-    """uint8 [N,784] -> float32 tensor scaled to [0,1], shaped for the model."""
-    t = torch.from_numpy(x_u8.astype("float32") / 255.0)
-    return t.view(-1, 1, 28, 28) if model_name == "cnn" else t
+_SCALE = None  # (shift, multiplier) per pixel, fitted on the training set once per process
+
+
+def fit_scaling(a, x=None):
+    """Parasol's --scaling, fitted on the training images x (uint8 [60000, 784]; read from
+    --data when None): (shift, multiplier) per pixel, x' = (x - shift) * multiplier; a
+    constant pixel maps to 0 (minmax) or is centred. Called before the clock starts."""
+    global _SCALE
+    if _SCALE is None:
+        if x is None:
+            x = load_split(a.data, "train")[0]
+        if a.scaling == "minmax":
+            lo, hi = x.min(axis=0).astype("float64"), x.max(axis=0).astype("float64")
+            shift, span = lo, hi - lo
+            mul = np.where(span > 0, 1.0 / np.where(span > 0, span, 1.0), 0.0)
+        else:
+            shift, std = x.mean(axis=0, dtype=np.float64), x.std(axis=0, dtype=np.float64)
+            mul = np.where(std > 0, 1.0 / np.where(std > 0, std, 1.0), 1.0)
+        _SCALE = (shift.astype("float32"), mul.astype("float32"))
+    return _SCALE
+
+
+def to_input(x_u8, a):
+    """uint8 [N,784] -> float32 tensor scaled as --scaling, shaped for the model."""
+    shift, mul = fit_scaling(a)
+    t = torch.from_numpy((x_u8.astype("float32") - shift) * mul)
+    return t.view(-1, 1, 28, 28) if a.model.startswith("cnn") else t
 
 
 class Shard:
@@ -99,6 +132,7 @@ class Shard:
 
     def __init__(self, a, rank, x, y):
         self.a, self.rank, self.x, self.y, self.epoch, self.idx = a, rank, x, y, -1, None
+        fit_scaling(a, x)
 
     def batch(self, step):
         e, b = divmod(step, self.a.steps_per_epoch)
@@ -106,21 +140,30 @@ class Shard:
             perm = np.random.RandomState(self.a.seed + e).permutation(TRAIN_N)
             self.epoch, self.idx = e, perm[self.rank::self.a.workers]
         i = self.idx[b * self.a.batch_size:(b + 1) * self.a.batch_size]
-        return to_input(self.x[i], self.a.model), torch.from_numpy(self.y[i])
+        return to_input(self.x[i], self.a), torch.from_numpy(self.y[i])
 
 
 # --------------------------------------------------------------- model ---
+def cnn_widths(name):
+    """(C1, C2, H) of cnn (Parasol's default 16,32,128) or cnn:C1,C2[,H] (H 0: none)."""
+    if name == "cnn":
+        return 16, 32, 128
+    w = [int(v) for v in name[4:].split(",")]
+    return w[0], w[1], w[2] if len(w) > 2 else 0
+
+
 def build_model(name, seed):
     """The benchmark models (the Java side must build the identical network).
 
     mlp: Linear(784->64) -> ReLU -> Linear(64->10)                50,890 params
-    cnn: input [N,1,28,28]
-         Conv2d(1->6, 5x5, stride 1, pad 0)  -> [N,6,24,24] -> ReLU
-         MaxPool2d(2, stride 2)              -> [N,6,12,12]
-         Conv2d(6->16, 5x5, stride 1, pad 0) -> [N,16,8,8]  -> ReLU
-         MaxPool2d(2, stride 2)              -> [N,16,4,4]
-         Flatten (C,H,W order)               -> [N,256]
-         Linear(256->10)                                       5,142 params
+    cnn:C1,C2,H (cnn = cnn:16,32,128, 80,202 params; cnn:6,16,0 LeNet's 5,142):
+         input [N,1,28,28]
+         Conv2d(1->C1, 5x5, stride 1, pad 0)  -> [N,C1,24,24] -> ReLU
+         MaxPool2d(2, stride 2)               -> [N,C1,12,12]
+         Conv2d(C1->C2, 5x5, stride 1, pad 0) -> [N,C2,8,8]   -> ReLU
+         MaxPool2d(2, stride 2)               -> [N,C2,4,4]
+         Flatten (C,H,W order)                -> [N,16*C2]
+         H > 0: Linear(16*C2->H) -> ReLU -> Linear(H->10); H = 0: Linear(16*C2->10)
     Output: logits; loss = softmax cross-entropy (mean over batch).
     Init: every weight Glorot/Xavier-uniform, U(-s, s), s = sqrt(6/(fan_in+fan_out))
     (conv: fan_in = in_ch*5*5, fan_out = out_ch*5*5); every bias zero.
@@ -130,9 +173,12 @@ def build_model(name, seed):
     if name == "mlp":
         m = nn.Sequential(nn.Linear(784, 64), nn.ReLU(), nn.Linear(64, 10))
     else:
-        m = nn.Sequential(nn.Conv2d(1, 6, 5), nn.ReLU(), nn.MaxPool2d(2),
-                          nn.Conv2d(6, 16, 5), nn.ReLU(), nn.MaxPool2d(2),
-                          nn.Flatten(), nn.Linear(256, 10))
+        c1, c2, h = cnn_widths(name)
+        head = [nn.Linear(16 * c2, h), nn.ReLU(), nn.Linear(h, 10)] if h \
+            else [nn.Linear(16 * c2, 10)]
+        m = nn.Sequential(nn.Conv2d(1, c1, 5), nn.ReLU(), nn.MaxPool2d(2),
+                          nn.Conv2d(c1, c2, 5), nn.ReLU(), nn.MaxPool2d(2),
+                          nn.Flatten(), *head)
     for mod in m.modules():
         if isinstance(mod, (nn.Linear, nn.Conv2d)):
             nn.init.xavier_uniform_(mod.weight)
@@ -140,13 +186,13 @@ def build_model(name, seed):
     return m
 
 
-def evaluate(model, x_test, y_test, model_name):
+def evaluate(model, x_test, y_test, a):
     """(accuracy, mean cross-entropy) on the full test set."""
     model.eval()
     correct, loss = 0, 0.0
     with torch.no_grad():
         for s in range(0, len(y_test), 2500):
-            out = model(to_input(x_test[s:s + 2500], model_name))
+            out = model(to_input(x_test[s:s + 2500], a))
             y = torch.from_numpy(y_test[s:s + 2500])
             loss += torch.nn.functional.cross_entropy(out, y, reduction="sum").item()
             correct += (out.argmax(1) == y).sum().item()
@@ -187,6 +233,12 @@ def result(a, system, wall, acc, loss, ttt):
             "time_to_target_s": None if ttt is None else round(ttt, 4)}
 
 
+def make_optimizer(a, params):
+    if a.optimizer == "adam":
+        return torch.optim.Adam(params, lr=a.lr, betas=(0.9, 0.999), eps=1e-8)
+    return torch.optim.SGD(params, lr=a.lr)
+
+
 # ---------------------------------------------------------- sync (DDP) ---
 def ddp_main(rank, a, port, q):
     import torch.distributed as dist
@@ -198,7 +250,7 @@ def ddp_main(rank, a, port, q):
     dist.init_process_group("gloo", init_method="tcp://127.0.0.1:%d" % port,
                             rank=rank, world_size=a.workers)
     model = DDP(build_model(a.model, a.seed))  # broadcasts rank 0's weights
-    opt = torch.optim.SGD(model.parameters(), lr=a.lr)
+    opt = make_optimizer(a, model.parameters())
     lossf = torch.nn.CrossEntropyLoss()
     clock = Clock(a.target_accuracy)
     dist.barrier()
@@ -210,12 +262,12 @@ def ddp_main(rank, a, port, q):
         opt.step()
         if rank == 0 and a.eval_every and (step + 1) % a.eval_every == 0 \
                 and step + 1 < a.total_steps:
-            acc, _ = clock.eval_paused(lambda: evaluate(model.module, x_test, y_test, a.model))
+            acc, _ = clock.eval_paused(lambda: evaluate(model.module, x_test, y_test, a))
             log("step %d acc %.4f t %.3f" % (step + 1, acc, clock.elapsed()))
     dist.barrier()
     wall = clock.elapsed()  # on rank 0 only the eval pauses are subtracted
     if rank == 0:
-        acc, loss = clock.eval_paused(lambda: evaluate(model.module, x_test, y_test, a.model))
+        acc, loss = clock.eval_paused(lambda: evaluate(model.module, x_test, y_test, a))
         q.put(result(a, "pytorch-ddp", wall, acc, loss, clock.ttt))
     dist.destroy_process_group()
 
@@ -235,7 +287,9 @@ class ParameterServer:
         # One flat buffer; the parameters become views into it (like the Java PS).
         self.flat = torch.nn.utils.parameters_to_vector(params).detach()
         torch.nn.utils.vector_to_parameters(self.flat, params)
+        self.opt = make_optimizer(a, [self.flat])  # state over the flat buffer
         self.x_test, self.y_test = load_split(a.data, "t10k")
+        fit_scaling(a)
         self.clock, self.updates = Clock(a.target_accuracy), 0
         self.eval_period = a.eval_every * a.workers  # global updates per eval
         self.total = a.total_steps * a.workers
@@ -246,7 +300,8 @@ class ParameterServer:
 
     def apply(self, flat_grad):
         with self.lock:
-            self.flat.add_(flat_grad, alpha=-self.a.lr)
+            self.flat.grad = flat_grad
+            self.opt.step()
             self.updates += 1
             if self.eval_period and self.updates % self.eval_period == 0 \
                     and self.updates < self.total:  # evaluate holding the lock
@@ -254,7 +309,7 @@ class ParameterServer:
                 log("update %d acc %.4f t %.3f" % (self.updates, acc, self.clock.elapsed()))
 
     def evaluate(self):
-        return evaluate(self.model, self.x_test, self.y_test, self.a.model)
+        return evaluate(self.model, self.x_test, self.y_test, self.a)
 
 
 def ps_get_params():

@@ -17,9 +17,11 @@ import java.util.Arrays;
  */
 final class LeNetGemm {
   private static final int K = 5;
-  private static final int C1 = 6;
-  private static final int C2 = 16;
 
+  private final int c1;
+  private final int c2;
+  private final int hid; // hidden units, 0: none
+  private final int d1; // the dense layer's width: hid, or classes
   private final int c;
   private final int h;
   private final int w;
@@ -34,17 +36,23 @@ final class LeNetGemm {
   private final int wp2;
   private final int flat;
   private final int r1; // taps of conv1: K x K x c
-  private final int r2; // taps of conv2: K x K x C1
+  private final int r2; // taps of conv2: K x K x c1
   private final int oW1;
   private final int oB1;
   private final int oW2;
   private final int oB2;
   private final int oWd;
   private final int oBd;
+  private final int oWo;
+  private final int oBo;
   private final ThreadLocal<Scratch> scratch;
 
   /** Shapes as {@link LeNetKernel} has validated them. */
-  LeNetGemm(LeNet.Shape shape, int classes) {
+  LeNetGemm(LeNet.Shape shape, LeNet.Arch arch, int classes) {
+    c1 = arch.c1();
+    c2 = arch.c2();
+    hid = arch.hidden();
+    d1 = hid > 0 ? hid : classes;
     this.c = shape.channels();
     this.h = shape.height();
     this.w = shape.width();
@@ -57,15 +65,17 @@ final class LeNetGemm {
     w2 = wp1 - K + 1;
     hp2 = h2 / 2;
     wp2 = w2 / 2;
-    flat = C2 * hp2 * wp2;
+    flat = c2 * hp2 * wp2;
     r1 = K * K * c;
-    r2 = K * K * C1;
+    r2 = K * K * c1;
     oW1 = 0;
-    oB1 = oW1 + r1 * C1;
-    oW2 = oB1 + C1;
-    oB2 = oW2 + r2 * C2;
-    oWd = oB2 + C2;
-    oBd = oWd + flat * classes;
+    oB1 = oW1 + r1 * c1;
+    oW2 = oB1 + c1;
+    oB2 = oW2 + r2 * c2;
+    oWd = oB2 + c2;
+    oBd = oWd + flat * d1;
+    oWo = oBd + d1;
+    oBo = oWo + hid * classes;
     scratch = ThreadLocal.withInitial(Scratch::new);
   }
 
@@ -74,26 +84,31 @@ final class LeNetGemm {
     int rows;
     // Heap arrays: the Java passes.
     float[] col; // conv1's unfolded input (r1 x P1), later conv2's (r2 x P2) and its gradient
-    float[] a1; // relu(conv1), C1 x P1; then d loss / d conv1
-    float[] p1; // pool1, C1 x n x hp1 x wp1
+    float[] a1; // relu(conv1), c1 x P1; then d loss / d conv1
+    float[] p1; // pool1, c1 x n x hp1 x wp1
     int[] i1; // argmax of pool1, index into a1
-    float[] a2; // relu(conv2), C2 x P2; then d loss / d conv2
+    float[] a2; // relu(conv2), c2 x P2; then d loss / d conv2
     float[] p2; // pool2, n x flat (the dense layer's input)
     int[] i2; // argmax of pool2, index into a2
+    float[] u; // relu(dense), n x hid (a hidden layer only)
+    float[] du; // d loss / d dense, n x hid
     float[] z; // logits, then d loss / d logits
     float[] d2; // d loss / d pool2, n x flat
     float[] dp1; // d loss / d pool1, like p1
     // Direct buffers: sgemm's operands.
     FloatBuffer col1b; // r1 x P1
     FloatBuffer col2b; // r2 x P2, then d loss / d unfolded pool1
-    FloatBuffer a1b; // C1 x P1
-    FloatBuffer a2b; // C2 x P2
+    FloatBuffer a1b; // c1 x P1
+    FloatBuffer a2b; // c2 x P2
     FloatBuffer p2b; // n x flat
+    FloatBuffer ub; // n x hid (a hidden layer only)
     FloatBuffer zb; // n x classes
-    final FloatBuffer w1b = Blas.buffer(r1 * C1);
-    final FloatBuffer w2b = Blas.buffer(r2 * C2);
-    final FloatBuffer wdb = Blas.buffer(flat * classes);
-    final FloatBuffer gb = Blas.buffer(Math.max(Math.max(r1 * C1, r2 * C2), flat * classes));
+    final FloatBuffer w1b = Blas.buffer(r1 * c1);
+    final FloatBuffer w2b = Blas.buffer(r2 * c2);
+    final FloatBuffer wdb = Blas.buffer(flat * d1);
+    final FloatBuffer wob = Blas.buffer(Math.max(1, hid * classes));
+    final FloatBuffer gb = Blas.buffer(Math.max(Math.max(r1 * c1, r2 * c2),
+        Math.max(flat * d1, hid * classes)));
 
     Scratch fit(int n) {
       if (n > rows) {
@@ -101,10 +116,12 @@ final class LeNetGemm {
         int pp1 = n * h1 * w1;
         int pp2 = n * h2 * w2;
         col = new float[Math.max(r1 * pp1, r2 * pp2)];
-        a1 = new float[C1 * pp1];
-        p1 = new float[C1 * n * hp1 * wp1];
+        a1 = new float[c1 * pp1];
+        p1 = new float[c1 * n * hp1 * wp1];
         i1 = new int[p1.length];
-        a2 = new float[C2 * pp2];
+        a2 = new float[c2 * pp2];
+        u = new float[n * hid];
+        du = new float[n * hid];
         p2 = new float[n * flat];
         i2 = new int[p2.length];
         z = new float[n * classes];
@@ -112,9 +129,10 @@ final class LeNetGemm {
         dp1 = new float[p1.length];
         col1b = Blas.buffer(r1 * pp1);
         col2b = Blas.buffer(r2 * pp2);
-        a1b = Blas.buffer(C1 * pp1);
-        a2b = Blas.buffer(C2 * pp2);
+        a1b = Blas.buffer(c1 * pp1);
+        a2b = Blas.buffer(c2 * pp2);
         p2b = Blas.buffer(n * flat);
+        ub = Blas.buffer(Math.max(1, n * hid));
         zb = Blas.buffer(n * classes);
       }
       return this;
@@ -142,7 +160,7 @@ final class LeNetGemm {
   private void forward(float[] p, float[] x, int xAt, int n, Scratch s) {
     int pp1 = n * h1 * w1;
     int pp2 = n * h2 * w2;
-    // conv1: unfold the images, a1 [C1 x P1] = W1^T [C1 x r1] . col1 [r1 x P1]
+    // conv1: unfold the images, a1 [c1 x P1] = W1^T [c1 x r1] . col1 [r1 x P1]
     float[] col = s.col;
     for (int ci = 0; ci < c; ci++) {
       for (int dy = 0; dy < K; dy++) {
@@ -159,16 +177,16 @@ final class LeNetGemm {
       }
     }
     s.col1b.put(0, col, 0, r1 * pp1);
-    s.w1b.put(0, p, oW1, r1 * C1);
-    Blas.gemm(true, false, C1, pp1, r1, s.w1b, s.col1b, s.a1b);
-    s.a1b.get(0, s.a1, 0, C1 * pp1);
-    pool(s.a1, C1, n, h1, w1, p, oB1, s.p1, n * hp1 * wp1, hp1 * wp1, s.i1);
-    // conv2: unfold pool1, a2 [C2 x P2] = W2^T [C2 x r2] . col2 [r2 x P2]
+    s.w1b.put(0, p, oW1, r1 * c1);
+    Blas.gemm(true, false, c1, pp1, r1, s.w1b, s.col1b, s.a1b);
+    s.a1b.get(0, s.a1, 0, c1 * pp1);
+    pool(s.a1, c1, n, h1, w1, p, oB1, s.p1, n * hp1 * wp1, hp1 * wp1, s.i1);
+    // conv2: unfold pool1, a2 [c2 x P2] = W2^T [c2 x r2] . col2 [r2 x P2]
     int plane1 = hp1 * wp1;
-    for (int ci = 0; ci < C1; ci++) {
+    for (int ci = 0; ci < c1; ci++) {
       for (int dy = 0; dy < K; dy++) {
         for (int dx = 0; dx < K; dx++) {
-          int row = ((dy * K + dx) * C1 + ci) * pp2;
+          int row = ((dy * K + dx) * c1 + ci) * pp2;
           for (int i = 0; i < n; i++) {
             int src = (ci * n + i) * plane1 + dy * wp1 + dx;
             int dst = row + i * h2 * w2;
@@ -180,19 +198,49 @@ final class LeNetGemm {
       }
     }
     s.col2b.put(0, col, 0, r2 * pp2);
-    s.w2b.put(0, p, oW2, r2 * C2);
-    Blas.gemm(true, false, C2, pp2, r2, s.w2b, s.col2b, s.a2b);
-    s.a2b.get(0, s.a2, 0, C2 * pp2);
+    s.w2b.put(0, p, oW2, r2 * c2);
+    Blas.gemm(true, false, c2, pp2, r2, s.w2b, s.col2b, s.a2b);
+    s.a2b.get(0, s.a2, 0, c2 * pp2);
     // pool2 straight into the dense layer's input order (channel, row, column per image)
-    pool(s.a2, C2, n, h2, w2, p, oB2, s.p2, hp2 * wp2, flat, s.i2);
-    // dense: z [n x classes] = p2 [n x flat] . Wd [flat x classes] + b
+    pool(s.a2, c2, n, h2, w2, p, oB2, s.p2, hp2 * wp2, flat, s.i2);
     s.p2b.put(0, s.p2, 0, n * flat);
-    s.wdb.put(0, p, oWd, flat * classes);
-    Blas.gemm(false, false, n, classes, flat, s.p2b, s.wdb, s.zb);
+    s.wdb.put(0, p, oWd, flat * d1);
+    if (hid == 0) {
+      // dense: z [n x classes] = p2 [n x flat] . Wd [flat x classes] + b
+      Blas.gemm(false, false, n, classes, flat, s.p2b, s.wdb, s.zb);
+      s.zb.get(0, s.z, 0, n * classes);
+      addBias(s.z, n, classes, p, oBd);
+      return;
+    }
+    // dense: u [n x hid] = relu(p2 [n x flat] . Wd [flat x hid] + b)
+    Blas.gemm(false, false, n, hid, flat, s.p2b, s.wdb, s.ub);
+    s.ub.get(0, s.u, 0, n * hid);
+    addBias(s.u, n, hid, p, oBd);
+    for (int i = 0; i < n * hid; i++) {
+      s.u[i] = Math.max(s.u[i], 0f);
+    }
+    // out: z [n x classes] = u [n x hid] . Wo [hid x classes] + b
+    s.ub.put(0, s.u, 0, n * hid);
+    s.wob.put(0, p, oWo, hid * classes);
+    Blas.gemm(false, false, n, classes, hid, s.ub, s.wob, s.zb);
     s.zb.get(0, s.z, 0, n * classes);
+    addBias(s.z, n, classes, p, oBo);
+  }
+
+  private static void addBias(float[] z, int n, int width, float[] p, int at) {
     for (int i = 0; i < n; i++) {
-      for (int j = 0; j < classes; j++) {
-        s.z[i * classes + j] += p[oBd + j];
+      for (int j = 0; j < width; j++) {
+        z[i * width + j] += p[at + j];
+      }
+    }
+  }
+
+  /** grad[at + j] = the sum of column j of d (n rows of width). */
+  private static void colSums(float[] d, int n, int width, float[] grad, int at) {
+    java.util.Arrays.fill(grad, at, at + width, 0f);
+    for (int i = 0; i < n; i++) {
+      for (int j = 0; j < width; j++) {
+        grad[at + j] += d[i * width + j];
       }
     }
   }
@@ -200,35 +248,48 @@ final class LeNetGemm {
   private void backward(float[] p, int n, Scratch s, float[] grad) {
     int pp1 = n * h1 * w1;
     int pp2 = n * h2 * w2;
-    // dense: d bias = column sums of dz; dWd = p2^T . dz; d pool2 = dz . Wd^T
-    Arrays.fill(grad, oBd, oBd + classes, 0f);
-    for (int i = 0; i < n; i++) {
-      for (int j = 0; j < classes; j++) {
-        grad[oBd + j] += s.z[i * classes + j];
-      }
-    }
     s.zb.put(0, s.z, 0, n * classes);
-    Blas.gemm(true, false, flat, classes, n, s.p2b, s.zb, s.gb);
-    s.gb.get(0, grad, oWd, flat * classes);
-    Blas.gemm(false, true, n, flat, classes, s.zb, s.wdb, s.p2b);
+    FloatBuffer db = s.zb; // d loss / d dense output [n x d1]
+    if (hid > 0) {
+      // out: d bias = column sums of dz; dWo = u^T . dz; du = dz . Wo^T, masked by the ReLU
+      colSums(s.z, n, classes, grad, oBo);
+      Blas.gemm(true, false, hid, classes, n, s.ub, s.zb, s.gb);
+      s.gb.get(0, grad, oWo, hid * classes);
+      Blas.gemm(false, true, n, hid, classes, s.zb, s.wob, s.ub);
+      s.ub.get(0, s.du, 0, n * hid);
+      for (int i = 0; i < n * hid; i++) {
+        if (s.u[i] <= 0f) {
+          s.du[i] = 0f;
+        }
+      }
+      s.ub.put(0, s.du, 0, n * hid);
+      db = s.ub;
+      colSums(s.du, n, hid, grad, oBd);
+    } else {
+      colSums(s.z, n, classes, grad, oBd);
+    }
+    // dense: d bias (above); dWd = p2^T . du; d pool2 = du . Wd^T
+    Blas.gemm(true, false, flat, d1, n, s.p2b, db, s.gb);
+    s.gb.get(0, grad, oWd, flat * d1);
+    Blas.gemm(false, true, n, flat, d1, db, s.wdb, s.p2b);
     s.p2b.get(0, s.d2, 0, n * flat);
     // pool2 and ReLU back (pool windows do not overlap): a2 becomes d loss / d conv2
-    unpool(s.a2, C2 * pp2, s.i2, s.p2, s.d2, n * flat);
-    rowSums(s.a2, C2, pp2, grad, oB2);
-    s.a2b.put(0, s.a2, 0, C2 * pp2);
-    // conv2: dW2 [r2 x C2] = col2 . da2^T; d col2 [r2 x P2] = W2 . da2, folded back into dp1
-    Blas.gemm(false, true, r2, C2, pp2, s.col2b, s.a2b, s.gb);
-    s.gb.get(0, grad, oW2, r2 * C2);
-    Blas.gemm(false, false, r2, pp2, C2, s.w2b, s.a2b, s.col2b);
+    unpool(s.a2, c2 * pp2, s.i2, s.p2, s.d2, n * flat);
+    rowSums(s.a2, c2, pp2, grad, oB2);
+    s.a2b.put(0, s.a2, 0, c2 * pp2);
+    // conv2: dW2 [r2 x c2] = col2 . da2^T; d col2 [r2 x P2] = W2 . da2, folded back into dp1
+    Blas.gemm(false, true, r2, c2, pp2, s.col2b, s.a2b, s.gb);
+    s.gb.get(0, grad, oW2, r2 * c2);
+    Blas.gemm(false, false, r2, pp2, c2, s.w2b, s.a2b, s.col2b);
     float[] col = s.col;
     s.col2b.get(0, col, 0, r2 * pp2);
     float[] dp1 = s.dp1;
-    Arrays.fill(dp1, 0, C1 * n * hp1 * wp1, 0f);
+    Arrays.fill(dp1, 0, c1 * n * hp1 * wp1, 0f);
     int plane1 = hp1 * wp1;
-    for (int ci = 0; ci < C1; ci++) {
+    for (int ci = 0; ci < c1; ci++) {
       for (int dy = 0; dy < K; dy++) {
         for (int dx = 0; dx < K; dx++) {
-          int row = ((dy * K + dx) * C1 + ci) * pp2;
+          int row = ((dy * K + dx) * c1 + ci) * pp2;
           for (int i = 0; i < n; i++) {
             int dst = (ci * n + i) * plane1 + dy * wp1 + dx;
             int src = row + i * h2 * w2;
@@ -244,12 +305,12 @@ final class LeNetGemm {
       }
     }
     // pool1 and ReLU back: a1 becomes d loss / d conv1
-    unpool(s.a1, C1 * pp1, s.i1, s.p1, dp1, C1 * n * hp1 * wp1);
-    rowSums(s.a1, C1, pp1, grad, oB1);
-    s.a1b.put(0, s.a1, 0, C1 * pp1);
-    // conv1: dW1 [r1 x C1] = col1 . da1^T
-    Blas.gemm(false, true, r1, C1, pp1, s.col1b, s.a1b, s.gb);
-    s.gb.get(0, grad, oW1, r1 * C1);
+    unpool(s.a1, c1 * pp1, s.i1, s.p1, dp1, c1 * n * hp1 * wp1);
+    rowSums(s.a1, c1, pp1, grad, oB1);
+    s.a1b.put(0, s.a1, 0, c1 * pp1);
+    // conv1: dW1 [r1 x c1] = col1 . da1^T
+    Blas.gemm(false, true, r1, c1, pp1, s.col1b, s.a1b, s.gb);
+    s.gb.get(0, grad, oW1, r1 * c1);
   }
 
   /** grad[at + k] = the sum of row k of d (ch rows of len). */

@@ -9,14 +9,16 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 
 /**
- * The built-in {@code cnn} ({@link LeNet}'s network) computed in plain Java loops: the same
+ * The built-in {@code cnn} ({@link LeNet}'s network, of any {@link LeNet.Arch}'s widths) computed
+ * in plain Java loops: the same
  * parameters, layout, loss and gradient as the SameDiff graph (to float rounding; tests compare
  * them), several times faster on a worker's batch, where SameDiff's per-operation cost dominates
  * ({@code parasol bench model} measures both in one run).
  *
- * <p>Parameters, in the graph's order (variable names sorted): conv1_W [5, 5, C, 6] (kH, kW, in,
- * out), conv1_b [6], conv2_W [5, 5, 6, 16], conv2_b [16], dense_W [F, classes], dense_b
- * [1, classes], with F = 16 x (((H-4)/2-4)/2) x (((W-4)/2-4)/2). Activations are kept per image
+ * <p>Parameters, in the graph's order (variable names sorted): conv1_W [5, 5, C, C1] (kH, kW, in,
+ * out), conv1_b [C1], conv2_W [5, 5, C1, C2], conv2_b [C2], dense_W [F, D], dense_b [1, D], and
+ * with a hidden layer (D = H) out_W [H, classes], out_b [1, classes] (without, D = classes), with
+ * F = C2 x (((H-4)/2-4)/2) x (((W-4)/2-4)/2). Activations are kept per image
  * as channels x rows x columns; every convolution runs its inner loop along a row, which the JIT
  * turns into SIMD code. Where OpenBLAS is available ({@link Blas}), the step runs as matrix
  * products instead ({@link LeNetGemm}: unfolded convolutions through sgemm), several times
@@ -25,8 +27,6 @@ import org.nd4j.linalg.factory.Nd4j;
  */
 public final class LeNetKernel implements Model, ArrayModel {
   private static final int K = 5;
-  private static final int C1 = 6;
-  private static final int C2 = 16;
   /**
    * Images per evaluation chunk through OpenBLAS: the per-thread buffers grow to the largest
    * chunk (about 0.5 MB of unfolded input per 28x28 image), kept for the thread's steps.
@@ -34,7 +34,12 @@ public final class LeNetKernel implements Model, ArrayModel {
   private static final int EVAL_CHUNK_BLAS = 64;
 
   private final LeNet.Shape shape;
+  private final LeNet.Arch arch;
   private final int classes;
+  private final int c1;
+  private final int c2;
+  private final int hid; // hidden units, 0: none
+  private final int d1; // the dense layer's width: hid, or classes without a hidden layer
   private final int h1;
   private final int w1; // conv1 output
   private final int hp1;
@@ -50,20 +55,32 @@ public final class LeNetKernel implements Model, ArrayModel {
   private final int oB2;
   private final int oWd;
   private final int oBd;
+  private final int oWo;
+  private final int oBo;
   private final int numParams;
   private final List<BlockLayout.Tensor> tensors;
   private final ThreadLocal<Scratch> scratch;
   /** The products through OpenBLAS; null: Java loops only. */
   private final LeNetGemm gemm;
 
-  /** The network for {@code shape} images and {@code classes} classes. */
+  /** The network of the default widths for {@code shape} images and {@code classes} classes. */
   public LeNetKernel(LeNet.Shape shape, int classes) {
-    this(shape, classes, Blas.AVAILABLE);
+    this(shape, LeNet.Arch.DEFAULT, classes);
   }
 
-  private LeNetKernel(LeNet.Shape shape, int classes, boolean blas) {
+  /** The network of {@code arch}'s widths for {@code shape} images and {@code classes} classes. */
+  public LeNetKernel(LeNet.Shape shape, LeNet.Arch arch, int classes) {
+    this(shape, arch, classes, Blas.AVAILABLE);
+  }
+
+  private LeNetKernel(LeNet.Shape shape, LeNet.Arch arch, int classes, boolean blas) {
     this.shape = shape;
+    this.arch = arch;
     this.classes = classes;
+    c1 = arch.c1();
+    c2 = arch.c2();
+    hid = arch.hidden();
+    d1 = hid > 0 ? hid : classes;
     h1 = shape.height() - K + 1;
     w1 = shape.width() - K + 1;
     hp1 = h1 / 2;
@@ -80,32 +97,44 @@ public final class LeNetKernel implements Model, ArrayModel {
     }
     hp2 = h2 / 2;
     wp2 = w2 / 2;
-    flat = C2 * hp2 * wp2;
+    flat = c2 * hp2 * wp2;
     int c = shape.channels();
     oW1 = 0;
-    oB1 = oW1 + K * K * c * C1;
-    oW2 = oB1 + C1;
-    oB2 = oW2 + K * K * C1 * C2;
-    oWd = oB2 + C2;
-    oBd = oWd + flat * classes;
-    numParams = oBd + classes;
-    tensors = List.of(
-        new BlockLayout.Tensor("conv1_W", K * K * c * C1, InitKind.INIT_UNIFORM,
-            glorot(K * K * c, K * K * C1)),
-        new BlockLayout.Tensor("conv1_b", C1, InitKind.INIT_ZEROS, 0f),
-        new BlockLayout.Tensor("conv2_W", K * K * C1 * C2, InitKind.INIT_UNIFORM,
-            glorot(K * K * C1, K * K * C2)),
-        new BlockLayout.Tensor("conv2_b", C2, InitKind.INIT_ZEROS, 0f),
-        new BlockLayout.Tensor("dense_W", flat * classes, InitKind.INIT_UNIFORM,
-            glorot(flat, classes)),
-        new BlockLayout.Tensor("dense_b", classes, InitKind.INIT_ZEROS, 0f));
+    oB1 = oW1 + K * K * c * c1;
+    oW2 = oB1 + c1;
+    oB2 = oW2 + K * K * c1 * c2;
+    oWd = oB2 + c2;
+    oBd = oWd + flat * d1;
+    oWo = oBd + d1;
+    oBo = oWo + (hid > 0 ? hid * classes : 0);
+    numParams = hid > 0 ? oBo + classes : oWo;
+    List<BlockLayout.Tensor> t = new java.util.ArrayList<>(List.of(
+        new BlockLayout.Tensor("conv1_W", K * K * c * c1, InitKind.INIT_UNIFORM,
+            glorot(K * K * c, K * K * c1)),
+        new BlockLayout.Tensor("conv1_b", c1, InitKind.INIT_ZEROS, 0f),
+        new BlockLayout.Tensor("conv2_W", K * K * c1 * c2, InitKind.INIT_UNIFORM,
+            glorot(K * K * c1, K * K * c2)),
+        new BlockLayout.Tensor("conv2_b", c2, InitKind.INIT_ZEROS, 0f),
+        new BlockLayout.Tensor("dense_W", flat * d1, InitKind.INIT_UNIFORM, glorot(flat, d1)),
+        new BlockLayout.Tensor("dense_b", d1, InitKind.INIT_ZEROS, 0f)));
+    if (hid > 0) {
+      t.add(new BlockLayout.Tensor("out_W", hid * classes, InitKind.INIT_UNIFORM,
+          glorot(hid, classes)));
+      t.add(new BlockLayout.Tensor("out_b", classes, InitKind.INIT_ZEROS, 0f));
+    }
+    tensors = List.copyOf(t);
     scratch = ThreadLocal.withInitial(Scratch::new);
-    gemm = blas ? new LeNetGemm(shape, classes) : null;
+    gemm = blas ? new LeNetGemm(shape, arch, classes) : null;
   }
 
   /** The same network computing with Java loops only (for tests and {@code bench model}). */
   public LeNetKernel javaLoops() {
-    return new LeNetKernel(shape, classes, false);
+    return new LeNetKernel(shape, arch, classes, false);
+  }
+
+  /** The network's widths. */
+  public LeNet.Arch arch() {
+    return arch;
   }
 
   /** Whether this network's convolutions and dense layer run through OpenBLAS. */
@@ -119,7 +148,7 @@ public final class LeNetKernel implements Model, ArrayModel {
 
   @Override
   public String name() {
-    return "cnn";
+    return arch.equals(LeNet.Arch.DEFAULT) ? "cnn" : "cnn:" + arch;
   }
 
   @Override
@@ -135,25 +164,28 @@ public final class LeNetKernel implements Model, ArrayModel {
   /** Per-thread buffers for a batch of up to {@code rows} images. */
   private final class Scratch {
     int rows;
-    float[] a1; // relu(conv1), per image C1 x h1 x w1
+    float[] a1; // relu(conv1), per image c1 x h1 x w1
     float[] p1; // pool1, C1 x hp1 x wp1
     int[] i1; // argmax of pool1, index into a1 of the image
     float[] a2; // relu(conv2), C2 x h2 x w2
     float[] p2; // pool2, flat
     int[] i2;
+    float[] u; // relu(dense), per image hid (a hidden layer only)
     float[] z; // logits, then d loss / d logits
+    final float[] du = new float[d1];
     final float[] dp2 = new float[flat];
-    final float[] da2 = new float[C2 * h2 * w2];
-    final float[] dp1 = new float[C1 * hp1 * wp1];
-    final float[] da1 = new float[C1 * h1 * w1];
+    final float[] da2 = new float[c2 * h2 * w2];
+    final float[] dp1 = new float[c1 * hp1 * wp1];
+    final float[] da1 = new float[c1 * h1 * w1];
 
     Scratch fit(int n) {
       if (n > rows) {
         rows = Math.max(n, 2 * rows);
-        a1 = new float[rows * C1 * h1 * w1];
-        p1 = new float[rows * C1 * hp1 * wp1];
-        i1 = new int[rows * C1 * hp1 * wp1];
-        a2 = new float[rows * C2 * h2 * w2];
+        a1 = new float[rows * c1 * h1 * w1];
+        p1 = new float[rows * c1 * hp1 * wp1];
+        i1 = new int[rows * c1 * hp1 * wp1];
+        a2 = new float[rows * c2 * h2 * w2];
+        u = new float[rows * hid];
         p2 = new float[rows * flat];
         i2 = new int[rows * flat];
         z = new float[rows * classes];
@@ -231,24 +263,40 @@ public final class LeNetKernel implements Model, ArrayModel {
   private void forward(float[] p, float[] x, int rows, Scratch s) {
     int c = shape.channels();
     int img = shape.size();
-    int s1 = C1 * h1 * w1;
-    int s1p = C1 * hp1 * wp1;
-    int s2 = C2 * h2 * w2;
+    int s1 = c1 * h1 * w1;
+    int s1p = c1 * hp1 * wp1;
+    int s2 = c2 * h2 * w2;
+    float[] u = hid > 0 ? s.u : s.z; // the dense layer's output
     for (int n = 0; n < rows; n++) {
-      conv(x, n * img, c, shape.height(), shape.width(), p, oW1, oB1, C1, s.a1, n * s1);
-      pool(s.a1, n * s1, C1, h1, w1, s.p1, n * s1p, s.i1);
-      conv(s.p1, n * s1p, C1, hp1, wp1, p, oW2, oB2, C2, s.a2, n * s2);
-      pool(s.a2, n * s2, C2, h2, w2, s.p2, n * flat, s.i2);
-      int zi = n * classes;
-      System.arraycopy(p, oBd, s.z, zi, classes);
+      conv(x, n * img, c, shape.height(), shape.width(), p, oW1, oB1, c1, s.a1, n * s1);
+      pool(s.a1, n * s1, c1, h1, w1, s.p1, n * s1p, s.i1);
+      conv(s.p1, n * s1p, c1, hp1, wp1, p, oW2, oB2, c2, s.a2, n * s2);
+      pool(s.a2, n * s2, c2, h2, w2, s.p2, n * flat, s.i2);
+      int ui = n * d1;
+      System.arraycopy(p, oBd, u, ui, d1);
       for (int f = 0; f < flat; f++) {
         float a = s.p2[n * flat + f];
         if (a == 0f) {
           continue;
         }
-        int wf = oWd + f * classes;
-        for (int j = 0; j < classes; j++) {
-          s.z[zi + j] += a * p[wf + j];
+        int wf = oWd + f * d1;
+        for (int j = 0; j < d1; j++) {
+          u[ui + j] += a * p[wf + j];
+        }
+      }
+      if (hid > 0) {
+        int zi = n * classes;
+        System.arraycopy(p, oBo, s.z, zi, classes);
+        for (int k = 0; k < hid; k++) {
+          float a = u[ui + k];
+          if (a <= 0f) {
+            u[ui + k] = 0f;
+            continue;
+          }
+          int wk = oWo + k * classes;
+          for (int j = 0; j < classes; j++) {
+            s.z[zi + j] += a * p[wk + j];
+          }
         }
       }
     }
@@ -326,22 +374,42 @@ public final class LeNetKernel implements Model, ArrayModel {
     double loss = DenseNet.softmaxCrossEntropy(s.z, targets, rows, classes, true);
     Arrays.fill(grad, 0, numParams, 0f);
     int img = shape.size();
-    int s1 = C1 * h1 * w1;
-    int s1p = C1 * hp1 * wp1;
-    int s2 = C2 * h2 * w2;
+    int s1 = c1 * h1 * w1;
+    int s1p = c1 * hp1 * wp1;
+    int s2 = c2 * h2 * w2;
     for (int n = 0; n < rows; n++) {
       int zi = n * classes;
+      // d loss / d dense output: the logits', or back through the output layer and ReLU
+      float[] du = s.z;
+      int di = zi;
+      if (hid > 0) {
+        for (int j = 0; j < classes; j++) {
+          grad[oBo + j] += s.z[zi + j];
+        }
+        for (int k = 0; k < hid; k++) {
+          float a = s.u[n * hid + k];
+          int wk = oWo + k * classes;
+          float back = 0f;
+          for (int j = 0; j < classes; j++) {
+            grad[wk + j] += a * s.z[zi + j];
+            back += params[wk + j] * s.z[zi + j];
+          }
+          s.du[k] = a > 0f ? back : 0f;
+        }
+        du = s.du;
+        di = 0;
+      }
       // dense
-      for (int j = 0; j < classes; j++) {
-        grad[oBd + j] += s.z[zi + j];
+      for (int j = 0; j < d1; j++) {
+        grad[oBd + j] += du[di + j];
       }
       for (int f = 0; f < flat; f++) {
         float a = s.p2[n * flat + f];
-        int wf = oWd + f * classes;
+        int wf = oWd + f * d1;
         float back = 0f;
-        for (int j = 0; j < classes; j++) {
-          grad[wf + j] += a * s.z[zi + j];
-          back += params[wf + j] * s.z[zi + j];
+        for (int j = 0; j < d1; j++) {
+          grad[wf + j] += a * du[di + j];
+          back += params[wf + j] * du[di + j];
         }
         s.dp2[f] = back;
       }
@@ -353,7 +421,7 @@ public final class LeNetKernel implements Model, ArrayModel {
           s.da2[at] += s.dp2[f];
         }
       }
-      convBack(s.p1, n * s1p, C1, hp1, wp1, params, oW2, oB2, C2, s.da2, grad, s.dp1);
+      convBack(s.p1, n * s1p, c1, hp1, wp1, params, oW2, oB2, c2, s.da2, grad, s.dp1);
       // pool1 and ReLU back
       Arrays.fill(s.da1, 0f);
       for (int q = 0; q < s1p; q++) {
@@ -363,7 +431,7 @@ public final class LeNetKernel implements Model, ArrayModel {
         }
       }
       convBack(features, n * img, shape.channels(), shape.height(), shape.width(), params,
-          oW1, oB1, C1, s.da1, grad, null);
+          oW1, oB1, c1, s.da1, grad, null);
     }
     return loss;
   }

@@ -53,7 +53,8 @@ public final class JobKeys {
   public static final String LR_FLAG = "--lr";
   public static final String LR_HELP = "Step size eta (default: the model's: "
       + Models.CONVEX_LEARNING_RATE + " for softmax, logistic and linear, "
-      + Models.NETWORK_LEARNING_RATE + " for mlp, cnn and graph files).";
+      + Models.NETWORK_LEARNING_RATE + " for mlp and graph files, " + Models.CNN_LEARNING_RATE
+      + " for cnn).";
   public static final Setting<Float> LR =
       Setting.floatIn(LR_FLAG, null, LR_HELP, 0, Float.MAX_VALUE);
 
@@ -131,9 +132,11 @@ public final class JobKeys {
       STALENESS_LR_DEFAULT, STALENESS_LR_HELP, JobSettings::parseStalenessLr);
 
   public static final String OPTIMIZER_FLAG = "--optimizer";
+  /** Every model's but cnn's ({@link Models#defaultOptimizer}). */
   public static final String OPTIMIZER_DEFAULT = "sgd";
   public static final String OPTIMIZER_HELP =
-      "Server optimizer: sgd, momentum, adagrad, adam (default: ${DEFAULT-VALUE}).";
+      "Server optimizer: sgd, momentum, adagrad, adam (default: the model's: "
+          + Models.CNN_OPTIMIZER + " for cnn, " + OPTIMIZER_DEFAULT + " otherwise).";
   public static final Setting<OptimizerKind> OPTIMIZER = Setting.word(OPTIMIZER_FLAG,
       OPTIMIZER_DEFAULT, OPTIMIZER_HELP, JobSettings::parseOptimizer);
 

@@ -5,7 +5,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.ValueSource;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
@@ -16,14 +15,26 @@ import org.nd4j.linalg.factory.Nd4j;
  */
 class LeNetKernelTest {
 
-  @ParameterizedTest(name = "java loops only: {0}")
-  @ValueSource(booleans = {false, true})
-  void lossAndGradient_matchesTheSameDiffGraph(boolean loopsOnly) {
+  /** LeCun's widths (no hidden layer), odd widths with a hidden layer, and the default. */
+  static java.util.stream.Stream<org.junit.jupiter.params.provider.Arguments> archs() {
+    java.util.List<org.junit.jupiter.params.provider.Arguments> a = new java.util.ArrayList<>();
+    for (LeNet.Arch arch : new LeNet.Arch[] {new LeNet.Arch(6, 16, 0), new LeNet.Arch(3, 5, 7),
+        LeNet.Arch.DEFAULT}) {
+      for (boolean loopsOnly : new boolean[] {false, true}) {
+        a.add(org.junit.jupiter.params.provider.Arguments.of(arch, loopsOnly));
+      }
+    }
+    return a.stream();
+  }
+
+  @ParameterizedTest(name = "cnn:{0}, java loops only: {1}")
+  @org.junit.jupiter.params.provider.MethodSource("archs")
+  void lossAndGradient_matchesTheSameDiffGraph(LeNet.Arch arch, boolean loopsOnly) {
     LeNet.Shape shape = new LeNet.Shape(2, 18, 20);
     int classes = 4;
-    LeNetKernel fast = loopsOnly ? new LeNetKernel(shape, classes).javaLoops()
-        : new LeNetKernel(shape, classes);
-    SameDiffModel graph = new SameDiffModel("cnn", LeNet.graph(shape, classes, 1),
+    LeNetKernel fast = loopsOnly ? new LeNetKernel(shape, arch, classes).javaLoops()
+        : new LeNetKernel(shape, arch, classes);
+    SameDiffModel graph = new SameDiffModel("cnn", LeNet.graph(shape, arch, classes, 1),
         SameDiffModel.Names.DEFAULT, shape.size(), classes);
     assertThat(fast.tensors()).isEqualTo(graph.tensors().stream()
         .map(t -> new io.parasol.common.BlockLayout.Tensor(t.name(), t.size(),
@@ -62,13 +73,64 @@ class LeNetKernelTest {
   }
 
   /**
+   * The gradient against central differences of the loss along random directions (float
+   * arithmetic: a directional derivative sums every parameter's error instead of needing each
+   * one's difference above rounding), for both paths and with and without a hidden layer.
+   */
+  @ParameterizedTest(name = "cnn:{0}, java loops only: {1}")
+  @org.junit.jupiter.params.provider.MethodSource("archs")
+  void gradient_matchesCentralDifferences(LeNet.Arch arch, boolean loopsOnly) {
+    LeNet.Shape shape = new LeNet.Shape(1, 16, 17);
+    int classes = 3;
+    LeNetKernel m = loopsOnly ? new LeNetKernel(shape, arch, classes).javaLoops()
+        : new LeNetKernel(shape, arch, classes);
+    SplittableRandom r = new SplittableRandom(3);
+    int rows = 4;
+    float[] p = new float[m.numParams()];
+    for (int i = 0; i < p.length; i++) {
+      p[i] = (float) ((r.nextDouble() - 0.5) * 0.5);
+    }
+    float[] x = new float[rows * shape.size()];
+    for (int i = 0; i < x.length; i++) {
+      x[i] = (float) r.nextDouble();
+    }
+    float[] y = {0, 2, 1, 2};
+    float[] g = new float[p.length];
+    m.lossAndGradient(p, x, y, rows, g);
+    double eps = 1e-3;
+    for (int trial = 0; trial < 3; trial++) {
+      double[] v = new double[p.length];
+      double norm = 0;
+      for (int i = 0; i < v.length; i++) {
+        v[i] = r.nextDouble() - 0.5;
+        norm += v[i] * v[i];
+      }
+      double dot = 0;
+      float[] plus = new float[p.length];
+      float[] minus = new float[p.length];
+      for (int i = 0; i < v.length; i++) {
+        v[i] /= Math.sqrt(norm);
+        dot += g[i] * v[i];
+        plus[i] = (float) (p[i] + eps * v[i]);
+        minus[i] = (float) (p[i] - eps * v[i]);
+      }
+      float[] scratch = new float[p.length];
+      double fd = (m.lossAndGradient(plus, x, y, rows, scratch)
+          - m.lossAndGradient(minus, x, y, rows, scratch)) / (2 * eps);
+      assertThat(dot).as("directional derivative %d", trial)
+          .isCloseTo(fd, org.assertj.core.data.Offset.offset(2e-3 + 2e-2 * Math.abs(fd)));
+    }
+  }
+
+  /**
    * On a worker's batch (32 images of 28x28, odd-sized maps nowhere), the OpenBLAS path and the
    * Java loops agree to float rounding, also when the batch shrinks and grows again (per-thread
-   * buffers reused) and on evaluation in chunks.
+   * buffers reused) and on evaluation in chunks; with the default widths and LeCun's.
    */
-  @Test
-  void blasPath_agreesWithTheJavaLoops() {
-    LeNetKernel blas = new LeNetKernel(new LeNet.Shape(1, 28, 28), 10);
+  @ParameterizedTest(name = "cnn:{0}")
+  @org.junit.jupiter.params.provider.MethodSource("widths")
+  void blasPath_agreesWithTheJavaLoops(LeNet.Arch arch) {
+    LeNetKernel blas = new LeNetKernel(new LeNet.Shape(1, 28, 28), arch, 10);
     org.junit.jupiter.api.Assumptions.assumeTrue(blas.usesBlas(), "OpenBLAS not loadable");
     LeNetKernel loops = blas.javaLoops();
     assertThat(loops.usesBlas()).isFalse();
@@ -102,5 +164,24 @@ class LeNetKernelTest {
       assertThat(e.loss()).isCloseTo(re.loss(), org.assertj.core.data.Offset.offset(1e-5));
       assertThat(e.accuracy()).isEqualTo(re.accuracy());
     }
+  }
+
+  static java.util.stream.Stream<LeNet.Arch> widths() {
+    return java.util.stream.Stream.of(LeNet.Arch.DEFAULT, new LeNet.Arch(6, 16, 0));
+  }
+
+  @Test
+  void arch_parsesAndRefuses() {
+    assertThat(LeNet.Arch.parse("16, 32,128")).isEqualTo(new LeNet.Arch(16, 32, 128));
+    assertThat(LeNet.Arch.parse("6,16")).isEqualTo(new LeNet.Arch(6, 16, 0));
+    assertThat(Models.create("cnn:6,16", 784, 10).numParams()).isEqualTo(156 + 2416 + 2570);
+    assertThat(Models.create("cnn", 784, 10).numParams())
+        .isEqualTo(416 + 12_832 + 65_664 + 1_290);
+    org.assertj.core.api.Assertions.assertThatThrownBy(() -> Models.create("cnn:6", 784, 10))
+        .hasMessageContaining("cnn:C1,C2[,H]");
+    org.assertj.core.api.Assertions.assertThatThrownBy(() -> Models.create("cnn:6,x", 784, 10))
+        .hasMessageContaining("'x' is not an integer");
+    org.assertj.core.api.Assertions.assertThatThrownBy(() -> Models.create("cnn:0,16", 784, 10))
+        .hasMessageContaining("must be positive");
   }
 }

@@ -31,7 +31,8 @@ class ModelsTest {
     assertThatThrownBy(() -> Models.create("svm", 3, 2))
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessage("unknown model 'svm'; expected one of linear, logistic, softmax, mlp,"
-            + " mlp:H1[,H2...], cnn, dl4j:PATH, or the path of a saved SameDiff graph");
+            + " mlp:H1[,H2...], cnn, cnn:C1,C2[,H], dl4j:PATH, or the path of a saved SameDiff"
+            + " graph");
   }
 
   @Test

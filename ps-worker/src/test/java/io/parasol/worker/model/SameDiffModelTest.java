@@ -129,7 +129,7 @@ class SameDiffModelTest {
   @Test
   void cnn_fitsImagesAndRefusesWhatDoesNot() {
     Model cnn = Models.create("cnn", 784, 10);
-    assertThat(cnn.numParams()).isEqualTo(156 + 2416 + 2570);
+    assertThat(cnn.numParams()).isEqualTo(416 + 12_832 + 65_664 + 1_290);
     assertThatThrownBy(() -> Models.create("cnn", 64, 10)).hasMessageContaining("too small");
     assertThatThrownBy(() -> Models.create("cnn", 785, 10)).hasMessageContaining("--input-shape");
     assertThatThrownBy(() -> Models.create("cnn", 784, 10,
