@@ -30,6 +30,11 @@ public final class JobOptions {
   @Mixin
   ConnectionOptions connection;
 
+  @Option(names = "--job", defaultValue = "default",
+      description = "The job's name on the shards (default: ${DEFAULT-VALUE}): shards hold"
+          + " several jobs side by side, one per name; 1 to 64 letters, digits, '.', '_', '-'.")
+  String jobName;
+
   @Option(names = JobKeys.SHARDS_FLAG, defaultValue = JobKeys.SHARDS_DEFAULT,
       description = JobKeys.SHARDS_HELP)
   int shards;

@@ -48,7 +48,7 @@ public final class LocalCommand implements Callable<Integer> {
         .evalEvery(job.evalEvery).timeouts(job.rpcTimeout(), job.pullTimeout())
         .computeDelay(job.computeDelay()).commDelay(job.commDelay()).arrivals(job.arrivals())
         .slowWorkers((int) slow[0], slow[1]).wire(job.wire())
-        .allowDivergence(job.allowDivergence).modelOptions(job.modelOptions())
+        .allowDivergence(job.allowDivergence).jobName(job.jobName).modelOptions(job.modelOptions())
         .estimateLipschitz(estimateLipschitz).build();
     if (job.metricsPort < 0 || job.metricsPort > 65535) {
       throw new IllegalArgumentException("--metrics-port must be in 0..65535");

@@ -99,7 +99,7 @@ public final class WorkerCommand implements Callable<Integer> {
     Model model = Models.create(job.model(), data.train().numFeatures(),
         data.train().numClasses(), job.modelOptions());
     BlockLayout layout = js.layout(model);
-    JobSpec spec = js.spec("parasol", model, layout);
+    JobSpec spec = js.spec(job.jobName, model, layout);
     long steps = job.steps > 0 ? job.steps : (long) job.epochs
         * Math.max(1, (data.part(js, worker).numExamples() + job.batchSize - 1)
             / job.batchSize);
@@ -142,7 +142,7 @@ public final class WorkerCommand implements Callable<Integer> {
               System.out.printf(Locale.ROOT, "  step %6d  test loss %.4f  test acc %.4f%n", step,
                   e.loss(), e.accuracy());
             }
-          }, metrics == null ? null : new WorkerMetrics(metrics.registry(), worker),
+          }, metrics == null ? null : new WorkerMetrics(metrics.registry(), worker, job.jobName),
           DelayModel.REAL);
       TrainingLoop.Result r = loop.run();
       boolean finalModel = worker == 0 && summary.wanted();

@@ -90,7 +90,7 @@ class WorkerSummaryJsonTest {
       BlockLayout layout = h.job.settings().layout(model);
       try (PsClient c = PsClient.connect(servers, layout, Duration.ofSeconds(10),
           Duration.ofSeconds(10))) {
-        c.init(h.job.settings().validated().spec("parasol", model, layout));
+        c.init(h.job.settings().validated().spec(h.job.jobName, model, layout));
         status = c.status();
         x = new float[layout.dimension()];
         c.pull(0, x, 0, 0);

@@ -8,6 +8,13 @@ package io.parasol.common;
 public final class MetricNames {
   private MetricNames() {}
 
+  /**
+   * The label naming the training job on every shard series of one job (a shard holds several
+   * jobs side by side). Not {@code job}: Prometheus gives every scraped series a {@code job}
+   * label of its own (the scrape job) and would rename ours to {@code exported_job}.
+   */
+  public static final String JOB_TAG = "parasol_job";
+
   /** Counter, tags shard and outcome. */
   public static final String SHARD_PUSHES = "parasol.shard.pushes";
   /** Counter, tag shard. */
@@ -59,6 +66,17 @@ public final class MetricNames {
   public static final String SHARD_LIVE_WORKERS = "parasol.shard.workers.live";
   /** Counter of calls answered with a status other than OK, tags shard, method and status. */
   public static final String SHARD_REFUSED = "parasol.shard.refused";
+  /**
+   * Gauge of the heap a job holds on the shard (blocks, optimizer state, round sums), tags shard
+   * and {@link #JOB_TAG}; the series goes away when the job ends.
+   */
+  public static final String SHARD_JOB_BYTES = "parasol.shard.job.bytes";
+  /** Gauge of the heap all the shard's jobs hold, tag shard. */
+  public static final String SHARD_BYTES_HELD = "parasol.shard.bytes.held";
+  /** Gauge of the jobs the shard holds, tag shard. */
+  public static final String SHARD_JOBS = "parasol.shard.jobs";
+  /** Counter of jobs ended on the shard, tags shard and reason (deleted, finished, idle). */
+  public static final String SHARD_JOBS_ENDED = "parasol.shard.jobs.ended";
 
   /** Gauge of the worker's latest mini-batch loss, tag worker. */
   public static final String WORKER_LOSS = "parasol.worker.loss";

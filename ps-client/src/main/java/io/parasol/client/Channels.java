@@ -68,7 +68,7 @@ final class Channels {
     TreeMap<Integer, BlockSpec> blocks = new TreeMap<>();
     StatusResponse first = null;
     for (int s = 0; s < channels.size(); s++) {
-      StatusResponse r = status(channels.get(s), creds, deadline, retry, giveUpAt);
+      StatusResponse r = status(channels.get(s), creds, deadline, retry, giveUpAt, name);
       if (!r.getInitialised() || !r.getJobName().equals(name)) {
         throw Status.NOT_FOUND.withDescription("shard " + s + " serves "
             + (r.getInitialised() ? "job '" + r.getJobName() + "'" : "no job")
@@ -93,7 +93,7 @@ final class Channels {
   }
 
   private static StatusResponse status(ManagedChannel ch, CallCredentials creds,
-      Duration deadline, RetryPolicy retry, long giveUpAt) {
+      Duration deadline, RetryPolicy retry, long giveUpAt, String name) {
     SplittableRandom jitter = new SplittableRandom();
     for (int attempt = 1; ; attempt++) {
       ShardGrpc.ShardBlockingStub stub = ShardGrpc.newBlockingStub(ch)
@@ -102,7 +102,7 @@ final class Channels {
         stub = stub.withCallCredentials(creds);
       }
       try {
-        return stub.status(StatusRequest.getDefaultInstance());
+        return stub.status(StatusRequest.newBuilder().setJobName(name).build());
       } catch (StatusRuntimeException e) {
         long pause = retry.backoffNanos(attempt + 1, jitter);
         if (!RetryPolicy.retryable(e.getStatus().getCode()) || attempt >= retry.maxAttempts()

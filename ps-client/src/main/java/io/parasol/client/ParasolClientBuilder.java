@@ -212,7 +212,7 @@ public final class ParasolClientBuilder {
       if (declared != null) {
         ps.init(declared);
       } else {
-        ps.useFingerprint(fingerprint);
+        ps.useJob(jobName, fingerprint);
       }
       ps.retryBudget(deadline.compareTo(pd) >= 0 ? deadline : pd);
       Ticker t = !heartbeats ? null

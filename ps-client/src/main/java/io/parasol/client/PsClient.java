@@ -230,6 +230,7 @@ public final class PsClient implements AutoCloseable {
    */
   public String init(JobSpec spec) {
     declared = spec;
+    this.calls.jobName(spec.getJobName());
     List<CompletableFuture<InitResponse>> calls = new ArrayList<>();
     for (int s = 0; s < this.calls.numShards(); s++) {
       final int shard = s;
@@ -287,6 +288,36 @@ public final class PsClient implements AutoCloseable {
     calls.fingerprint(fp);
   }
 
+  /**
+   * Joins job {@code jobName} (its spec's job_name) with a fingerprint obtained elsewhere:
+   * every call names the job and carries the fingerprint.
+   */
+  public void useJob(String jobName, String fp) {
+    calls.jobName(jobName);
+    calls.fingerprint(fp);
+  }
+
+  /** The job every call names (empty: the shards' default job). */
+  public String jobName() {
+    return calls.jobName();
+  }
+
+  /**
+   * Ends the job on every shard (the Delete call): its blocks, optimizer state and counters
+   * are released. Idempotent; returns each shard's answer.
+   */
+  public List<io.parasol.proto.v1.DeleteResponse> delete() {
+    io.parasol.proto.v1.DeleteRequest req = io.parasol.proto.v1.DeleteRequest.newBuilder()
+        .setJobName(calls.jobName()).setFingerprint(calls.fingerprint()).build();
+    List<CompletableFuture<io.parasol.proto.v1.DeleteResponse>> out = new ArrayList<>();
+    for (int s = 0; s < calls.numShards(); s++) {
+      final int shard = s;
+      out.add(calls.withRetries("Delete", s, () -> ShardCalls.unary(obs -> calls.stub(shard,
+          rpcTimeout).delete(req, obs))));
+    }
+    return Futures.awaitAll(out);
+  }
+
   /** Renews this worker's lease on every shard; failures are returned, not thrown. */
   public List<Status> heartbeat(int worker, long clock) {
     return heartbeat(worker, clock, false);
@@ -303,7 +334,7 @@ public final class PsClient implements AutoCloseable {
   private List<Status> heartbeat(int worker, long clock, boolean leaving) {
     List<CompletableFuture<Status>> out = new ArrayList<>();
     HeartbeatRequest req = HeartbeatRequest.newBuilder().setFingerprint(calls.fingerprint())
-        .setWorker(worker).setClock(clock).setLeaving(leaving).build();
+        .setJobName(calls.jobName()).setWorker(worker).setClock(clock).setLeaving(leaving).build();
     for (int s = 0; s < calls.numShards(); s++) {
       final int shard = s;
       out.add(ShardCalls.<HeartbeatResponse>unary(
@@ -326,7 +357,7 @@ public final class PsClient implements AutoCloseable {
       final int shard = s;
       out.add(calls.withRetries("Status", s, () -> ShardCalls.unary(obs -> calls.stub(shard,
           rpcTimeout).status(StatusRequest.newBuilder().setFingerprint(calls.fingerprint())
-              .build(), obs))));
+              .setJobName(calls.jobName()).build(), obs))));
     }
     List<StatusResponse> answers = Futures.awaitAll(out);
     for (int s = 0; s < answers.size(); s++) {

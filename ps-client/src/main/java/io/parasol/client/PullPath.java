@@ -78,6 +78,7 @@ final class PullPath {
     lastPullWaitMicros.set(0);
     List<CompletableFuture<Void>> shards = new ArrayList<>(calls.numShards());
     PullRequest req = PullRequest.newBuilder().setFingerprint(calls.fingerprint())
+        .setJobName(calls.jobName())
         .setWorker(worker).setMinVersion(minVersion).setClock(clock).setEncoding(encoding)
         .setAfterPush(afterPush).build();
     for (int s = 0; s < calls.numShards(); s++) {

@@ -127,6 +127,7 @@ final class PushPath {
   private PushHeader header(int worker, int shard, long step, PushKind kind,
       List<BlockLayout.Block> mine, long[] versionsRead, float loss) {
     PushHeader.Builder h = PushHeader.newBuilder().setFingerprint(calls.fingerprint())
+        .setJobName(calls.jobName())
         .setWorker(worker).setSequence(sequences[shard].incrementAndGet()).setStep(step)
         .setKind(kind).setLoss(loss).setIncarnation(incarnations.read(shard));
     boolean[] pushed = new boolean[layout.numBlocks()];

@@ -47,6 +47,8 @@ final class ShardCalls implements AutoCloseable {
   private final SplittableRandom jitter = new SplittableRandom();
   private final AtomicLong retries = new AtomicLong();
   private volatile String fingerprint = "";
+  /** The job every call names (its spec's job_name; empty: the shard's default job). */
+  private volatile String jobName = "";
   private volatile Duration connectTimeout = Duration.ofSeconds(5);
   /** No retry starts later than this after its call began (see {@link #retryBudget}). */
   private volatile long retryBudgetNanos = Long.MAX_VALUE;
@@ -79,6 +81,14 @@ final class ShardCalls implements AutoCloseable {
 
   void fingerprint(String fp) {
     this.fingerprint = fp;
+  }
+
+  String jobName() {
+    return jobName;
+  }
+
+  void jobName(String name) {
+    this.jobName = name;
   }
 
   long retries() {

@@ -188,12 +188,16 @@ class ParasolClientTest {
   }
 
   @Test
-  void build_anotherJobOnTheShards_isFailedPrecondition() {
+  void build_sameJobNameOtherSettings_isFailedPrecondition_anotherNameIsAnotherJob() {
     try (ParasolClient ps = client(zerosJob("one").build()).build()) {
       assertThat(ps.fingerprint()).isNotEmpty();
-      assertThatThrownBy(() -> client(zerosJob("two").build()).build())
+      assertThatThrownBy(() -> client(zerosJob("one").learningRate(0.25f).build()).build())
           .isInstanceOfSatisfying(StatusRuntimeException.class, e -> assertThat(
               e.getStatus().getCode()).isEqualTo(Status.Code.FAILED_PRECONDITION));
+      // Shards hold several jobs side by side, by name.
+      try (ParasolClient two = client(zerosJob("two").build()).build()) {
+        assertThat(two.fingerprint()).isNotEqualTo(ps.fingerprint());
+      }
     }
   }
 

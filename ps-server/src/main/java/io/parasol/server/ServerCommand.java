@@ -51,10 +51,20 @@ public final class ServerCommand implements Callable<Integer> {
   long checkpointUpdates;
 
   @Option(names = "--max-bytes", defaultValue = "0",
-      description = "Most heap a job may take on this shard (blocks, optimizer state, round"
-          + " sums, push staging), e.g. 512m, 4g; a larger Init is RESOURCE_EXHAUSTED. 0: 80%%"
-          + " of the maximum heap (default).")
+      description = "Most heap the shard's jobs may take together (blocks, optimizer state,"
+          + " round sums, push staging), e.g. 512m, 4g; an Init past it is RESOURCE_EXHAUSTED."
+          + " 0: 80%% of the maximum heap (default).")
   String maxBytes;
+
+  @Option(names = "--max-jobs", defaultValue = "16",
+      description = "Most jobs the shard holds at once; an Init of one more is"
+          + " RESOURCE_EXHAUSTED (default: ${DEFAULT-VALUE}).")
+  int maxJobs;
+
+  @Option(names = "--job-idle-timeout", defaultValue = "30m",
+      description = "A job that sees no call for this long ends and its memory is released,"
+          + " e.g. 90s, 30m, 2h; 0 = never (default: ${DEFAULT-VALUE}).")
+  String jobIdleTimeout;
 
   @Option(names = "--grace", defaultValue = "10",
       description = "Seconds in-flight calls get to finish on SIGTERM (default: ${DEFAULT-VALUE}).")
@@ -104,9 +114,21 @@ public final class ServerCommand implements Callable<Integer> {
       builder.intercept(BearerTokenInterceptor.standard(token));
     }
     long budget = parseBytes("--max-bytes", maxBytes);
+    java.time.Duration idle;
+    try {
+      idle = parseDuration("--job-idle-timeout", jobIdleTimeout);
+    } catch (IllegalArgumentException e) {
+      throw new CommandLine.ParameterException(new CommandLine(this), e.getMessage());
+    }
+    if (maxJobs < 1) {
+      throw new CommandLine.ParameterException(new CommandLine(this),
+          "--max-jobs must be >= 1, got " + maxJobs);
+    }
     ShardServer server = new ShardServer(builder, shard, shards,
         metrics == null ? null : metrics.registry());
     server.core().maxBytes(budget);
+    server.core().maxJobs(maxJobs);
+    server.core().jobIdleTimeout(idle);
     if (checkpointDir != null) {
       if (checkpointSeconds <= 0 || checkpointUpdates < 0) {
         throw new CommandLine.ParameterException(new CommandLine(this),
@@ -149,6 +171,24 @@ public final class ServerCommand implements Callable<Integer> {
     }
     throw new IllegalArgumentException(flag + " takes a byte count like 536870912, 512m or 4g;"
         + " got '" + s + "'");
+  }
+
+  /** A duration: digits followed by ms, s, m or h (0 alone is zero). */
+  static java.time.Duration parseDuration(String flag, String s) {
+    java.util.regex.Matcher m = java.util.regex.Pattern.compile("(\\d{1,9})(ms|s|m|h)?")
+        .matcher(s.trim().toLowerCase(java.util.Locale.ROOT));
+    if (m.matches() && (m.group(2) != null || Long.parseLong(m.group(1)) == 0)) {
+      long n = Long.parseLong(m.group(1));
+      String unit = m.group(2) == null ? "s" : m.group(2);
+      return switch (unit) {
+        case "ms" -> java.time.Duration.ofMillis(n);
+        case "s" -> java.time.Duration.ofSeconds(n);
+        case "m" -> java.time.Duration.ofMinutes(n);
+        default -> java.time.Duration.ofHours(n);
+      };
+    }
+    throw new IllegalArgumentException(flag + " takes a duration like 90s, 30m or 2h (0:"
+        + " never); got '" + s + "'");
   }
 
   public static void main(String[] args) {

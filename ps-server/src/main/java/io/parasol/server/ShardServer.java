@@ -12,6 +12,7 @@ import io.micrometer.core.instrument.binder.grpc.MetricCollectingServerIntercept
 import io.parasol.common.FloatCodec;
 import io.parasol.proto.v1.ShardGrpc;
 import io.parasol.server.checkpoint.Checkpoints;
+import io.parasol.server.checkpoint.JobCheckpoints;
 import io.parasol.server.clock.Ticker;
 import io.parasol.server.core.Lifecycle;
 import io.parasol.server.core.ShardCore;
@@ -103,7 +104,9 @@ public final class ShardServer {
     this.refusals = new RefusalLog(ticker, REFUSAL_LOG_INTERVAL_NANOS,
         line -> log.info("shard {}: {}", shardIndex, line));
     builder.intercept(new RefusalInterceptor(shardIndex, registry, refusals));
-    ConnectionTracker connections = new ConnectionTracker(core::connectionLost);
+    ConnectionTracker connections = new ConnectionTracker(
+        m -> core.connectionLost(m.job(), m.worker()));
+    core.onJobEnded(this::jobEnded);
     this.server = builder
         .addTransportFilter(connections)
         .addService(LenientParsing.wrap(ServerInterceptors.intercept(
@@ -124,46 +127,79 @@ public final class ShardServer {
   /** How often leases (and the update-count checkpoint trigger) are checked. */
   static final long LEASE_CHECK_MILLIS = 200;
 
-  private Checkpoints checkpoints;
+  private JobCheckpoints checkpoints;
   private long checkpointEveryUpdates;
-  private long updatesAtCheckpoint = -1;
+  /** Per job, its update count at its latest checkpoint. */
+  private final java.util.Map<String, Long> updatesAtCheckpoint =
+      new java.util.concurrent.ConcurrentHashMap<>();
 
   /**
-   * Checkpoints into {@code cp} every {@code interval} (when anything changed), every
-   * {@code everyUpdates} block updates (0: no count trigger), and on stop; on start, restores
-   * the newest valid checkpoint. Call before {@link #start}.
+   * Checkpoints every job into {@code cp}'s directory (see {@link JobCheckpoints}: the job
+   * {@code default} in {@code cp} itself, every other job in a sub-directory) every
+   * {@code interval} (when anything changed), every {@code everyUpdates} block updates of a job
+   * (0: no count trigger), and on stop; on start, restores the newest valid checkpoint of every
+   * job found. Call before {@link #start}.
    */
   public ShardServer checkpointing(Checkpoints cp, java.time.Duration interval,
       long everyUpdates) {
-    this.checkpoints = cp;
+    this.checkpoints = new JobCheckpoints(cp);
     this.checkpointEveryUpdates = everyUpdates;
     timer.scheduleWithFixedDelay(this::checkpointIfChanged, interval.toMillis(),
         interval.toMillis(), TimeUnit.MILLISECONDS);
     return this;
   }
 
-  /** Writes a checkpoint now if the state changed since the last one; false if none taken. */
+  /**
+   * Writes a checkpoint of every job whose state changed since its last one; false if none
+   * was taken.
+   */
   public synchronized boolean checkpointIfChanged() {
+    boolean any = false;
+    for (String job : core.jobNames()) {
+      any |= checkpointIfChanged(job, 0);
+    }
+    return any;
+  }
+
+  /** Checkpoints {@code job} if it changed by more than {@code minUpdates} updates. */
+  private synchronized boolean checkpointIfChanged(String job, long minUpdates) {
     if (checkpoints == null) {
       return false;
     }
-    long updates = core.updatesApplied();
-    if (updates == updatesAtCheckpoint) {
+    long updates = core.updatesApplied(job);
+    long at = updatesAtCheckpoint.getOrDefault(job, -1L);
+    if (updates < 0 || updates == at || updates - Math.max(at, 0) < minUpdates) {
       return false;
     }
-    Checkpoints.Snapshot snap = core.snapshot();
+    Checkpoints.Snapshot snap = core.snapshot(job);
     if (snap == null) {
       return false;
     }
+    Checkpoints cp = checkpoints.of(job);
     long t0 = ticker.nanoTime();
     try {
-      long bytes = checkpoints.write(snap);
-      updatesAtCheckpoint = updates;
-      core.checkpointed(ticker.nanoTime() - t0, bytes);
+      long bytes = cp.write(snap);
+      updatesAtCheckpoint.put(job, updates);
+      core.checkpointed(job, ticker.nanoTime() - t0, bytes);
       return true;
     } catch (IOException e) {
-      log.error("shard {}: checkpoint to {} failed", core.shardIndex(), checkpoints.newest(), e);
+      log.error("shard {}: checkpoint of job '{}' to {} failed", core.shardIndex(), job,
+          cp.newest(), e);
       return false;
+    }
+  }
+
+  /** A job ended: its checkpoints go too, so that a restart does not bring it back. */
+  private synchronized void jobEnded(String job) {
+    updatesAtCheckpoint.remove(job);
+    if (checkpoints == null) {
+      return;
+    }
+    try {
+      checkpoints.delete(job);
+    } catch (IOException e) {
+      log.error("shard {}: cannot remove the checkpoints of ended job '{}' under {}",
+          core.shardIndex(), job, checkpoints.dir(), e);
     }
   }
 
@@ -186,12 +222,12 @@ public final class ShardServer {
     timer.scheduleWithFixedDelay(() -> {
       try {
         core.expireLeases();
+        core.expireJobs();
         refusals.flush();
-        if (checkpoints != null && checkpointEveryUpdates > 0 && updatesAtCheckpoint >= 0
-            ? core.updatesApplied() - updatesAtCheckpoint >= checkpointEveryUpdates
-            : checkpoints != null && checkpointEveryUpdates > 0
-                && core.updatesApplied() >= checkpointEveryUpdates) {
-          checkpointIfChanged();
+        if (checkpoints != null && checkpointEveryUpdates > 0) {
+          for (String job : core.jobNames()) {
+            checkpointIfChanged(job, checkpointEveryUpdates);
+          }
         }
       } catch (RuntimeException e) {
         log.error("shard {}: lease check failed", core.shardIndex(), e);
@@ -208,14 +244,15 @@ public final class ShardServer {
     if (checkpoints == null) {
       return;
     }
-    Checkpoints.Snapshot snap = checkpoints.load();
-    if (snap != null) {
+    for (Checkpoints.Snapshot snap : checkpoints.loadAll()) {
+      String job = snap.spec().getJobName().isEmpty() ? JobCheckpoints.TOP_LEVEL_JOB
+          : snap.spec().getJobName();
       try {
         core.restore(snap);
-        updatesAtCheckpoint = core.updatesApplied();
+        updatesAtCheckpoint.put(job, core.updatesApplied(job));
       } catch (ShardException e) {
-        throw new IOException("cannot restore " + checkpoints.newest() + ": " + e.getMessage(),
-            e);
+        throw new IOException("cannot restore job '" + job + "' from "
+            + checkpoints.of(job).dir() + ": " + e.getMessage(), e);
       }
     }
   }

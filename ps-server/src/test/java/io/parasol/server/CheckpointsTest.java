@@ -107,7 +107,9 @@ class CheckpointsTest {
     push(first.core(), spec, 1, 1, 4f, 4f);
     float[] values = first.core().blockValues(1);
     first.stop(5, java.util.concurrent.TimeUnit.SECONDS);
-    assertThat(Files.exists(cp.newest())).isTrue();
+    // A job other than "default" keeps its files in its own sub-directory.
+    assertThat(Files.exists(new io.parasol.server.checkpoint.JobCheckpoints(cp)
+        .of(spec.getJobName()).newest())).isTrue();
 
     ShardServer second = ShardServer.forAddress("127.0.0.1", 0, 0, null)
         .checkpointing(cp, java.time.Duration.ofHours(1), 0).start();

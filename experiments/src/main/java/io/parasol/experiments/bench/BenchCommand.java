@@ -23,10 +23,11 @@ import picocli.CommandLine.Option;
         + " training step through Parasol vs a local ND4J loop), train (a whole training job"
         + " vs PyTorch on the same job), model (a step's loss and gradient: Java kernels vs"
         + " ND4J and SameDiff), memory (a shard's heap for N parameters vs the arithmetic"
-        + " floor), scaling (train over m workers x S shards vs PyTorch with the same m).",
+        + " floor), scaling (train over m workers x S shards vs PyTorch with the same m),"
+        + " jobs (a big and a small job on the same shards: step times alone and together).",
     subcommands = {BenchCommand.PushPull.class, BenchCommand.Apply.class,
         BenchCommand.Step.class, BenchCommand.Train.class, BenchCommand.ModelStep.class,
-        MemoryBench.Cli.class, ScalingBench.Cli.class})
+        MemoryBench.Cli.class, ScalingBench.Cli.class, JobsBench.Cli.class})
 public final class BenchCommand implements Runnable {
 
   @Override

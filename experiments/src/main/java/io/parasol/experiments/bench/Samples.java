@@ -17,6 +17,12 @@ final class Samples {
     histogram.recordValue(Math.max(0, nanos));
   }
 
+  /** Adds every sample of {@code other}. */
+  void addAll(Samples other) {
+    histogram.add(other.histogram);
+    total += other.total;
+  }
+
   /** Sum of the samples, nanoseconds. */
   long total() {
     return total;

@@ -26,9 +26,9 @@ import java.util.List;
 public record JobFloor(long iterations, double[] kappa, double errorFloor,
     double[][] lipschitz) {
 
-  /** Gathers the figures of a finished run. */
+  /** Gathers the figures of a finished run of job {@code jobName}. */
   public static JobFloor of(LocalCluster cluster, BlockLayout layout, Mode mode,
-      List<TrainingLoop.Result> results) {
+      List<TrainingLoop.Result> results, String jobName) {
     int d = layout.numBlocks();
     long[] updates = new long[d];
     double[] alpha = new double[d];
@@ -38,7 +38,7 @@ public record JobFloor(long iterations, double[] kappa, double errorFloor,
     }
     long shardMax = 0;
     for (var server : cluster.servers()) {
-      var t = server.core().tracker();
+      var t = server.core().tracker(jobName);
       if (t == null) {
         continue;
       }

@@ -1,6 +1,7 @@
 package io.parasol.experiments.runner;
 
 import io.micrometer.core.instrument.MeterRegistry;
+import java.io.Closeable;
 import io.parasol.common.BlockLayout;
 import io.parasol.proto.v1.JobSpec;
 import io.parasol.proto.v1.StatusResponse;
@@ -52,7 +53,8 @@ public final class LocalRunner {
       int epochs, long steps, int evalEvery, Duration rpcTimeout, Duration pullTimeout,
       DelayModel computeDelay, DelayModel commDelay, Arrivals arrivals, int slowWorkers,
       double slowFactor, ValueEncoding wire, boolean allowDivergence,
-      Models.Options modelOptions, boolean estimateLipschitz) {
+      Models.Options modelOptions, boolean estimateLipschitz, String jobName,
+      LocalCluster cluster) {
 
     /** A builder for training {@code model} on {@code data} under {@code job}. */
     public static Builder builder(JobSettings job, String model, TrainingData data) {
@@ -79,6 +81,8 @@ public final class LocalRunner {
       private boolean allowDivergence;
       private Models.Options modelOptions = Models.Options.DEFAULT;
       private boolean estimateLipschitz;
+      private String jobName = "default";
+      private LocalCluster cluster;
 
       private Builder(JobSettings job, String model, TrainingData data) {
         this.job = job;
@@ -155,6 +159,21 @@ public final class LocalRunner {
         return this;
       }
 
+      /** The job's name on the shards (default "default"). */
+      public Builder jobName(String v) {
+        jobName = v;
+        return this;
+      }
+
+      /**
+       * Runs on these shards, next to whatever other jobs they hold, instead of starting (and
+       * stopping) an embedded cluster of its own; null: its own.
+       */
+      public Builder cluster(LocalCluster v) {
+        cluster = v;
+        return this;
+      }
+
       /** The options, the run settings checked against their {@link JobKeys} bounds. */
       public Options build() {
         JobKeys.BATCH_SIZE.check(batchSize);
@@ -163,7 +182,7 @@ public final class LocalRunner {
         JobKeys.EVAL_EVERY.check(evalEvery);
         return new Options(job, model, data, batchSize, epochs, steps, evalEvery, rpcTimeout,
             pullTimeout, computeDelay, commDelay, arrivals, slowWorkers, slowFactor, wire,
-            allowDivergence, modelOptions, estimateLipschitz);
+            allowDivergence, modelOptions, estimateLipschitz, jobName, cluster);
       }
     }
 
@@ -252,7 +271,7 @@ public final class LocalRunner {
     Model model = Models.create(o.model(), train.numFeatures(), train.numClasses(),
         o.modelOptions());
     BlockLayout layout = js.layout(model);
-    JobSpec spec = js.spec("local", model, layout);
+    JobSpec spec = js.spec(o.jobName(), model, layout);
     int m = js.numWorkers();
     long steps = o.steps() > 0 ? o.steps()
         : (long) o.epochs() * ceilDiv(data.part(m, 0).numExamples(), o.batchSize());
@@ -268,7 +287,9 @@ public final class LocalRunner {
           steps);
     }
     long start = System.nanoTime();
-    try (LocalCluster cluster = LocalCluster.start(js.numShards(), registry)) {
+    LocalCluster own = o.cluster() == null ? LocalCluster.start(js.numShards(), registry) : null;
+    try (Closeable closing = own == null ? () -> { } : own::close) {
+      LocalCluster cluster = own != null ? own : o.cluster();
       List<PsClient> clients = new ArrayList<>();
       ExecutorService pool = Executors.newFixedThreadPool(m, r -> {
         Thread t = new Thread(r, "worker");
@@ -320,7 +341,7 @@ public final class LocalRunner {
             TrainingLoop loop = new TrainingLoop(c, model, data.part(js, k), data.test(),
                 new TrainingLoop.Config(k, js, steps, o.batchSize(), k == 0 ? o.evalEvery() : 0,
                     o.computeDelayOf(k), o.commDelay(), o.arrivals(), o.allowDivergence()),
-                report, registry == null ? null : new WorkerMetrics(registry, k),
+                report, registry == null ? null : new WorkerMetrics(registry, k, spec.getJobName()),
                 DelayModel.REAL).estimateLipschitz(o.estimateLipschitz());
             futures.add(done.submit(loop::run));
           }
@@ -377,10 +398,11 @@ public final class LocalRunner {
               js.learningRate(), js.seed(), testEval.accuracy(), testEval.loss(),
               trainEval.loss(), wall, updates, pushes, late,
               stalenessCount == 0 ? 0 : (double) stalenessSum / stalenessCount, stalenessMax,
-              modeParameters(js), stepMillis(results), tauCounts, meanAoi(cluster, layout),
+              modeParameters(js), stepMillis(results), tauCounts,
+              meanAoi(cluster, layout, spec.getJobName()),
               report.testCurve(), trainSeconds,
               results.stream().mapToDouble(TrainingLoop.Result::evalSeconds).sum(),
-              JobFloor.of(cluster, layout, js.mode(), results));
+              JobFloor.of(cluster, layout, js.mode(), results, spec.getJobName()));
           if (runDir != null) {
             report.write(runDir, summary);
           }
@@ -442,11 +464,11 @@ public final class LocalRunner {
   }
 
   /** The mean Δ_ij over every pair and update, from the shards' trackers (NaN if none). */
-  static double meanAoi(LocalCluster cluster, BlockLayout layout) {
+  static double meanAoi(LocalCluster cluster, BlockLayout layout, String jobName) {
     double sum = 0;
     long n = 0;
     for (var server : cluster.servers()) {
-      var t = server.core().tracker();
+      var t = server.core().tracker(jobName);
       if (t == null) {
         continue;
       }

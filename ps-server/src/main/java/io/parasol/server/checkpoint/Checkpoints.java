@@ -56,6 +56,23 @@ public final class Checkpoints {
     this.shard = shard;
   }
 
+  /** The directory the files are in. */
+  public Path dir() {
+    return dir;
+  }
+
+  /** The shard whose checkpoints these are. */
+  public int shard() {
+    return shard;
+  }
+
+  /** Removes every generation (a job that ended); missing files are fine. */
+  public void delete() throws IOException {
+    Files.deleteIfExists(newest());
+    Files.deleteIfExists(previous());
+    Files.deleteIfExists(dir.resolve("shard-" + shard + ".ckpt.tmp"));
+  }
+
   /** The newest checkpoint file. */
   public Path newest() {
     return dir.resolve("shard-" + shard + ".ckpt");

@@ -3,19 +3,31 @@ package io.parasol.server.core;
 import io.grpc.Status;
 import io.parasol.proto.v1.JobSpec;
 import io.parasol.server.consistency.ConsistencyRule;
+import io.parasol.server.metrics.ShardMetrics;
 import java.util.concurrent.atomic.AtomicIntegerArray;
 
 /**
  * An initialised job as one shard sees it: the spec, the blocks, the consistency rule, the
- * members, exactly-once bookkeeping, staleness tracking and the per-worker stream slots. Built
- * whole by {@link ShardCore} and published once; its parts guard themselves.
+ * members, exactly-once bookkeeping, staleness tracking, its own meters and waiting pulls, and
+ * the per-worker stream slots. Built whole by {@link Jobs} and published once; its parts guard
+ * themselves. A shard holds any number of jobs; nothing here is shared with another job.
  */
 final class Job {
   /** Most pushes plus pulls one worker may have in flight on a shard. */
   static final int MAX_STREAMS_PER_WORKER = 16;
 
+  /** The job's name on the shard (the spec's job_name; empty is {@link Jobs#DEFAULT}). */
+  final String name;
   final JobSpec spec;
   final String fingerprint;
+  /** Heap the job holds on the shard (blocks, optimizer state, round sums). */
+  final long bytes;
+  final ShardMetrics metrics;
+  final PullWaiters waiters;
+  /** The shard clock's time of the job's latest call (idle expiry). */
+  private volatile long lastCall;
+  /** Set when the job ended; later calls naming it find no job. */
+  volatile boolean ended;
   final BlockStore blocks;
   final Membership members;
   final Dedupe dedupe;
@@ -25,8 +37,14 @@ final class Job {
   /** Pushes and pulls in flight per worker. */
   private final AtomicIntegerArray streams;
 
-  Job(JobSpec spec, String fingerprint, BlockStore blocks, Membership members,
-      StalenessTracker tracker) {
+  Job(String name, JobSpec spec, String fingerprint, long bytes, BlockStore blocks,
+      Membership members, StalenessTracker tracker, ShardMetrics metrics, PullWaiters waiters,
+      long now) {
+    this.name = name;
+    this.bytes = bytes;
+    this.metrics = metrics;
+    this.waiters = waiters;
+    this.lastCall = now;
     this.spec = spec;
     this.fingerprint = fingerprint;
     this.blocks = blocks;
@@ -34,6 +52,16 @@ final class Job {
     this.tracker = tracker;
     this.dedupe = new Dedupe(members.capacity());
     this.streams = new AtomicIntegerArray(members.capacity());
+  }
+
+  /** Notes a call at shard time {@code now}. */
+  void called(long now) {
+    lastCall = now;
+  }
+
+  /** Nanoseconds since the job's latest call. */
+  long idleNanos(long now) {
+    return now - lastCall;
   }
 
   /** Takes one of the worker's stream slots; RESOURCE_EXHAUSTED when it has none left. */

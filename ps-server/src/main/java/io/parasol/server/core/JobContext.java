@@ -11,10 +11,10 @@ final class JobContext implements RuleContext {
   private final PullWaiters waiters;
   private final Ticker ticker;
 
-  JobContext(Job j, ShardMetrics metrics, PullWaiters waiters, Ticker ticker) {
+  JobContext(Job j, Ticker ticker) {
     this.j = j;
-    this.metrics = metrics;
-    this.waiters = waiters;
+    this.metrics = j.metrics;
+    this.waiters = j.waiters;
     this.ticker = ticker;
   }
 

@@ -142,6 +142,21 @@ final class Membership {
     }
   }
 
+  /**
+   * Whether every worker that took part said it finished (and none came back since); elastic
+   * workers that never joined do not count.
+   */
+  boolean allLeft() {
+    synchronized (lock) {
+      for (int w = 0; w < left.length; w++) {
+        if (!left[w] && !absent[w]) {
+          return false;
+        }
+      }
+      return true;
+    }
+  }
+
   /** The worker finished: out of the live set at once. Returns whether it was live. */
   boolean leave(int worker) {
     synchronized (lock) {

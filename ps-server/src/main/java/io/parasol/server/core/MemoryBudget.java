@@ -7,8 +7,8 @@ import java.util.Locale;
 
 /**
  * What a job will take of a shard's heap, checked before Init allocates anything: a job that
- * does not fit is RESOURCE_EXHAUSTED naming both figures, so a request never meets an
- * OutOfMemoryError.
+ * does not fit next to the shard's other jobs is RESOURCE_EXHAUSTED naming the figures, so a
+ * request never meets an OutOfMemoryError. The limit covers all the shard's jobs together.
  *
  * <p>Per float a shard owns: 4 bytes of block values, 4 per optimizer state array (momentum
  * and AdaGrad 1, Adam 2), 4 for a sync/local round's running sum (the job's own heap), and 4
@@ -102,11 +102,30 @@ final class MemoryBudget {
     return size;
   }
 
-  /** Refuses a job that would not fit. */
+  /** Refuses a job that would not fit on a shard that holds nothing else. */
   void check(JobSpec spec, int shard) throws ShardException {
+    check(spec, shard, 0, 0);
+  }
+
+  /**
+   * Refuses a job that would not fit next to the jobs already there, which hold {@code held}
+   * bytes between them ({@code jobs} of them).
+   */
+  void check(JobSpec spec, int shard, long held, int jobs) throws ShardException {
     long need = needed(spec, shard);
     long max = limit();
-    if (need > max) {
+    if (held + need > max) {
+      if (held > 0) {
+        throw new ShardException(io.grpc.Status.Code.RESOURCE_EXHAUSTED, String.format(
+            Locale.ROOT, "job '%s' needs %s on shard %d (blocks, optimizer state, round sums,"
+                + " a push's staging and a pull's snapshot) but the shard's %d other jobs hold"
+                + " %s of the %s it may hold (%s); delete a job, or start the job on another"
+                + " fleet or more shards", spec.getJobName(), mib(need), shard, jobs,
+            mib(held), mib(max), limit > 0 ? "--max-bytes" : "80% of its maximum heap"),
+            io.parasol.common.Refusals.SHARD_TOO_SMALL).with("shard", Integer.toString(shard))
+            .with("bytes", Long.toString(need)).with("held", Long.toString(held))
+            .with("limit", Long.toString(max));
+      }
       throw new ShardException(io.grpc.Status.Code.RESOURCE_EXHAUSTED, String.format(
           Locale.ROOT, "job '%s' needs %s on shard %d (blocks, optimizer state, round sums, a"
               + " push's staging and a pull's snapshot) but the shard may hold %s (%s); start"

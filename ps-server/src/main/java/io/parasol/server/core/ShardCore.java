@@ -1,12 +1,9 @@
 package io.parasol.server.core;
 
 import io.grpc.Status;
-import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.parasol.common.JobSpecs;
-import io.parasol.common.MetricNames;
-import io.parasol.common.Refusals;
 import io.parasol.proto.v1.BlockRead;
 import io.parasol.proto.v1.HeartbeatRequest;
 import io.parasol.proto.v1.HeartbeatResponse;
@@ -16,11 +13,8 @@ import io.parasol.proto.v1.PullRequest;
 import io.parasol.proto.v1.PushHeader;
 import io.parasol.proto.v1.PushResponse;
 import io.parasol.proto.v1.StatusResponse;
-import io.parasol.server.checkpoint.Checkpoints;
 import io.parasol.server.checkpoint.Checkpoints.Snapshot;
 import io.parasol.server.clock.Ticker;
-import io.parasol.server.consistency.ConsistencyRule;
-import io.parasol.server.consistency.RuleContext;
 import io.parasol.server.metrics.ShardMetrics;
 import java.util.ArrayList;
 import java.util.List;
@@ -30,35 +24,38 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * One shard's state and logic without gRPC: a thin front over the job's parts ({@link
- * BlockStore}, {@link Membership}, {@link PullWaiters}, push staging in {@link PushPlan},
- * {@link Dedupe}, {@link StalenessTracker}, the mode's {@link ConsistencyRule}) and the
- * shard's {@link ShardMetrics}.
+ * One shard's state and logic without gRPC: a thin front over its {@link Jobs} and each job's
+ * parts ({@link BlockStore}, {@link Membership}, {@link PullWaiters}, push staging in {@link
+ * PushPlan}, {@link Dedupe}, {@link StalenessTracker}, the mode's {@link ConsistencyRule},
+ * the job's {@link ShardMetrics}).
  *
- * <p>Every method that takes client input validates all of it before changing anything and
- * reports refusals as {@link ShardException}s carrying the gRPC status code.
+ * <p>A shard holds any number of jobs side by side, by name (the spec's job_name; every
+ * request names its job, and an empty name means {@value Jobs#DEFAULT}). Every method that
+ * takes client input validates all of it before changing anything and reports refusals as
+ * {@link ShardException}s carrying the gRPC status code.
  *
- * <p>Thread safety: every public method may be called concurrently. {@link #lock} guards only
- * the job reference (set once by Init or a restore); each part guards its own state.
+ * <p>Thread safety: every public method may be called concurrently. The {@link Jobs} monitor
+ * is taken only to create or end a job; a request looks its job up without a lock and then
+ * takes only that job's locks, so jobs never wait for each other.
  */
 public final class ShardCore {
   private static final Logger log = LoggerFactory.getLogger(ShardCore.class);
 
-  /** Most pushes plus pulls one worker may have in flight on a shard. */
+  /** Most pushes plus pulls one worker may have in flight on a shard (per job). */
   public static final int MAX_STREAMS_PER_WORKER = Job.MAX_STREAMS_PER_WORKER;
 
   private final int shardIndex;
   private final int expectedShards;
   private final Ticker ticker;
-  private final ShardMetrics metrics;
+  /** Counts what no job can be named for (a push stream without a readable header). */
+  private final ShardMetrics unattributed;
   private final MeterRegistry registry;
-  private final PullWaiters waiters;
+  private final Executor callbacks;
   private final Buffers buffers = new Buffers();
-  private final Object lock = new Object();
   private final Incarnation incarnation;
-  private volatile Job job;
-  /** The heap a job's blocks, optimizer state and staging may take; checked before Init. */
+  /** The heap the jobs' blocks, optimizer state and staging may take; checked before Init. */
   private final MemoryBudget budget = new MemoryBudget();
+  private final Jobs jobs;
   private volatile java.util.function.IntConsumer connectionLostListener = w -> { };
 
   /**
@@ -87,14 +84,43 @@ public final class ShardCore {
     this.expectedShards = expectedShards;
     this.ticker = ticker;
     this.registry = registry == null ? new SimpleMeterRegistry() : registry;
-    this.metrics = new ShardMetrics(shardIndex);
-    metrics.bindTo(this.registry);
-    this.waiters = new PullWaiters(callbacks, metrics, ticker);
+    this.callbacks = callbacks;
+    this.unattributed = new ShardMetrics(shardIndex, "");
+    unattributed.bindTo(this.registry);
+    this.jobs = new Jobs(shardIndex, this.registry, ticker, buffers, budget, callbacks);
   }
 
-  /** The most bytes a job may take on this shard (see {@link MemoryBudget}); 0: the default. */
+  /**
+   * The most bytes the shard's jobs may take together (see {@link MemoryBudget}); 0: the
+   * default.
+   */
   public void maxBytes(long bytes) {
     budget.limit(bytes);
+  }
+
+  /** The most jobs the shard holds at once (default {@value Jobs#DEFAULT_MAX_JOBS}). */
+  public void maxJobs(int n) {
+    jobs.maxJobs(n);
+  }
+
+  /** A job that sees no call for this long ends (0: never; default 30 minutes). */
+  public void jobIdleTimeout(java.time.Duration d) {
+    jobs.idleTimeout(d);
+  }
+
+  /** Called with a job's name when it ended (deleted, finished or idle). */
+  public void onJobEnded(java.util.function.Consumer<String> listener) {
+    jobs.onEnded(listener);
+  }
+
+  /** The names of the jobs the shard holds, sorted. */
+  public List<String> jobNames() {
+    return jobs.all().stream().map(j -> j.name).toList();
+  }
+
+  /** Heap the shard's jobs hold (blocks, optimizer state, round sums), over all jobs. */
+  public long bytesHeld() {
+    return jobs.bytesHeld();
   }
 
   public int shardIndex() {
@@ -114,12 +140,17 @@ public final class ShardCore {
   // ---------------------------------------------------------------------------------------
   // Job set-up
 
-  /** Declares the job; idempotent for the same spec. */
+  /**
+   * Declares the job named by the spec; idempotent for the same spec. Another spec under a
+   * name the shard holds is FAILED_PRECONDITION; a new name past the shard's limits
+   * RESOURCE_EXHAUSTED.
+   */
   public InitResponse init(JobSpec spec, int claimedShard) throws ShardException {
     List<String> problems = JobSpecs.problems(spec);
     if (!problems.isEmpty()) {
       throw ShardException.invalid("invalid job spec: " + String.join("; ", problems));
     }
+    Jobs.checkName(spec.getJobName());
     if (claimedShard != shardIndex) {
       throw ShardException.precondition(
           "this is shard " + shardIndex + ", the caller addressed shard " + claimedShard);
@@ -133,62 +164,89 @@ public final class ShardCore {
           + spec.getNumShards() + " shards");
     }
     String fp = JobSpecs.fingerprint(spec);
-    synchronized (lock) {
-      Job j = job;
+    String name = Jobs.name(spec.getJobName());
+    synchronized (jobs) {
+      Job j = jobs.get(name);
       if (j != null) {
         if (j.fingerprint.equals(fp)) {
+          j.called(ticker.nanoTime());
           return InitResponse.newBuilder().setFingerprint(fp).setCreated(false)
               .setIncarnation(incarnation.value()).build();
         }
         throw ShardException.precondition("shard " + shardIndex + " already serves job '"
-            + j.spec.getJobName() + "' with other settings: "
+            + name + "' with other settings: "
             + JobSpecs.differencesLine(j.spec, spec)
             + " (the job's vs this worker's; fingerprint " + j.fingerprint + " vs " + fp
-            + "); give every worker of a job the same job flags");
+            + "); give every worker of a job the same job flags, or another job another"
+            + " --job name");
       }
-      budget.check(spec, shardIndex);
-      j = createJob(spec, fp);
-      job = j;
-      log.info("shard {} initialised job '{}' mode={} blocks={} floats={} fingerprint={}",
-          shardIndex, spec.getJobName(), spec.getMode(), j.blocks.ownedIds.length,
-          j.blocks.ownedFloats(), fp);
+      j = jobs.create(name, spec, fp, this::waitersFor);
+      log.info("shard {} initialised job '{}' mode={} blocks={} floats={} fingerprint={}"
+          + " ({} jobs, {} held)", shardIndex, name, spec.getMode(), j.blocks.ownedIds.length,
+          j.blocks.ownedFloats(), fp, jobs.all().size(), MemoryBudget.mib(jobs.bytesHeld()));
       return InitResponse.newBuilder().setFingerprint(fp).setCreated(true)
           .setIncarnation(incarnation.value()).build();
     }
   }
 
-  private Job createJob(JobSpec spec, String fp) {
-    BlockStore blocks = BlockStore.create(spec, shardIndex);
-    Membership members = new Membership(spec.getNumWorkers(), JobSpecs.maxWorkers(spec),
-        JobSpecs.leaseMillis(spec) * 1_000_000L, ticker);
-    StalenessTracker tracker = new StalenessTracker(blocks, registry,
-        Integer.toString(shardIndex), spec.getMode());
-    Job j = new Job(spec, fp, blocks, members, tracker);
-    buffers.limit(budget.limit() - MemoryBudget.persistent(spec, shardIndex));
-    j.rule = ConsistencyRule.create(spec, blocks.byId, new JobContext(j, metrics, waiters, ticker));
-    Gauge.builder(MetricNames.SHARD_LIVE_WORKERS, j, jj -> jj.members.liveWorkers().size())
-        .description("Workers whose lease is current")
-        .tag("shard", Integer.toString(shardIndex))
-        .register(registry);
-    metrics.jobMeters(blocks.ownedIds, spec.getMode(), j, (jj, id) -> jj.blocks.version(id),
-        tracker::updates).bindTo(registry);
-    return j;
+  private PullWaiters waitersFor(ShardMetrics m) {
+    return new PullWaiters(callbacks, m, ticker);
   }
 
-  /** The job, after checking the caller's fingerprint. */
-  private Job job(String fingerprint) throws ShardException {
-    Job j = job;
+  /** The job a request names, after checking the caller's fingerprint; notes the call. */
+  private Job job(String jobName, String fingerprint) throws ShardException {
+    String name = Jobs.name(jobName);
+    Job j = named(jobName);
     if (j == null) {
-      throw incarnation.stamp(new ShardException(Status.Code.FAILED_PRECONDITION,
-          "shard " + shardIndex + " has no job yet; call Init", Refusals.JOB_UNKNOWN));
+      throw jobs.unknown(name, incarnation);
     }
     if (!j.fingerprint.equals(fingerprint)) {
       String shown = fingerprint.length() > 40 ? fingerprint.substring(0, 40) + "..."
           : fingerprint;
       throw ShardException.precondition("fingerprint '" + shown
-          + "' does not match the job on shard " + shardIndex + " (" + j.fingerprint + ")");
+          + "' does not match job '" + name + "' on shard " + shardIndex + " ("
+          + j.fingerprint + ")");
     }
+    j.called(ticker.nanoTime());
     return j;
+  }
+
+  /**
+   * The job a request without a name means: {@value Jobs#DEFAULT} if the shard holds it, else
+   * the shard's only job (a client that predates job names talks to a shard holding one job,
+   * whatever its name); null when neither.
+   */
+  private Job soleJob() {
+    Job d = jobs.get(Jobs.DEFAULT);
+    if (d != null) {
+      return d;
+    }
+    List<Job> all = jobs.all();
+    return all.size() == 1 ? all.get(0) : null;
+  }
+
+  /** The job named {@code jobName}, or with an empty name the {@link #soleJob}. */
+  private Job named(String jobName) {
+    return jobName.isEmpty() ? soleJob() : jobs.get(jobName);
+  }
+
+  /**
+   * Ends a job (the Delete call): releases its blocks, optimizer state, budget and meters.
+   * Idempotent: a name the shard does not hold answers {@code deleted = false}; a fingerprint
+   * that does not match the job is FAILED_PRECONDITION.
+   */
+  public io.parasol.proto.v1.DeleteResponse delete(io.parasol.proto.v1.DeleteRequest req)
+      throws ShardException {
+    return jobs.delete(req).toBuilder().setIncarnation(incarnation.value()).build();
+  }
+
+  /**
+   * Ends the jobs that finished (every worker left, then idle for a lease) or were idle for
+   * the idle timeout; called periodically by the server, directly by tests. Returns their
+   * names.
+   */
+  public List<String> expireJobs() {
+    return jobs.expire();
   }
 
   // ---------------------------------------------------------------------------------------
@@ -196,11 +254,11 @@ public final class ShardCore {
 
   /** Validates a pull request. */
   public PullPlan preparePull(PullRequest req) throws ShardException {
-    Job j = job(req.getFingerprint());
+    Job j = job(req.getJobName(), req.getFingerprint());
     RequestChecks.worker(j, req.getWorker());
     RequestChecks.counter("min_version", req.getMinVersion());
     RequestChecks.counter("clock", req.getClock());
-    touch(j, req.getWorker(), false);
+    Leases.touch(shardIndex, j, req.getWorker(), false);
     Block[] blocks = j.blocks.resolve(req.getBlockIdsList());
     j.acquireStream(req.getWorker());
     // A worker whose min_version refers to another incarnation must not wait for a version
@@ -219,9 +277,9 @@ public final class ShardCore {
     // A pull at clock c says the worker completed c steps (ssp), even on a shard it does not
     // push to.
     if (plan.job.members.advanceClock(plan.worker, plan.clock)) {
-      waiters.signal();
+      plan.job.waiters.signal();
     }
-    return waiters.await(plan, onReady);
+    return plan.job.waiters.await(plan, onReady);
   }
 
   /** Why a pull is still waiting, for the status that ends it at its deadline. */
@@ -229,34 +287,39 @@ public final class ShardCore {
     return plan.describeWait();
   }
 
-  /** Counts block value bytes sent by pulls. */
-  public void bytesOut(long n) {
-    metrics.bytesOut(n);
+  /** Counts block value bytes a pull sent. */
+  public void bytesOut(PullPlan plan, long n) {
+    plan.job.metrics.bytesOut(n);
   }
 
-  /** Number of pulls waiting (for tests and status). */
+  /** Number of pulls waiting, over every job (for tests and status). */
   public int waitingPulls() {
-    return waiters.size();
+    int n = 0;
+    for (Job j : jobs.all()) {
+      n += j.waiters.size();
+    }
+    return n;
   }
 
   // ---------------------------------------------------------------------------------------
   // Push
 
-  /** Validates a push header; a refusal is counted. */
+  /** Validates a push header; a refusal is counted (for the job it names, if any). */
   public PushPlan preparePush(PushHeader h) throws ShardException {
     try {
       return preparePushUncounted(h);
     } catch (ShardException e) {
-      refused(e);
+      Job named = named(h.getJobName());
+      countRefusal(named == null ? unattributed : named.metrics, e);
       throw incarnation.stamp(e);
     }
   }
 
   private PushPlan preparePushUncounted(PushHeader h) throws ShardException {
-    Job j = job(h.getFingerprint());
+    Job j = job(h.getJobName(), h.getFingerprint());
     RequestChecks.worker(j, h.getWorker());
     incarnation.checkPush(h);
-    touch(j, h.getWorker(), true);
+    Leases.touch(shardIndex, j, h.getWorker(), true);
     if (h.getBlocksCount() == 0) {
       throw ShardException.invalid("push names no blocks");
     }
@@ -280,7 +343,7 @@ public final class ShardCore {
     }
     j.rule.checkHeader(h, blocks);
     j.acquireStream(h.getWorker());
-    return new PushPlan(j, h, blocks, metrics, buffers);
+    return new PushPlan(j, h, blocks, j.metrics, buffers);
   }
 
   /** Applies a complete push under the job's rule; retried sequences are answered once. */
@@ -293,17 +356,17 @@ public final class ShardCore {
   }
 
   private PushResponse pushHeld(PushPlan plan) throws ShardException {
+    Job j = plan.job;
     try {
       plan.checkComplete();
     } catch (ShardException e) {
-      refused(e);
+      countRefusal(j.metrics, e);
       throw e;
     }
     PushHeader h = plan.header;
-    Job j = plan.job;
     Dedupe.Entry prior = j.dedupe.begin(h.getWorker(), h.getSequence());
     if (prior != null) {
-      metrics.push(ShardMetrics.Outcome.DUPLICATE);
+      j.metrics.push(ShardMetrics.Outcome.DUPLICATE);
       return prior.await();
     }
     long[] read = j.readVersions(h);
@@ -315,7 +378,7 @@ public final class ShardCore {
     } catch (ShardException e) {
       incarnation.stamp(e);
       j.dedupe.fail(h.getWorker(), h.getSequence(), e);
-      refused(e);
+      countRefusal(j.metrics, e);
       throw e;
     } catch (RuntimeException e) {
       // Never leave a retry of this sequence waiting on an attempt that died.
@@ -325,16 +388,23 @@ public final class ShardCore {
     }
     j.dedupe.finish(h.getWorker(), h.getSequence(), resp);
     j.members.advanceClock(h.getWorker(), h.getStep() + 1);
-    waiters.signal();
+    j.waiters.signal();
     return resp;
   }
 
   /**
-   * Counts a refused push: ABORTED is a late contribution to a round that is over (dropped
-   * late), anything else a rejection.
+   * Counts a refused push that names no job (its stream had no readable header) for the job a
+   * request without a name means, if any: ABORTED is a late contribution to a round that is
+   * over (dropped late), anything else a rejection.
    */
   public void refused(ShardException e) {
-    countRefusal(metrics, e);
+    Job j = soleJob();
+    countRefusal(j == null ? unattributed : j.metrics, e);
+  }
+
+  /** Counts a refused push of the plan's job. */
+  public void refused(PushPlan plan, ShardException e) {
+    countRefusal(plan.job.metrics, e);
   }
 
   static void countRefusal(ShardMetrics metrics, ShardException e) {
@@ -342,65 +412,56 @@ public final class ShardCore {
         : ShardMetrics.Outcome.REJECTED);
   }
 
-  /** The job's staleness tracker (null before Init). */
+  /** The default (or only) job's staleness tracker (null when there is none). */
   public StalenessTracker tracker() {
-    Job j = job;
+    Job j = soleJob();
     return j == null ? null : j.tracker;
   }
 
-  /** Records a checkpoint written. */
-  public void checkpointed(long nanos, long bytes) {
-    metrics.checkpoint(nanos, bytes);
+  /** Job {@code jobName}'s staleness tracker (empty name: as {@link #tracker()}); null if none. */
+  public StalenessTracker tracker(String jobName) {
+    Job j = named(jobName);
+    return j == null ? null : j.tracker;
   }
 
-  /** Block updates applied so far (the checkpoint trigger). */
+  /** Records a checkpoint of job {@code jobName} written. */
+  public void checkpointed(String jobName, long nanos, long bytes) {
+    Job j = jobs.get(jobName);
+    if (j != null) {
+      j.metrics.checkpoint(nanos, bytes);
+    }
+  }
+
+  /** Block updates applied so far over every job (the checkpoint trigger). */
   public long updatesApplied() {
-    return metrics.updatesApplied();
+    long n = 0;
+    for (Job j : jobs.all()) {
+      n += j.metrics.updatesApplied();
+    }
+    return n;
+  }
+
+  /** Block updates job {@code jobName} applied so far; -1 when the shard does not hold it. */
+  public long updatesApplied(String jobName) {
+    Job j = jobs.get(jobName);
+    return j == null ? -1 : j.metrics.updatesApplied();
   }
 
   // ---------------------------------------------------------------------------------------
   // Membership: leases
 
-  /**
-   * Renews a worker's lease; a worker that had expired rejoins. A worker that left (finished)
-   * rejoins only by pushing or heartbeating ({@code active}), not by reading the model.
-   */
-  private void touch(Job j, int worker, boolean active) {
-    Membership.Change change = j.members.touch(worker, active);
-    if (change != Membership.Change.NONE) {
-      log.info("shard {}: worker {} {} ({} live)", shardIndex, worker,
-          change == Membership.Change.JOINED ? "joined" : "rejoined", j.members.liveWorkers());
-      if (change == Membership.Change.JOINED) {
-        metrics.joined();
-      } else {
-        metrics.membership(true);
-      }
-      j.rule.workerJoined(worker);
-      j.rule.membershipChanged();
-      waiters.signal();
-    }
-  }
-
   /** Answers a heartbeat: renews the lease (and the ssp clock) and lists the live workers. */
   public HeartbeatResponse heartbeat(HeartbeatRequest req) throws ShardException {
-    Job j = job(req.getFingerprint());
+    Job j = job(req.getJobName(), req.getFingerprint());
     RequestChecks.worker(j, req.getWorker());
     RequestChecks.counter("clock", req.getClock());
     if (req.getLeaving()) {
-      if (j.members.leave(req.getWorker())) {
-        // A worker that finished its steps leaves the live set at once, instead of holding
-        // rounds and ssp bounds for a lease and then expiring.
-        log.info("shard {}: worker {} finished and left; live workers now {}", shardIndex,
-            req.getWorker(), j.members.liveWorkers());
-        metrics.left();
-        j.rule.membershipChanged();
-        waiters.signal();
-      }
+      Leases.leave(shardIndex, j, req.getWorker());
     } else {
-      touch(j, req.getWorker(), true);
+      Leases.touch(shardIndex, j, req.getWorker(), true);
     }
     if (j.members.advanceClock(req.getWorker(), req.getClock())) {
-      waiters.signal();
+      j.waiters.signal();
     }
     return HeartbeatResponse.newBuilder()
         .setIncarnation(incarnation.value())
@@ -414,25 +475,31 @@ public final class ShardCore {
    * Returns the workers that expired.
    */
   public List<Integer> expireLeases() {
-    Job j = job;
-    if (j == null) {
-      return List.of();
+    List<Integer> all = new ArrayList<>();
+    for (Job j : jobs.all()) {
+      List<Integer> expired = j.members.expire();
+      Leases.dropped(shardIndex, j, expired, "lease expired (silent for more than "
+          + j.members.leaseNanos() / 1_000_000 + " ms)");
+      all.addAll(expired);
     }
-    List<Integer> expired = j.members.expire();
-    dropped(j, expired, "lease expired (silent for more than "
-        + j.members.leaseNanos() / 1_000_000 + " ms)");
-    return expired;
+    return all;
+  }
+
+  /** {@link #connectionLost(String, int)} for the job a request without a name means. */
+  public void connectionLost(int worker) {
+    connectionLost("", worker);
   }
 
   /**
-   * The worker's last connection to this shard closed (the transport says so at once, where a
-   * killed worker's lease would take its full length): it leaves the live set now.
+   * The last connection of worker {@code worker} of job {@code jobName} to this shard closed
+   * (the transport says so at once, where a killed worker's lease would take its full length):
+   * it leaves the live set now.
    */
-  public void connectionLost(int worker) {
-    Job j = job;
+  public void connectionLost(String jobName, int worker) {
+    Job j = named(jobName);
     if (j != null && worker >= 0 && worker < j.members.capacity()
         && j.members.suspect(worker)) {
-      dropped(j, List.of(worker), "connection closed");
+      Leases.dropped(shardIndex, j, List.of(worker), "connection closed");
     }
     connectionLostListener.accept(worker);
   }
@@ -442,94 +509,46 @@ public final class ShardCore {
     connectionLostListener = listener;
   }
 
-  private void dropped(Job j, List<Integer> workers, String why) {
-    if (workers.isEmpty()) {
-      return;
-    }
-    for (int w : workers) {
-      log.warn("shard {}: worker {} {}; live workers now {}", shardIndex, w, why,
-          j.members.liveWorkers());
-      metrics.membership(false);
-    }
-    j.rule.membershipChanged();
-    waiters.signal();
-  }
-
   // ---------------------------------------------------------------------------------------
   // Checkpoints
 
   /**
-   * A consistent copy of every block (values, version and optimizer state under the block's
-   * lock) and the worker clocks; null before Init. Open sync/local rounds are not part of it.
+   * A consistent copy of the default (or only) job's blocks (values, version and optimizer
+   * state under the block's lock) and worker clocks; null when there is no such job. Open
+   * sync/local rounds are not part of it.
    */
   public Snapshot snapshot() {
-    Job j = job;
-    return j == null ? null : j.rule.exclusive(() -> snapshotOf(j));
+    Job j = soleJob();
+    return j == null ? null : j.rule.exclusive(() -> JobSnapshots.of(j));
   }
 
-  private static Snapshot snapshotOf(Job j) {
-    long[] clocks = j.members.clocks();
-    List<Checkpoints.BlockState> blocks = new ArrayList<>(j.blocks.ownedIds.length);
-    for (int id : j.blocks.ownedIds) {
-      Block b = j.blocks.byId[id];
-      b.lock.lock();
-      try {
-        float[][] state = b.optimizer.state();
-        float[][] copy = new float[state.length][];
-        for (int k = 0; k < state.length; k++) {
-          copy[k] = state[k].clone();
-        }
-        blocks.add(new Checkpoints.BlockState(id, b.version(), b.values.clone(),
-            b.optimizer.steps(), copy));
-      } finally {
-        b.lock.unlock();
-      }
-    }
-    return new Snapshot(j.spec, clocks, blocks);
+  /** {@link #snapshot()} of job {@code jobName}; null when the shard does not hold it. */
+  public Snapshot snapshot(String jobName) {
+    Job j = jobs.get(jobName);
+    return j == null ? null : j.rule.exclusive(() -> JobSnapshots.of(j));
   }
 
-  /** Restores a checkpoint into a shard that has no job yet. */
+  /** Restores a checkpoint of a job the shard does not hold yet. */
   public void restore(Snapshot snap) throws ShardException {
     List<String> problems = JobSpecs.problems(snap.spec());
     if (!problems.isEmpty()) {
       throw ShardException.invalid("checkpoint holds an invalid job spec: "
           + String.join("; ", problems));
     }
-    synchronized (lock) {
-      if (job != null) {
-        throw ShardException.precondition("shard " + shardIndex + " already has a job");
+    String name = Jobs.name(snap.spec().getJobName());
+    synchronized (jobs) {
+      if (jobs.get(name) != null) {
+        throw ShardException.precondition("shard " + shardIndex + " already has job '" + name
+            + "'");
       }
-      Job j = createJob(snap.spec(), JobSpecs.fingerprint(snap.spec()));
-      if (snap.blocks().size() != j.blocks.ownedIds.length) {
-        throw ShardException.invalid("checkpoint holds " + snap.blocks().size()
-            + " blocks; shard " + shardIndex + " owns " + j.blocks.ownedIds.length);
+      Job j = jobs.create(name, snap.spec(), JobSpecs.fingerprint(snap.spec()),
+          this::waitersFor);
+      try {
+        JobSnapshots.restoreInto(shardIndex, j, snap);
+      } catch (ShardException | RuntimeException e) {
+        jobs.end(j, Jobs.Ended.DELETED);
+        throw e;
       }
-      for (Checkpoints.BlockState saved : snap.blocks()) {
-        Block b = saved.id() >= 0 && saved.id() < j.blocks.numBlocks()
-            ? j.blocks.byId[saved.id()] : null;
-        if (b == null || saved.values().length != b.length) {
-          throw ShardException.invalid("checkpoint block " + saved.id()
-              + " does not match the job's layout on shard " + shardIndex);
-        }
-        float[][] state = b.optimizer.state();
-        if (saved.optimizerState().length != state.length) {
-          throw ShardException.invalid("checkpoint block " + saved.id()
-              + " has optimizer state of another optimizer");
-        }
-        b.lock.lock();
-        try {
-          System.arraycopy(saved.values(), 0, b.values, 0, b.length);
-          for (int k = 0; k < state.length; k++) {
-            System.arraycopy(saved.optimizerState()[k], 0, state[k], 0, state[k].length);
-          }
-          b.optimizer.setSteps(saved.optimizerSteps());
-          b.restoreVersion(saved.version());
-        } finally {
-          b.lock.unlock();
-        }
-      }
-      j.members.restoreClocks(snap.clocks());
-      job = j;
       log.info("shard {} restored job '{}' from a checkpoint: versions {}", shardIndex,
           snap.spec().getJobName(), j.blocks.versions());
     }
@@ -538,9 +557,20 @@ public final class ShardCore {
   // ---------------------------------------------------------------------------------------
   // Status and inspection
 
+  /** The status of the default (or only) job, and the list of every job. */
   public StatusResponse status() {
-    return ShardStatus.of(shardIndex, metrics, job).toBuilder()
-        .setIncarnation(incarnation.value()).build();
+    return status("");
+  }
+
+  /**
+   * The status of job {@code jobName} (empty: the default or only job), and the list of every
+   * job; a job the shard does not hold reads as not initialised.
+   */
+  public StatusResponse status(String jobName) {
+    Job j = named(jobName);
+    return ShardStatus.of(shardIndex, j == null ? unattributed : j.metrics, j, jobs.all())
+        .toBuilder().setIncarnation(incarnation.value())
+        .setBytesHeld(jobs.bytesHeld()).setMaxBytes(budget.limit()).build();
   }
 
   /** A copy of a block's values (tests, checkpoints). */
@@ -560,7 +590,7 @@ public final class ShardCore {
   }
 
   private Block owned(int blockId) {
-    Job j = job;
+    Job j = soleJob();
     if (j == null) {
       throw new IllegalArgumentException("block " + blockId + " is not on shard " + shardIndex);
     }

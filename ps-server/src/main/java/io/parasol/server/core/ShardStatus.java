@@ -1,9 +1,11 @@
 package io.parasol.server.core;
 
 import io.parasol.proto.v1.BlockStatus;
+import io.parasol.proto.v1.JobSummary;
 import io.parasol.proto.v1.StatusResponse;
 import io.parasol.server.metrics.ShardMetrics;
 import io.parasol.server.metrics.ShardMetrics.Outcome;
+import java.util.List;
 
 /**
  * The Status answer: the shard's counts (read from {@link ShardMetrics}, the one place they
@@ -13,7 +15,8 @@ import io.parasol.server.metrics.ShardMetrics.Outcome;
 final class ShardStatus {
   private ShardStatus() {}
 
-  static StatusResponse of(int shardIndex, ShardMetrics metrics, Job j) {
+  /** The status of job {@code j} (null: none), listing {@code all} the shard's jobs. */
+  static StatusResponse of(int shardIndex, ShardMetrics metrics, Job j, List<Job> all) {
     StatusResponse.Builder b = StatusResponse.newBuilder()
         .setShard(shardIndex)
         // Accepted contributions to an open round count as applied pushes, as they always did.
@@ -46,6 +49,13 @@ final class ShardStatus {
             .setVersion(s.version()).setUpdates(j.tracker.updates(id))
             .setKappa(j.tracker.kappa(id)));
       }
+    }
+    for (Job each : all) {
+      b.addJobs(JobSummary.newBuilder().setJobName(each.name)
+          .setFingerprint(each.fingerprint).setMode(each.spec.getMode())
+          .setModel(each.spec.getModel()).setBytesHeld(each.bytes)
+          .addAllLiveWorkers(each.members.liveWorkers())
+          .setUpdatesApplied(each.metrics.updatesApplied()));
     }
     return b.build();
   }

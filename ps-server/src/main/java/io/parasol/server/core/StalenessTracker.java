@@ -66,11 +66,11 @@ public final class StalenessTracker {
   /**
    * @param blocks the job's blocks on this shard (ids, step sizes α_i)
    * @param registry where the meters go
-   * @param shard the shard tag
+   * @param base the tags every meter carries (shard and job)
    * @param jobMode the job's mode: sync/local iterate in rounds, async/ssp in pushes
    */
-  StalenessTracker(BlockStore blocks, MeterRegistry registry, String shard, Mode jobMode) {
-    this(blocks.numBlocks(), blocks.ownedIds, registry, shard, jobMode, stepSizes(blocks));
+  StalenessTracker(BlockStore blocks, MeterRegistry registry, Tags base, Mode jobMode) {
+    this(blocks.numBlocks(), blocks.ownedIds, registry, base, jobMode, stepSizes(blocks));
   }
 
   private static double[] stepSizes(BlockStore blocks) {
@@ -81,7 +81,7 @@ public final class StalenessTracker {
     return alpha;
   }
 
-  private StalenessTracker(int numBlocks, int[] ownedIds, MeterRegistry registry, String shard,
+  private StalenessTracker(int numBlocks, int[] ownedIds, MeterRegistry registry, Tags base,
       Mode jobMode, double[] alpha) {
     String mode = ShardMetrics.modeTag(jobMode);
     this.rounds = ShardMetrics.hasRounds(jobMode);
@@ -97,7 +97,7 @@ public final class StalenessTracker {
     this.aoi = new DistributionSummary[numBlocks * numBlocks];
     for (int i : ownedIds) {
       owned[i] = true;
-      Tags tags = Tags.of("shard", shard, "block", Integer.toString(i));
+      Tags tags = base.and("block", Integer.toString(i));
       staleness[i] = DistributionSummary.builder(MetricNames.SHARD_STALENESS)
           .description("Staleness tau = version now - version read, of each applied or"
               + " accepted update")
@@ -131,12 +131,12 @@ public final class StalenessTracker {
     FunctionCounter.builder(MetricNames.SHARD_ITERATIONS, this, StalenessTracker::iterations)
         .description("Global iterations applied: async/ssp pushes that updated a block,"
             + " sync/local completed rounds")
-        .tags("shard", shard, "mode", mode)
+        .tags(base.and("mode", mode))
         .register(registry);
     Gauge.builder(MetricNames.SHARD_ERROR_FLOOR, this, t -> t.errorFloor(null))
         .description("sum_i (alpha_i/kappa_i) * sum_{j!=i} L_ij * mean Delta_ij over this"
             + " shard's blocks, this shard's kappa_i, L_ij = 1")
-        .tag("shard", shard)
+        .tags(base)
         .register(registry);
   }
 

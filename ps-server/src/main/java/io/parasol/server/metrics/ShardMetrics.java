@@ -19,9 +19,10 @@ import java.util.concurrent.atomic.LongAdder;
 import java.util.function.IntToLongFunction;
 
 /**
- * The meters of one shard, and the one place its counts live: the Status call reads the same
- * counts the {@code parasol_shard_*} counters export (function counters over them), so nothing
- * is counted twice.
+ * The meters of one job on one shard, and the one place its counts live: the Status call reads
+ * the same counts the {@code parasol_shard_*} counters export (function counters over them), so
+ * nothing is counted twice. Every meter carries the tags {@code shard} and
+ * {@link MetricNames#JOB_TAG}; {@link #tags()} finds them again when the job ends.
  *
  * <p>Two {@link MeterBinder}s: this object binds the shard-wide meters (call
  * {@link #bindTo(MeterRegistry)} once, as the core does), and {@link #jobMeters} returns the
@@ -50,6 +51,9 @@ public final class ShardMetrics implements MeterBinder {
       + " lease), left (finished), rejoined, joined (an elastic worker's first call)";
 
   private final String shard;
+  private final String job;
+  /** shard and job: the tags of every meter of this object. */
+  private final Tags base;
   private final Map<Outcome, LongAdder> pushes = new EnumMap<>(Outcome.class);
   private final LongAdder pulls = new LongAdder();
   private final LongAdder updates = new LongAdder();
@@ -66,8 +70,11 @@ public final class ShardMetrics implements MeterBinder {
   private Timer roundDuration;
   private DistributionSummary roundContributors;
 
-  public ShardMetrics(int shardIndex) {
+  /** The meters of one job on shard {@code shardIndex}, tagged with both. */
+  public ShardMetrics(int shardIndex, String job) {
     this.shard = Integer.toString(shardIndex);
+    this.job = job;
+    this.base = Tags.of("shard", shard, MetricNames.JOB_TAG, job);
     for (Outcome o : Outcome.values()) {
       pushes.put(o, new LongAdder());
     }
@@ -95,31 +102,31 @@ public final class ShardMetrics implements MeterBinder {
     for (Outcome o : Outcome.values()) {
       FunctionCounter.builder(MetricNames.SHARD_PUSHES, pushes.get(o), LongAdder::doubleValue)
           .description("Pushes received by the shard, by outcome")
-          .tags("shard", shard, "outcome", o.tag())
+          .tags(base).tags("outcome", o.tag())
           .register(r);
     }
     FunctionCounter.builder(MetricNames.SHARD_PULLS, pulls, LongAdder::doubleValue)
         .description("Pulls served by the shard")
-        .tag("shard", shard)
+        .tags(base)
         .register(r);
     bytesIn = Counter.builder(MetricNames.SHARD_BYTES)
         .description("Block value bytes received (pushes) and sent (pulls)")
         .baseUnit("bytes")
-        .tags("shard", shard, "direction", "in")
+        .tags(base).tags("direction", "in")
         .register(r);
     bytesOut = Counter.builder(MetricNames.SHARD_BYTES)
         .description("Block value bytes received (pushes) and sent (pulls)")
         .baseUnit("bytes")
-        .tags("shard", shard, "direction", "out")
+        .tags(base).tags("direction", "out")
         .register(r);
     checkpoints = Timer.builder(MetricNames.SHARD_CHECKPOINTS)
         .description("Checkpoints written, and how long each took")
-        .tag("shard", shard)
+        .tags(base)
         .register(r);
     checkpointBytes = Counter.builder(MetricNames.SHARD_CHECKPOINT_BYTES)
         .description("Bytes written to checkpoints")
         .baseUnit("bytes")
-        .tag("shard", shard)
+        .tags(base)
         .register(r);
     expired = lease(r, "expired");
     rejoined = lease(r, "rejoined");
@@ -128,7 +135,7 @@ public final class ShardMetrics implements MeterBinder {
     pullWait = Timer.builder(MetricNames.SHARD_PULL_WAIT)
         .description("Time a pull waited at the shard for its versions (the sync barrier) or"
             + " for the ssp bound")
-        .tag("shard", shard)
+        .tags(base)
         .serviceLevelObjectives(WAIT_BUCKETS)
         .register(r);
   }
@@ -136,7 +143,7 @@ public final class ShardMetrics implements MeterBinder {
   private Counter lease(MeterRegistry r, String event) {
     return Counter.builder(MetricNames.SHARD_LEASES)
         .description(LEASE_HELP)
-        .tags("shard", shard, "event", event)
+        .tags(base).tags("event", event)
         .register(r);
   }
 
@@ -151,7 +158,7 @@ public final class ShardMetrics implements MeterBinder {
       IntToLongFunction updatesOf) {
     return r -> {
       for (int id : blockIds) {
-        Tags tags = Tags.of("shard", shard, "block", Integer.toString(id));
+        Tags tags = base.and("block", Integer.toString(id));
         final int blockId = id;
         FunctionCounter.builder(MetricNames.SHARD_UPDATES, state,
                 s -> updatesOf.applyAsLong(blockId))
@@ -167,13 +174,13 @@ public final class ShardMetrics implements MeterBinder {
         String tag = modeTag(mode);
         roundDuration = Timer.builder(MetricNames.SHARD_ROUND_DURATION)
             .description("sync/local: time from a round's first contribution to its completion")
-            .tags("shard", shard, "mode", tag)
+            .tags(base).tags("mode", tag)
             .serviceLevelObjectives(WAIT_BUCKETS)
             .register(r);
         roundContributors = DistributionSummary.builder(MetricNames.SHARD_ROUND_CONTRIBUTORS)
             .description("sync/local: contributions a round waited for before completing")
             .baseUnit("workers")
-            .tags("shard", shard, "mode", tag)
+            .tags(base).tags("mode", tag)
             .register(r);
       }
     };
@@ -244,6 +251,16 @@ public final class ShardMetrics implements MeterBinder {
   public void round(long nanos, int contributors) {
     roundDuration.record(nanos, TimeUnit.NANOSECONDS);
     roundContributors.record(contributors);
+  }
+
+  /** The tags every meter of this object carries (shard and job). */
+  public Tags tags() {
+    return base;
+  }
+
+  /** The job these meters count. */
+  public String job() {
+    return job;
   }
 
   /** The registry bound by {@link #bindTo}. */

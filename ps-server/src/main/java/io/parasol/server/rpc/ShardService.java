@@ -94,10 +94,23 @@ public final class ShardService implements ShardGrpc.AsyncService, BindableServi
   @Override
   public void status(StatusRequest req, StreamObserver<StatusResponse> out) {
     try {
-      out.onNext(core.status());
+      out.onNext(core.status(req.getJobName()));
       out.onCompleted();
     } catch (RuntimeException e) {
       internal(out, "Status", e);
+    }
+  }
+
+  @Override
+  public void delete(io.parasol.proto.v1.DeleteRequest req,
+      StreamObserver<io.parasol.proto.v1.DeleteResponse> out) {
+    try {
+      out.onNext(core.delete(req));
+      out.onCompleted();
+    } catch (ShardException e) {
+      fail(out, e);
+    } catch (RuntimeException e) {
+      internal(out, "Delete", e);
     }
   }
 
@@ -260,7 +273,7 @@ public final class ShardService implements ShardGrpc.AsyncService, BindableServi
           // Serialises the message (copying the chunk's bytes into the transport's buffers)
           // before it returns.
           call.onNext(m.build());
-          core.bytesOut(bytes.size());
+          core.bytesOut(plan, bytes.size());
           offset += bytes.size() / FloatCodec.bytesPerValue(encoding);
           if (++chunk == current.chunks().size()) {
             current.release();

@@ -220,16 +220,17 @@ final class InvalidSpecs {
   }
 
   /**
-   * A valid spec that differs from {@code spec} (so its fingerprint differs): a shard that
-   * already serves {@code spec} must refuse it.
+   * A valid spec under the same job name that differs from {@code spec} (so its fingerprint
+   * differs): a shard that already serves {@code spec} must refuse it. (Another name would be
+   * another job, which a shard holds side by side.)
    */
   static Mutated different(SplittableRandom rnd, JobSpec spec) {
     JobSpec.Builder b = spec.toBuilder();
     String what;
     switch (rnd.nextInt(8)) {
       case 0 -> {
-        b.setJobName(spec.getJobName() + "-other" + rnd.nextInt(1000));
-        what = "job_name";
+        b.setModel(spec.getModel() + "-other" + rnd.nextInt(1000));
+        what = "model";
       }
       case 1 -> {
         b.setLearningRate(spec.getLearningRate() * 2);
@@ -264,8 +265,8 @@ final class InvalidSpecs {
     }
     JobSpec s = b.build();
     if (JobSpecs.fingerprint(s).equals(JobSpecs.fingerprint(spec))) {
-      s = s.toBuilder().setJobName(spec.getJobName() + "-renamed").build();
-      what += " and job_name";
+      s = s.toBuilder().setModel(spec.getModel() + "-remodelled").build();
+      what += " and model";
     }
     return new Mutated(s, "different " + what);
   }

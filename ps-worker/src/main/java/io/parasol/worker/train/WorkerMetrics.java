@@ -4,6 +4,7 @@ import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.DistributionSummary;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Tags;
 import io.micrometer.core.instrument.Timer;
 import io.parasol.common.MetricNames;
 import java.util.concurrent.TimeUnit;
@@ -27,33 +28,46 @@ public final class WorkerMetrics {
   private final Timer push;
   private final DistributionSummary staleness;
   private boolean evaluatorRegistered;
+  /** worker, and the job where known: the tags of every meter. */
+  private final Tags base;
 
   public WorkerMetrics(MeterRegistry registry, int workerIndex) {
+    this(registry, workerIndex, null);
+  }
+
+  /**
+   * The meters of worker {@code workerIndex} of job {@code jobName}: every series carries the
+   * job's name as the {@link MetricNames#JOB_TAG} label, as its job's shard series do (null:
+   * no such label).
+   */
+  public WorkerMetrics(MeterRegistry registry, int workerIndex, String jobName) {
     this.registry = registry;
     this.worker = Integer.toString(workerIndex);
+    this.base = jobName == null ? Tags.of("worker", worker)
+        : Tags.of("worker", worker, MetricNames.JOB_TAG, jobName.isEmpty() ? "default" : jobName);
     Gauge.builder(MetricNames.WORKER_LOSS, lossBits, b -> Double.longBitsToDouble(b.get()))
         .description("The worker's latest mini-batch training loss")
-        .tag("worker", worker)
+        .tags(base)
         .register(registry);
     examples = Counter.builder(MetricNames.WORKER_EXAMPLES)
         .description("Training examples processed")
         .baseUnit("examples")
-        .tag("worker", worker)
+        .tags(base)
         .register(registry);
     steps = Counter.builder(MetricNames.WORKER_STEPS)
         .description("Training steps completed (gradient computed and pushed)")
         .baseUnit("steps")
-        .tag("worker", worker)
+        .tags(base)
         .register(registry);
     rollbacks = Counter.builder(MetricNames.WORKER_ROLLBACKS)
         .description("Shard rollbacks (a shard restarted from a checkpoint or lost its job)"
             + " that the worker noticed and recovered from by pulling again")
         .baseUnit("rollbacks")
-        .tag("worker", worker)
+        .tags(base)
         .register(registry);
     iterations = Counter.builder(MetricNames.WORKER_ITERATIONS)
         .description("async/ssp: pushes a shard applied, each one global iteration n")
-        .tag("worker", worker)
+        .tags(base)
         .register(registry);
     compute = phase("compute");
     pull = phase("pull");
@@ -62,7 +76,7 @@ public final class WorkerMetrics {
     staleness = DistributionSummary.builder(MetricNames.WORKER_STALENESS)
         .description("Staleness tau the worker's pushes met, averaged over the pushed blocks")
         .baseUnit("updates")
-        .tag("worker", worker)
+        .tags(base)
         .register(registry);
   }
 
@@ -70,7 +84,7 @@ public final class WorkerMetrics {
     return Timer.builder(MetricNames.WORKER_TIME)
         .description("Time per step phase: compute (gradient, local steps, injected delay),"
             + " pull (transfer), wait (at the shard's barrier or ssp bound), push")
-        .tags("worker", worker, "phase", name)
+        .tags(base).tags("phase", name)
         .register(registry);
   }
 
@@ -108,7 +122,7 @@ public final class WorkerMetrics {
         Gauge.builder(MetricNames.WORKER_LIPSCHITZ, est, e -> e.get(bi, bj))
             .description("--estimate-lipschitz: the worker's estimate of L_ij, how much the"
                 + " gradient of block i moves per unit move of block j (source)")
-            .tags("worker", worker, "block", Integer.toString(i), "source",
+            .tags(base).tags("block", Integer.toString(i), "source",
                 Integer.toString(j))
             .register(registry);
       }
@@ -124,12 +138,12 @@ public final class WorkerMetrics {
       Gauge.builder(MetricNames.WORKER_TEST_LOSS, testLossBits,
               b -> Double.longBitsToDouble(b.get()))
           .description("Test loss of the model this worker pulled (the evaluator)")
-          .tag("worker", worker)
+          .tags(base)
           .register(registry);
       Gauge.builder(MetricNames.WORKER_TEST_ACCURACY, testAccBits,
               b -> Double.longBitsToDouble(b.get()))
           .description("Test accuracy of the model this worker pulled (the evaluator)")
-          .tag("worker", worker)
+          .tags(base)
           .register(registry);
       evaluatorRegistered = true;
     }
