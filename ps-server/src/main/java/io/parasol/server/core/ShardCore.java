@@ -85,8 +85,9 @@ public final class ShardCore {
     this.ticker = ticker;
     this.registry = registry == null ? new SimpleMeterRegistry() : registry;
     this.callbacks = callbacks;
+    // Not bound to the registry: its counts only feed the Status of a shard without a job
+    // (refused calls are exported by parasol_shard_refused_total either way).
     this.unattributed = new ShardMetrics(shardIndex, "");
-    unattributed.bindTo(this.registry);
     this.jobs = new Jobs(shardIndex, this.registry, ticker, buffers, budget, callbacks);
   }
 
