@@ -62,14 +62,31 @@ function usage(msg) {
 // Flags declared in the Java sources (picocli @Option), so that the manifests' commands are
 // checked against the real command lines.
 
-function javaOptions(rel) {
+// Flag names written as JobKeys constants (`names = JobKeys.LR_FLAG`), resolved from JobKeys.
+const JOB_KEYS = new Map([...fs.readFileSync(path.join(repo,
+  "ps-worker/src/main/java/io/parasol/worker/train/JobKeys.java"), "utf8")
+  .matchAll(/static final String (\w+)\s*=\s*"([^"]*)"\s*;/g)].map((m) => [m[1], m[2]]));
+
+/** A command's options, with those of its picocli mixins (@Mixin fields) in the same folder. */
+function javaOptions(rel, seen = new Set()) {
   const src = fs.readFileSync(path.join(repo, rel), "utf8");
+  seen.add(rel);
   const opts = new Map();
-  const re = /@Option\(\s*names\s*=\s*(\{[^}]*\}|"[^"]*")[\s\S]*?\)\s*\n\s*([\w.<>, ]+?)\s+(\w+)\s*;/g;
+  const re = /@Option\(\s*names\s*=\s*(\{[^}]*\}|"[^"]*"|[\w.]+)[\s\S]*?\)\s*\n\s*([\w.<>, ]+?)\s+(\w+)\s*;/g;
   for (const m of src.matchAll(re)) {
-    const names = [...m[1].matchAll(/"([^"]+)"/g)].map((x) => x[1]);
+    const names = [...m[1].matchAll(/"([^"]+)"|JobKeys\.(\w+)/g)].map((x) => {
+      if (x[1] !== undefined) return x[1];
+      if (!JOB_KEYS.has(x[2])) throw new Error(`${rel}: JobKeys.${x[2]} is not a String constant`);
+      return JOB_KEYS.get(x[2]);
+    });
     const type = m[2].trim();
     for (const n of names) opts.set(n, { flag: type === "boolean" || type === "Boolean", type });
+  }
+  for (const m of src.matchAll(/@Mixin\s+(?:final\s+)?(\w+)\s+\w+\s*(?:=[^;]*)?;/g)) {
+    const mixin = path.join(path.dirname(rel), `${m[1]}.java`);
+    if (!seen.has(mixin) && fs.existsSync(path.join(repo, mixin))) {
+      for (const [k, v] of javaOptions(mixin, seen)) opts.set(k, v);
+    }
   }
   if (opts.size === 0) throw new Error(`no @Option found in ${rel}`);
   return opts;
