@@ -96,7 +96,9 @@ final class TrainBench {
     LocalRunner.Options lo = LocalRunner.Options.builder(js, o.model(), data)
         .batchSize(o.batchSize()).epochs(o.epochs()).steps(0).evalEvery(o.evalEvery())
         .timeouts(Duration.ofSeconds(30), Duration.ofSeconds(120)).build();
+    long cpu0 = processCpuNanos();
     LocalRunner.Summary s = LocalRunner.run(lo, null, null, null);
+    long cpu = processCpuNanos() - cpu0;
     double train = s.trainSeconds() - s.evalSeconds();
     long samples = s.stepsPerWorker() * o.workers() * o.batchSize();
     Map<String, Object> r = new LinkedHashMap<>();
@@ -110,7 +112,18 @@ final class TrainBench {
     r.put("test_accuracy", s.testAccuracy());
     r.put("test_loss", s.testLoss());
     r.put("step_ms", s.stepMillis());
+    r.put("cpu_s", cpu / 1e9);
+    r.put("cpu_ms_per_step", cpu / 1e6 / s.stepsPerWorker());
     return r;
+  }
+
+  /** CPU time of this process (all threads) so far, in nanoseconds; 0 where unknown. */
+  private static long processCpuNanos() {
+    if (java.lang.management.ManagementFactory.getOperatingSystemMXBean()
+        instanceof com.sun.management.OperatingSystemMXBean os) {
+      return Math.max(0, os.getProcessCpuTime());
+    }
+    return 0;
   }
 
   /**
