@@ -1,5 +1,6 @@
 package io.parasol.cli;
 
+import org.awaitility.Awaitility;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
 
@@ -109,9 +110,10 @@ class WorkerSummaryJsonTest {
   /** Until worker 1 is live on shard 0 or has finished already. */
   private static void awaitLiveOrDone(LocalCluster cluster, Future<Integer> w1)
       throws InterruptedException {
-    while (!w1.isDone() && cluster.server(0).core().status().getLiveWorkersCount() == 0) {
-      Thread.sleep(10);
-    }
+    Awaitility.await("worker 1 live on shard 0, or done").atMost(Duration.ofMinutes(5))
+        .pollInSameThread().pollDelay(Duration.ZERO).pollInterval(Duration.ofMillis(10))
+        .until(() -> w1.isDone()
+            || cluster.server(0).core().status().getLiveWorkersCount() > 0);
   }
 
   /** The job flags as the worker command parses them (defaults: the same layout). */

@@ -1,5 +1,7 @@
 package io.parasol.cli.faults;
 
+import org.awaitility.Awaitility;
+import org.awaitility.core.ConditionTimeoutException;
 import io.grpc.ManagedChannel;
 import io.grpc.StatusRuntimeException;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
@@ -19,6 +21,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Function;
 import java.util.function.Predicate;
 import java.util.function.Supplier;
@@ -207,22 +210,27 @@ final class Cluster implements AutoCloseable {
   /** Polls {@code probe} every 100 ms until {@code done} holds; fails at the deadline. */
   static <T> T poll(String what, Duration timeout, Supplier<T> probe, Predicate<? super T> done,
       Function<T, String> show) throws InterruptedException {
-    long deadline = System.nanoTime() + timeout.toNanos();
-    T last = null;
-    while (true) {
-      T v = probe.get();
-      if (v != null) {
-        last = v;
-        if (done.test(v)) {
-          return v;
-        }
-      }
-      if (System.nanoTime() > deadline) {
-        throw new AssertionError("timed out after " + timeout + " waiting for " + what
-            + "; last seen: " + (last == null ? "nothing" : show.apply(last)));
-      }
-      Thread.sleep(100);
+    AtomicReference<T> last = new AtomicReference<>();
+    AtomicReference<T> hit = new AtomicReference<>();
+    try {
+      Awaitility.await(what).atMost(timeout).pollInSameThread().pollDelay(Duration.ZERO)
+          .pollInterval(Duration.ofMillis(100)).until(() -> {
+            T v = probe.get();
+            if (v == null) {
+              return false;
+            }
+            last.set(v);
+            if (done.test(v)) {
+              hit.set(v);
+              return true;
+            }
+            return false;
+          });
+    } catch (ConditionTimeoutException e) {
+      throw new AssertionError("timed out after " + timeout + " waiting for " + what
+          + "; last seen: " + (last.get() == null ? "nothing" : show.apply(last.get())));
     }
+    return hit.get();
   }
 
   /** Block versions by block id. */

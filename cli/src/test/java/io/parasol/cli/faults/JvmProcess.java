@@ -1,5 +1,8 @@
 package io.parasol.cli.faults;
 
+import java.util.concurrent.atomic.AtomicReference;
+import org.awaitility.Awaitility;
+import org.awaitility.core.ConditionTimeoutException;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -86,22 +89,23 @@ final class JvmProcess {
 
   /** Waits for a line matching {@code p}; empty if the process exits without writing one. */
   Optional<Matcher> awaitLineOrExit(Pattern p, Duration timeout) throws InterruptedException {
-    long deadline = System.nanoTime() + timeout.toNanos();
-    while (true) {
-      boolean wasAlive = alive();
-      Optional<Matcher> m = find(p);
-      if (m.isPresent()) {
-        return m;
-      }
-      if (!wasAlive) {
-        return Optional.empty();
-      }
-      if (System.nanoTime() > deadline) {
-        throw new AssertionError(name + ": no line matching /" + p + "/ within " + timeout
-            + "; output so far:\n" + tail(40));
-      }
-      Thread.sleep(POLL_MILLIS);
+    AtomicReference<Optional<Matcher>> found = new AtomicReference<>();
+    try {
+      Awaitility.await(name + " writes /" + p + "/").atMost(timeout).pollInSameThread()
+          .pollDelay(Duration.ZERO).pollInterval(Duration.ofMillis(POLL_MILLIS)).until(() -> {
+            boolean wasAlive = alive();
+            Optional<Matcher> m = find(p);
+            if (m.isPresent() || !wasAlive) {
+              found.set(m);
+              return true;
+            }
+            return false;
+          });
+    } catch (ConditionTimeoutException e) {
+      throw new AssertionError(name + ": no line matching /" + p + "/ within " + timeout
+          + "; output so far:\n" + tail(40));
     }
+    return found.get();
   }
 
   /** Waits for a line matching {@code p}; fails if the process exits first. */
@@ -150,20 +154,19 @@ final class JvmProcess {
       throw new AssertionError("kill " + (stop ? "-STOP " : "-CONT ") + pid() + " failed");
     }
     Path stat = Path.of("/proc", Long.toString(pid()), "stat");
-    long deadline = System.nanoTime() + timeout.toNanos();
-    while (true) {
-      String s = Files.readString(stat);
-      // pid (comm) STATE ...: the state follows the last ')'.
-      char state = s.charAt(s.lastIndexOf(')') + 2);
-      boolean stopped = state == 'T' || state == 't';
-      if (stopped == stop) {
-        return;
-      }
-      if (System.nanoTime() > deadline) {
-        throw new AssertionError(name + " is in state " + state + " after "
-            + (stop ? "SIGSTOP" : "SIGCONT"));
-      }
-      Thread.sleep(10);
+    char[] state = {'?'};
+    try {
+      Awaitility.await(name + (stop ? " stopped" : " running")).atMost(timeout)
+          .pollInSameThread().pollDelay(Duration.ZERO).pollInterval(Duration.ofMillis(10))
+          .until(() -> {
+            String s = Files.readString(stat);
+            // pid (comm) STATE ...: the state follows the last ')'.
+            state[0] = s.charAt(s.lastIndexOf(')') + 2);
+            return (state[0] == 'T' || state[0] == 't') == stop;
+          });
+    } catch (ConditionTimeoutException e) {
+      throw new AssertionError(name + " is in state " + state[0] + " after "
+          + (stop ? "SIGSTOP" : "SIGCONT"));
     }
   }
 
