@@ -39,8 +39,12 @@ class SyncMatchesLocalSgdTest {
         PsClient client = PsClient.connect(cluster.addresses(), layout, Duration.ofSeconds(30),
             Duration.ofSeconds(30))) {
       client.init(spec);
-      new TrainingLoop(client, model, train, null,
+      TrainingLoop.Result r = new TrainingLoop(client, model, train, null,
           new TrainingLoop.Config(0, js, steps, 32, 0), null).run();
+      // The pull of step t+1 leaves with the push of step t and waits at the shard while that
+      // push is applied; the time it waited counts only where the step blocked on it, so the
+      // summary's pull share (pull - wait) is never negative.
+      assertThat(r.waitSeconds()).isBetween(0.0, r.pullSeconds());
       long[] versions = client.pull(0, distributed, 0, 0);
       assertThat(versions).containsOnly(steps);
     }

@@ -290,8 +290,11 @@ public final class TrainingLoop {
         stale.reset();
         versions = stale.merge(fresh, client.pull(cfg.worker(), fresh, 0, done), x);
       }
-      long wait = client.lastPullWaitMicros() * 1000;
       long pull = System.nanoTime() - t0;
+      // The shard's wait counts from the pull's arrival; a pipelined pull arrives with the
+      // last push, so part of that wait overlapped the push (counted there). What this step
+      // waited is at most what it blocked on the pull.
+      long wait = Math.min(client.lastPullWaitMicros() * 1000, pull);
       // sync: each shard's step is the version of its blocks. They agree unless backup workers
       // or a shard restored from a checkpoint moved one shard on; each shard then gets the
       // gradient for its own step.
