@@ -32,6 +32,15 @@ public final class Refusals {
   public static final String JOB_UNKNOWN = "JOB_UNKNOWN";
 
   /**
+   * NOT_FOUND: the job ended on the shard (deleted, every worker finished, or idle past the
+   * shard's {@code --job-idle-timeout}) while the call waited for it, such as a pull at a sync
+   * barrier or an ssp bound. Metadata: {@code shard}, {@code incarnation}, {@code job}, {@code
+   * ended} ({@code deleted}, {@code finished} or {@code idle}). Permanent: clients do not retry
+   * it, and do not declare the job again on their own.
+   */
+  public static final String JOB_ENDED = "JOB_ENDED";
+
+  /**
    * RESOURCE_EXHAUSTED: the job needs more memory than the shard may hold (its {@code
    * --max-bytes}). Metadata: {@code shard}, {@code bytes} (needed), {@code limit}. Permanent:
    * clients do not retry it (other RESOURCE_EXHAUSTED answers, such as flow control, are

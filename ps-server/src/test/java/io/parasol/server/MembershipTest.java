@@ -51,7 +51,7 @@ class MembershipTest {
     push(core, spec, 1, 1, 0, 0);
     AtomicInteger released = new AtomicInteger();
     core.awaitPull(core.preparePull(PullRequest.newBuilder().setFingerprint(Specs.fp(spec))
-        .setWorker(0).setMinVersion(1).build()), released::incrementAndGet);
+        .setWorker(0).setMinVersion(1).build()), released::incrementAndGet, Specs::neverEnds);
     assertThat(core.blockVersion(0)).isZero();
 
     advanceMillis(900);
@@ -168,7 +168,7 @@ class MembershipTest {
     push(core, spec, 0, 2, 1, 1);
     AtomicInteger released = new AtomicInteger();
     core.awaitPull(core.preparePull(PullRequest.newBuilder().setFingerprint(Specs.fp(spec))
-        .setWorker(0).setClock(2).build()), released::incrementAndGet);
+        .setWorker(0).setClock(2).build()), released::incrementAndGet, Specs::neverEnds);
     assertThat(released).as("clock 2 leads worker 1 (clock 0) by more than 1").hasValue(0);
     advanceMillis(1500);
     core.heartbeat(HeartbeatRequest.newBuilder().setFingerprint(Specs.fp(spec)).setWorker(0)
@@ -193,7 +193,7 @@ class MembershipTest {
     // the bound of worker 0's 14; joining afresh at 14 would have put it at 20 and held it.
     AtomicInteger released = new AtomicInteger();
     after.awaitPull(after.preparePull(PullRequest.newBuilder().setFingerprint(Specs.fp(spec))
-        .setWorker(1).setClock(6).build()), released::incrementAndGet);
+        .setWorker(1).setClock(6).build()), released::incrementAndGet, Specs::neverEnds);
     assertThat(released).hasValue(1);
     assertThat(after.status().getLiveWorkersList()).containsExactly(0, 1);
   }

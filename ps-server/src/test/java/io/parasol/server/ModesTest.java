@@ -44,7 +44,7 @@ class ModesTest {
       throws ShardException {
     AtomicInteger released = new AtomicInteger();
     core.awaitPull(core.preparePull(PullRequest.newBuilder().setFingerprint(Specs.fp(spec))
-        .setWorker(worker).setClock(clock).build()), released::incrementAndGet);
+        .setWorker(worker).setClock(clock).build()), released::incrementAndGet, Specs::neverEnds);
     return released;
   }
 
@@ -54,7 +54,7 @@ class ModesTest {
     AtomicInteger released = new AtomicInteger();
     core.awaitPull(core.preparePull(PullRequest.newBuilder().setFingerprint(Specs.fp(spec))
         .setWorker(worker).setMinVersion(minVersion).setAfterPush(afterPush).build()),
-        released::incrementAndGet);
+        released::incrementAndGet, Specs::neverEnds);
     return released;
   }
 

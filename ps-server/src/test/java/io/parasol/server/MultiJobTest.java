@@ -12,6 +12,7 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.parasol.common.FloatCodec;
 import io.parasol.common.MetricNames;
+import io.parasol.common.Refusals;
 import io.parasol.proto.v1.DeleteRequest;
 import io.parasol.proto.v1.HeartbeatRequest;
 import io.parasol.proto.v1.InitRequest;
@@ -267,6 +268,56 @@ class MultiJobTest {
     assertThat(core.bytesHeld()).isZero();
     assertThat(registry.find(MetricNames.SHARD_JOBS_ENDED).tag("reason", "idle").counter()
         .count()).isEqualTo(2);
+  }
+
+  /** A pull of worker 0 of {@code spec} for version 1 of block 0 (it waits for the round). */
+  private static PullRequest waitingPull(JobSpec spec) {
+    return PullRequest.newBuilder().setJobName(spec.getJobName()).setFingerprint(Specs.fp(spec))
+        .setWorker(0).setMinVersion(1).addBlockIds(0).build();
+  }
+
+  @Test
+  void idleJob_pullsWaitingOnItAreRefusedWhenItEnds_anotherJobsPullStillWaits()
+      throws Exception {
+    ShardCore core = core();
+    core.jobIdleTimeout(Duration.ofMinutes(10));
+    JobSpec a2 = A.toBuilder().setJobName("a2").build();
+    core.init(A, 0);
+    core.init(a2, 0);
+    push(core, A, 0, 1, 0, 0, 0, 4);
+    push(core, a2, 0, 1, 0, 0, 0, 4);
+    java.util.List<ShardException> endedA = new java.util.ArrayList<>();
+    java.util.concurrent.atomic.AtomicInteger released = new java.util.concurrent.atomic
+        .AtomicInteger();
+    core.awaitPull(core.preparePull(waitingPull(A)), released::incrementAndGet, endedA::add);
+    core.awaitPull(core.preparePull(waitingPull(a2)), released::incrementAndGet,
+        Specs::neverEnds);
+    // A pull of a prepared before the job ends and only then comes to wait.
+    var late = core.preparePull(waitingPull(A));
+    assertThat(core.waitingPulls()).isEqualTo(2);
+
+    advanceSeconds(11 * 60);
+    core.heartbeat(HeartbeatRequest.newBuilder().setJobName("a2").setFingerprint(Specs.fp(a2))
+        .setWorker(1).build()); // a2 sees a call; a does not
+    assertThat(core.expireJobs()).containsExactly("a");
+
+    // The callback executor runs inline: a's pull was answered within expireJobs.
+    assertThat(endedA).hasSize(1);
+    ShardException e = endedA.get(0);
+    assertThat(e.code()).isEqualTo(Status.Code.NOT_FOUND);
+    assertThat(e.reason()).isEqualTo(Refusals.JOB_ENDED);
+    assertThat(e).hasMessage("job 'a' ended (no call for its idle timeout, --job-idle-timeout"
+        + " PT10M) on shard 0 while this pull waited");
+    assertThat(Refusals.info(e.toStatusException()).getMetadataMap())
+        .containsEntry("ended", "idle").containsEntry("job", "a");
+    assertThat(core.waitingPulls()).as("a2's pull still waits").isEqualTo(1);
+
+    core.awaitPull(late, released::incrementAndGet, endedA::add);
+    assertThat(endedA).as("a pull that comes to wait on an ended job is refused at once")
+        .hasSize(2);
+    late.release();
+    assertThat(released).hasValue(0);
+    assertThat(core.waitingPulls()).isEqualTo(1);
   }
 
   @Test

@@ -13,6 +13,8 @@ import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import io.grpc.stub.StreamObserver;
 import io.parasol.common.FloatCodec;
+import io.parasol.common.Refusals;
+import io.parasol.proto.v1.DeleteRequest;
 import io.parasol.proto.v1.InitRequest;
 import io.parasol.proto.v1.JobSpec;
 import io.parasol.proto.v1.Mode;
@@ -247,6 +249,49 @@ class ShardServiceTest {
         .contains("block 0 is at version 0, the pull needs 1")
         .contains("step 0 has contributions from workers {0} and completes at 2")
         .contains("live workers [0, 1]");
+  }
+
+  @Test
+  void pull_waitingWhenItsJobIsDeleted_isAnsweredAtOnceWithJobEnded() throws Exception {
+    for (int block = 0; block < 2; block++) {
+      float[] g = new float[block == 0 ? 4 : 3];
+      assertThat(push(Specs.headerMsg(header(block).setSequence(block + 1).build()),
+          Specs.chunkMsg(block, 0, g))).isInstanceOf(PushResponse.class);
+    }
+    java.util.concurrent.ExecutorService client =
+        java.util.concurrent.Executors.newSingleThreadExecutor();
+    try {
+      // Worker 0 waits for round 0, which worker 1 never completes. Its deadline (10 min) is
+      // far past the bounded wait below, and the shard's own deadline answer is captured and
+      // never run: only the deletion can end this pull in time.
+      java.util.concurrent.Future<StatusRuntimeException> pulled = client.submit(() ->
+          org.junit.jupiter.api.Assertions.assertThrows(StatusRuntimeException.class,
+              () -> blocking.withDeadlineAfter(10, TimeUnit.MINUTES).pull(PullRequest
+                  .newBuilder().setJobName("test").setFingerprint(fp).setMinVersion(1).build())
+                  .hasNext()));
+      // The shard schedules the deadline answer right after the pull started waiting.
+      assertThat(timer.deadlineTasks.poll(60, TimeUnit.SECONDS))
+          .as("the pull waits at the barrier").isNotNull();
+      assertThat(b().delete(DeleteRequest.newBuilder().setJobName("test").setFingerprint(fp)
+          .build()).getDeleted()).isTrue();
+
+      StatusRuntimeException e = pulled.get(60, TimeUnit.SECONDS);
+      assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.NOT_FOUND);
+      assertThat(e.getStatus().getDescription())
+          .isEqualTo("job 'test' was deleted on shard 0 while this pull waited");
+      assertThat(Refusals.reason(e)).isEqualTo(Refusals.JOB_ENDED);
+      assertThat(Refusals.info(e).getMetadataMap()).containsEntry("job", "test")
+          .containsEntry("ended", "deleted").containsEntry("shard", "0")
+          .containsKey("incarnation");
+      // Nothing else waits, and the job is gone: a new pull finds no job.
+      assertThat(server.core().waitingPulls()).isZero();
+      StatusRuntimeException after = org.junit.jupiter.api.Assertions.assertThrows(
+          StatusRuntimeException.class, () -> b().pull(PullRequest.newBuilder()
+              .setJobName("test").setFingerprint(fp).setMinVersion(1).build()).hasNext());
+      assertThat(Refusals.reason(after)).isEqualTo(Refusals.JOB_UNKNOWN);
+    } finally {
+      client.shutdownNow();
+    }
   }
 
   @Test

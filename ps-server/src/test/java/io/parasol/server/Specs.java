@@ -28,6 +28,11 @@ final class Specs {
     return b;
   }
 
+  /** A waiting pull's {@code onEnded} for tests whose job never ends while a pull waits. */
+  static void neverEnds(io.parasol.server.core.ShardException e) {
+    throw new AssertionError("the job ended while a pull waited: " + e.getMessage());
+  }
+
   static String fp(JobSpec spec) {
     return JobSpecs.fingerprint(spec);
   }

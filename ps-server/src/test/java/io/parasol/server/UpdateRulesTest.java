@@ -173,7 +173,7 @@ class UpdateRulesTest {
     AtomicInteger ran = new AtomicInteger();
     PullPlan plan = core.preparePull(PullRequest.newBuilder()
         .setFingerprint(Specs.fp(spec)).setWorker(0).setMinVersion(1).build());
-    core.awaitPull(plan, ran::incrementAndGet);
+    core.awaitPull(plan, ran::incrementAndGet, Specs::neverEnds);
     assertThat(ran).as("worker 0 contributed to step 0: it waits for step 1").hasValue(0);
     assertThat(core.waitingPulls()).isEqualTo(1);
 
@@ -191,7 +191,7 @@ class UpdateRulesTest {
     push(core, Specs.header(spec, 1, 1, 0, PushKind.PUSH_GRADIENT, 0, 0), 1f);
     AtomicInteger ran = new AtomicInteger();
     core.awaitPull(core.preparePull(PullRequest.newBuilder().setFingerprint(Specs.fp(spec))
-        .setWorker(0).setMinVersion(1).build()), ran::incrementAndGet);
+        .setWorker(0).setMinVersion(1).build()), ran::incrementAndGet, Specs::neverEnds);
     assertThat(ran).hasValue(1);
     assertThat(core.blockVersion(0)).isZero();
   }
@@ -204,7 +204,7 @@ class UpdateRulesTest {
     AtomicInteger ran = new AtomicInteger();
     PullPlan plan = core.preparePull(PullRequest.newBuilder()
         .setFingerprint(Specs.fp(spec)).setWorker(0).setMinVersion(1).build());
-    core.awaitPull(plan, ran::incrementAndGet).cancel();
+    core.awaitPull(plan, ran::incrementAndGet, Specs::neverEnds).cancel();
     push(core, Specs.header(spec, 1, 1, 0, PushKind.PUSH_GRADIENT, 0, 0), 1f);
     assertThat(ran).hasValue(0);
   }

@@ -18,7 +18,6 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.Executor;
 import java.util.function.Consumer;
 import java.util.regex.Pattern;
 import org.slf4j.Logger;
@@ -32,7 +31,8 @@ import org.slf4j.LoggerFactory;
  * <p>A job ends by {@link #end} (a Delete call), or in {@link #expire}: once every worker has
  * left (finished) and the job has then seen no call for {@link #FINISHED_GRACE_NANOS} (so that
  * whoever finished can still read the final model and status), or once it has seen no call
- * for the idle timeout. Ending releases the job's budget and meters, logs one line, and tells the
+ * for the idle timeout. Ending answers the pulls waiting on the job at once (NOT_FOUND, {@link
+ * Refusals#JOB_ENDED}), releases the job's budget and meters, logs one line, and tells the
  * {@link #onEnded} listener (which removes its checkpoints).
  *
  * <p>Thread safety: lookups are lock-free (a concurrent map); creating and ending jobs take
@@ -65,7 +65,7 @@ final class Jobs {
   private final Ticker ticker;
   private final Buffers buffers;
   private final MemoryBudget budget;
-  private final Executor callbacks;
+  private final Incarnation incarnation;
   private final Map<String, Job> byName = new ConcurrentHashMap<>();
   private final Map<Ended, Counter> ended = new java.util.EnumMap<>(Ended.class);
   private volatile int maxJobs = DEFAULT_MAX_JOBS;
@@ -74,13 +74,13 @@ final class Jobs {
   private volatile Consumer<String> onEnded = name -> { };
 
   Jobs(int shardIndex, MeterRegistry registry, Ticker ticker, Buffers buffers,
-      MemoryBudget budget, Executor callbacks) {
+      MemoryBudget budget, Incarnation incarnation) {
     this.shardIndex = shardIndex;
+    this.incarnation = incarnation;
     this.registry = registry;
     this.ticker = ticker;
     this.buffers = buffers;
     this.budget = budget;
-    this.callbacks = callbacks;
     String shard = Integer.toString(shardIndex);
     Gauge.builder(MetricNames.SHARD_JOBS, byName, Map::size)
         .description("Jobs the shard holds")
@@ -248,15 +248,27 @@ final class Jobs {
     buffers.limit(budget.limit() - bytesHeld);
     removeMeters(j.name);
     ended.get(why).increment();
-    // Pulls still waiting on the job's barrier end at their deadline; wake them so that
-    // those already satisfied go now.
-    callbacks.execute(j.waiters::signal);
+    // Pulls still waiting on the job's barrier or bound are answered now, not at their deadline.
+    j.waiters.end(endedWhileWaiting(j, why));
     log.info("shard {}: job '{}' ended ({}); released {}; {} jobs hold {} now", shardIndex,
         j.name, why == Ended.DELETED ? "deleted"
             : why == Ended.FINISHED ? "every worker finished" : "idle", MemoryBudget.mib(j.bytes),
         byName.size(), MemoryBudget.mib(bytesHeld));
     onEnded.accept(j.name);
     return true;
+  }
+
+  /** The refusal of a pull that waited on job {@code j} when it ended. */
+  private ShardException endedWhileWaiting(Job j, Ended why) {
+    String how = switch (why) {
+      case DELETED -> "was deleted";
+      case FINISHED -> "ended (every worker finished)";
+      case IDLE -> "ended (no call for its idle timeout, --job-idle-timeout "
+          + java.time.Duration.ofNanos(idleNanos) + ")";
+    };
+    return incarnation.stamp(new ShardException(Status.Code.NOT_FOUND, "job '" + j.name + "' "
+        + how + " on shard " + shardIndex + " while this pull waited", Refusals.JOB_ENDED))
+        .with("job", j.name).with("ended", why.tag());
   }
 
   /** Removes every meter of job {@code name} on this shard from the registry. */

@@ -88,7 +88,7 @@ public final class ShardCore {
     // Not bound to the registry: its counts only feed the Status of a shard without a job
     // (refused calls are exported by parasol_shard_refused_total either way).
     this.unattributed = new ShardMetrics(shardIndex, "");
-    this.jobs = new Jobs(shardIndex, this.registry, ticker, buffers, budget, callbacks);
+    this.jobs = new Jobs(shardIndex, this.registry, ticker, buffers, budget, incarnation);
   }
 
   /**
@@ -272,15 +272,17 @@ public final class ShardCore {
 
   /**
    * Runs {@code onReady} (on the callback executor) once every block of the plan is at its
-   * minimum version and the mode lets the worker read (ssp: its clock is within the bound).
+   * minimum version and the mode lets the worker read (ssp: its clock is within the bound);
+   * or {@code onEnded} with NOT_FOUND ({@code JOB_ENDED}) at once if the job ends first.
    */
-  public Cancellable awaitPull(PullPlan plan, Runnable onReady) {
+  public Cancellable awaitPull(PullPlan plan, Runnable onReady,
+      java.util.function.Consumer<ShardException> onEnded) {
     // A pull at clock c says the worker completed c steps (ssp), even on a shard it does not
     // push to.
     if (plan.job.members.advanceClock(plan.worker, plan.clock)) {
       plan.job.waiters.signal();
     }
-    return plan.job.waiters.await(plan, onReady);
+    return plan.job.waiters.await(plan, onReady, onEnded);
   }
 
   /** Why a pull is still waiting, for the status that ends it at its deadline. */
@@ -295,11 +297,7 @@ public final class ShardCore {
 
   /** Number of pulls waiting, over every job (for tests and status). */
   public int waitingPulls() {
-    int n = 0;
-    for (Job j : jobs.all()) {
-      n += j.waiters.size();
-    }
-    return n;
+    return jobs.all().stream().mapToInt(j -> j.waiters.size()).sum();
   }
 
   // ---------------------------------------------------------------------------------------

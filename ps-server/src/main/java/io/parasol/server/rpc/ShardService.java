@@ -140,20 +140,23 @@ public final class ShardService implements ShardGrpc.AsyncService, BindableServi
     call.setOnReadyHandler(sender::wake);
     Cancellable waiting = core.awaitPull(plan, () -> {
       if (answered.compareAndSet(false, true)) {
-        ScheduledFuture<?> t = timeout.getAndSet(null);
-        if (t != null) {
-          t.cancel(false);
-        }
+        cancelTimeout(timeout);
         sender.start();
+      }
+    }, ended -> {
+      // The job ended (deleted, finished or idle) while the pull waited: answered now.
+      if (answered.compareAndSet(false, true)) {
+        cancelTimeout(timeout);
+        plan.release();
+        if (!call.isCancelled()) {
+          fail(call, ended);
+        }
       }
     });
     call.setOnCancelHandler(() -> {
       waiting.cancel();
       plan.release();
-      ScheduledFuture<?> t = timeout.getAndSet(null);
-      if (t != null) {
-        t.cancel(false);
-      }
+      cancelTimeout(timeout);
       sender.wake();
     });
     // A barrier never outlives its caller's deadline silently: just before it, the pull is
@@ -174,12 +177,16 @@ public final class ShardService implements ShardGrpc.AsyncService, BindableServi
           }
         }, in, TimeUnit.NANOSECONDS));
         if (answered.get()) {
-          ScheduledFuture<?> t = timeout.getAndSet(null);
-          if (t != null) {
-            t.cancel(false);
-          }
+          cancelTimeout(timeout);
         }
       }
+    }
+  }
+
+  private static void cancelTimeout(AtomicReference<ScheduledFuture<?>> timeout) {
+    ScheduledFuture<?> t = timeout.getAndSet(null);
+    if (t != null) {
+      t.cancel(false);
     }
   }
 
