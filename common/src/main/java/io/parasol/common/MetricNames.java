@@ -64,7 +64,10 @@ public final class MetricNames {
   public static final String SHARD_CHECKPOINT_BYTES = "parasol.shard.checkpoint.bytes";
   /** Gauge of live workers, tag shard. */
   public static final String SHARD_LIVE_WORKERS = "parasol.shard.workers.live";
-  /** Counter of calls answered with a status other than OK, tags shard, method and status. */
+  /**
+   * Counter of calls answered with a status other than OK, tags shard, {@link #JOB_TAG} (a job
+   * the shard holds, else {@code -}), method and status.
+   */
   public static final String SHARD_REFUSED = "parasol.shard.refused";
   /**
    * Gauge of the heap a job holds on the shard (blocks, optimizer state, round sums), tags shard

@@ -115,7 +115,7 @@ public final class ShardServer {
     // Added last, so it runs first and sees every other interceptor's refusals too.
     this.refusals = new RefusalLog(ticker, REFUSAL_LOG_INTERVAL_NANOS,
         line -> log.info("shard {}: {}", shardIndex, line));
-    builder.intercept(new RefusalInterceptor(shardIndex, registry, refusals));
+    builder.intercept(new RefusalInterceptor(shardIndex, registry, refusals, core::heldJob));
     ConnectionTracker connections = new ConnectionTracker(
         m -> core.connectionLost(m.job(), m.worker()));
     core.onJobEnded(this::jobEnded);

@@ -226,6 +226,12 @@ public final class ShardCore {
     return all.size() == 1 ? all.get(0) : null;
   }
 
+  /** The held job a request naming {@code jobName} means (empty: default or only); else null. */
+  public String heldJob(String jobName) {
+    Job j = named(jobName);
+    return j == null ? null : j.name;
+  }
+
   /** The job named {@code jobName}, or with an empty name the {@link #soleJob}. */
   private Job named(String jobName) {
     return jobName.isEmpty() ? soleJob() : jobs.get(jobName);
@@ -433,11 +439,7 @@ public final class ShardCore {
 
   /** Block updates applied so far over every job (the checkpoint trigger). */
   public long updatesApplied() {
-    long n = 0;
-    for (Job j : jobs.all()) {
-      n += j.metrics.updatesApplied();
-    }
-    return n;
+    return jobs.all().stream().mapToLong(j -> j.metrics.updatesApplied()).sum();
   }
 
   /** Block updates job {@code jobName} applied so far; -1 when the shard does not hold it. */

@@ -12,6 +12,8 @@ import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.parasol.common.MetricNames;
 import io.parasol.proto.v1.BlockSpec;
+import io.parasol.proto.v1.DeleteRequest;
+import io.parasol.proto.v1.HeartbeatRequest;
 import io.parasol.proto.v1.InitKind;
 import io.parasol.proto.v1.InitRequest;
 import io.parasol.proto.v1.JobSpec;
@@ -99,6 +101,44 @@ class RefusalCountsTest {
         .toString(core.blockValues(0));
   }
 
+  private double refused(String job, String method, Status.Code code) {
+    Counter c = registry.find(MetricNames.SHARD_REFUSED).tag("shard", "0")
+        .tag(MetricNames.JOB_TAG, job).tag("method", method).tag("status", code.name())
+        .counter();
+    return c == null ? 0 : c.count();
+  }
+
+  @Test
+  void refusedCalls_labelledWithTheJobTheShardHolds_randomJobNamesAddNoSeries() {
+    ShardGrpc.ShardBlockingStub stub = ShardGrpc.newBlockingStub(channel);
+    SplittableRandom r = new SplittableRandom(16L);
+    int randomNames = 200;
+    for (int i = 0; i < randomNames; i++) {
+      String name = "job-" + Long.toHexString(r.nextLong());
+      org.junit.jupiter.api.Assertions.assertThrows(io.grpc.StatusRuntimeException.class,
+          () -> stub.withDeadlineAfter(10, TimeUnit.SECONDS).heartbeat(HeartbeatRequest
+              .newBuilder().setJobName(name).setFingerprint("x").build()));
+    }
+    // The job the shard holds, with a wrong fingerprint: by name, and with an empty name.
+    for (String name : List.of("refusals", "")) {
+      org.junit.jupiter.api.Assertions.assertThrows(io.grpc.StatusRuntimeException.class,
+          () -> stub.withDeadlineAfter(10, TimeUnit.SECONDS).heartbeat(HeartbeatRequest
+              .newBuilder().setJobName(name).setFingerprint("x").build()));
+    }
+    assertThat(refused("-", "Heartbeat", Status.Code.FAILED_PRECONDITION))
+        .isEqualTo(randomNames);
+    assertThat(refused("refusals", "Heartbeat", Status.Code.FAILED_PRECONDITION)).isEqualTo(2);
+    assertThat(registry.find(MetricNames.SHARD_REFUSED).counters()).extracting(
+        c -> c.getId().getTag(MetricNames.JOB_TAG)).containsOnly("-", "refusals");
+
+    // The job's series go away with the job.
+    String fp = server.core().status("refusals").getFingerprint();
+    assertThat(stub.withDeadlineAfter(10, TimeUnit.SECONDS).delete(DeleteRequest.newBuilder()
+        .setJobName("refusals").setFingerprint(fp).build()).getDeleted()).isTrue();
+    assertThat(registry.find(MetricNames.SHARD_REFUSED).counters()).extracting(
+        c -> c.getId().getTag(MetricNames.JOB_TAG)).containsOnly("-");
+  }
+
   @Test
   void everyMethod_randomBytes_countedPerMethodAndStatusAndLoggedOncePerKind()
       throws Exception {
@@ -131,12 +171,16 @@ class RefusalCountsTest {
       String method = bareName(m[0]);
       assertThat(invalid.getOrDefault(method, 0)).as("%s: unparseable requests", method)
           .isPositive();
-      Counter c = registry.find(MetricNames.SHARD_REFUSED).tag("shard", "0")
-          .tag("method", method).tag("status", "INVALID_ARGUMENT").counter();
-      assertThat(c).as("%s INVALID_ARGUMENT counter", method).isNotNull();
-      assertThat(c.count()).as("%s INVALID_ARGUMENT counted", method)
-          .isEqualTo(invalid.get(method).doubleValue());
+      var cs = registry.find(MetricNames.SHARD_REFUSED).tag("shard", "0")
+          .tag("method", method).tag("status", "INVALID_ARGUMENT").counters();
+      assertThat(cs).as("%s INVALID_ARGUMENT counter", method).isNotEmpty();
+      assertThat(cs.stream().mapToDouble(Counter::count).sum())
+          .as("%s INVALID_ARGUMENT counted", method).isEqualTo(invalid.get(method).doubleValue());
     }
+    // Random bytes that parse name random jobs: they count under "-" (or, with an empty name,
+    // under the shard's only job), never under a label of their own.
+    assertThat(registry.find(MetricNames.SHARD_REFUSED).counters()).extracting(
+        c -> c.getId().getTag(MetricNames.JOB_TAG)).isSubsetOf("-", "refusals");
     assertThat(state()).as("blocks and counters").isEqualTo(before);
 
     List<String> lines = new ArrayList<>();
