@@ -2,7 +2,11 @@
 // Offline checks of one rendered overlay (the output of `kubectl kustomize k8s/overlays/NAME`).
 // Run by .ci/k8s-check; no cluster needed.
 //
-//   node k8s/tools/check.mjs --overlay cpu|gpu [--name DIR] [--renderer LABEL] [--mutations] RENDERED.yaml
+//   node k8s/tools/check.mjs --overlay cpu|gpu [--name DIR] [--renderer LABEL] [--mutations] RENDERED.yaml [JOB.yaml ...]
+//
+// JOB.yaml: a rendered job overlay (k8s/jobs/NAME), checked as deployed next to RENDERED.yaml's
+// shards: it may hold only worker Jobs and their ConfigMaps (it must not touch the shards), and
+// every Job of all the files is checked as the workers of its own job.
 //
 // 1. Schema: every object against the Kubernetes schemas (kubernetes-models; the Prometheus
 //    Operator's for PodMonitor and PrometheusRule), unknown fields refused for the built-in
@@ -16,7 +20,9 @@
 //    parallelism = PARASOL_WORKERS = --workers; --servers = the StatefulSet's pods under the
 //    headless Service's DNS names and port; identical job flags for every worker; ports, probes,
 //    checkpoint volume, grace period; PodMonitor selection; dashboards and rules = docker/'s;
-//    the overlay's GPU (or no-GPU) requirements.
+//    the overlay's GPU (or no-GPU) requirements. Each Job (the base's, and one per job overlay
+//    given after the rendered overlay) with its own ConfigMap: a different --job each, the Job
+//    named after it, its counts and flags checked as above.
 // --mutations also breaks the objects on purpose in several ways and fails unless every break is
 // caught: a check that no longer fails is a broken check.
 import { spawnSync } from "node:child_process";
@@ -40,6 +46,7 @@ let renderer = "kubectl";
 let name = null;
 let mutations = false;
 let renderedFile = null;
+const jobFiles = [];
 for (let i = 0; i < argv.length; i++) {
   const a = argv[i];
   if (a === "--overlay") overlay = argv[++i];
@@ -47,6 +54,7 @@ for (let i = 0; i < argv.length; i++) {
   else if (a === "--name") name = argv[++i];
   else if (a === "--mutations") mutations = true;
   else if (!a.startsWith("--") && renderedFile === null) renderedFile = a;
+  else if (!a.startsWith("--")) jobFiles.push(a);
   else usage(`unknown argument ${a}`);
 }
 if (!["cpu", "gpu"].includes(overlay) || !renderedFile) usage("need --overlay cpu|gpu and a file");
@@ -54,7 +62,7 @@ const title = name ? `${name} (${overlay})` : overlay;
 
 function usage(msg) {
   console.error(`check.mjs: ${msg}\nusage: node check.mjs --overlay cpu|gpu [--renderer LABEL]`
-    + " [--mutations] RENDERED.yaml");
+    + " [--mutations] RENDERED.yaml [JOB.yaml ...]");
   process.exit(2);
 }
 
@@ -499,9 +507,8 @@ async function check(objects) {
   if (stss.length !== 1) err(`expected one StatefulSet (the shards), found ${stss.length}`);
   const sts = stss[0];
   const jobs = of("Job");
-  if (jobs.length !== 1) err(`expected one Job (the workers), found ${jobs.length}`);
-  const job = jobs[0];
-  if (!sts || !job) return { errors, facts };
+  if (jobs.length === 0) err("expected a Job (the workers of a job), found none");
+  if (!sts || jobs.length === 0) return { errors, facts };
 
   const svc = of("Service").find((s) => s.metadata.name === sts.spec?.serviceName);
   if (!svc) err(`${id(sts)}: serviceName ${sts.spec?.serviceName} is not a Service in the output`);
@@ -520,32 +527,13 @@ async function check(objects) {
     return { errors, facts };
   }
   const cmShards = Number(jobCm.data?.PARASOL_SHARDS);
-  const cmWorkers = Number(jobCm.data?.PARASOL_WORKERS);
   if (!Number.isInteger(cmShards) || cmShards < 1) {
     err(`ConfigMap ${cmName}: PARASOL_SHARDS '${jobCm.data?.PARASOL_SHARDS}' is not a count`);
-  }
-  if (!Number.isInteger(cmWorkers) || cmWorkers < 1) {
-    err(`ConfigMap ${cmName}: PARASOL_WORKERS '${jobCm.data?.PARASOL_WORKERS}' is not a count`);
   }
   const replicas = sts.spec?.replicas ?? 1;
   if (replicas !== cmShards) {
     err(`shard count: StatefulSet ${sts.metadata.name} has replicas ${replicas} but ConfigMap`
       + ` ${cmName} has PARASOL_SHARDS=${jobCm.data?.PARASOL_SHARDS}`);
-  }
-  if (jobCm.data?.PARASOL_JOB_FLAGS === undefined) {
-    err(`ConfigMap ${cmName}: no PARASOL_JOB_FLAGS`);
-  } else {
-    // Flags the manifests set themselves may not be repeated there (picocli refuses repeats).
-    const jf = jobCm.data.PARASOL_JOB_FLAGS.trim().split(/\s+/).filter(Boolean);
-    const reserved = ["--shards", "--workers", "--servers", "--worker", "--metrics-port",
-      "--metrics-host"];
-    for (const t of jf) {
-      if (reserved.includes(t.split("=")[0])) {
-        err(`ConfigMap ${cmName}: PARASOL_JOB_FLAGS sets ${t}, which the manifests set`);
-      }
-      if (/[*?[]/.test(t)) err(`ConfigMap ${cmName}: PARASOL_JOB_FLAGS token '${t}' has a glob`);
-    }
-    parseCommandLine(jf, JOB_OPTIONS, `ConfigMap ${cmName} PARASOL_JOB_FLAGS`, errors);
   }
 
   const shardTmpl = sts.spec.template;
@@ -645,103 +633,154 @@ async function check(objects) {
     err(`${id(sts)}: startupProbe is a gRPC probe, but the shards serve TLS (use tcpSocket)`);
   }
 
-  // --- 3. workers
-  const spec = job.spec ?? {};
-  const workerTmpl = spec.template ?? {};
-  const workerContainer = workerTmpl.spec?.containers?.[0];
-  if (spec.completionMode !== "Indexed") err(`${id(job)}: completionMode must be Indexed`);
-  if (spec.completions !== cmWorkers || spec.parallelism !== cmWorkers) {
-    err(`worker count: Job ${job.metadata.name} has completions ${spec.completions} and`
-      + ` parallelism ${spec.parallelism} but ConfigMap ${cmName} has`
-      + ` PARASOL_WORKERS=${jobCm.data?.PARASOL_WORKERS} (all three must agree)`);
-  }
-  if (spec.backoffLimit === undefined) err(`${id(job)}: no backoffLimit`);
-  const wMetricsPort = portOf(workerContainer, "metrics");
-  const expectedServers = [];
+  // --- 3. workers: each Job is the workers of one job (the base's, and one per job overlay in
+  // k8s/jobs), with its own ConfigMap; several Jobs run different jobs (--job) on the shards.
+  const workerPods = [];
+  const jobNames = new Map();
+  facts.jobs = [];
   const shardPort = svcGrpc?.port ?? grpcPort;
-  const domain = jobCm.data?.PARASOL_CLUSTER_DOMAIN ?? "cluster.local";
-  for (let i = 0; i < replicas; i++) {
-    expectedServers.push(`${sts.metadata.name}-${i}.${sts.spec.serviceName}.${ns}.svc.${domain}`
-      + `:${shardPort}`);
-  }
-  let jobFlags0 = null;
-  let workerOpts0 = null;
-  const workerCount = Number.isInteger(spec.completions) ? spec.completions : 0;
-  for (let k = 0; k < workerCount; k++) {
-    const podName = `${job.metadata.name}-${k}-abcde`;
-    const what = `worker pod ${k}`;
-    const pod = { name: podName, namespace: ns,
-      labels: { ...workerTmpl.metadata?.labels, "batch.kubernetes.io/job-completion-index": `${k}` },
-      annotations: { ...workerTmpl.metadata?.annotations,
-        "batch.kubernetes.io/job-completion-index": `${k}` },
-      injected: { HOSTNAME: podName, JOB_COMPLETION_INDEX: `${k}` } };
-    const env = containerEnv(workerContainer, pod, configMaps, errors, what);
-    const run = runContainer(workerContainer, env, what, errors);
-    if (!run) continue;
-    if (run.args[0] !== "worker") {
-      err(`${what}: runs 'parasol ${run.args[0]}', not 'parasol worker'`);
+  for (const job of jobs) {
+    const wCmName = job.spec?.template?.spec?.containers?.[0]?.envFrom
+      ?.find((e) => e.configMapRef)?.configMapRef?.name;
+    const wCm = configMaps.get(wCmName);
+    if (!wCm) {
+      err(`${id(job)}: its container reads no job ConfigMap through envFrom`);
       continue;
     }
-    const o = parseCommandLine(run.args.slice(1), WORKER_OPTIONS, `${what}: parasol worker`,
-      errors);
-    jvmChecks("worker", workerContainer, run, env, what, err);
-    if (k === 0) {
-      facts.workerJvm = run.jvmArgs;
-      workerOpts0 = o;
+    const cmWorkers = Number(wCm.data?.PARASOL_WORKERS);
+    if (!Number.isInteger(cmWorkers) || cmWorkers < 1) {
+      err(`ConfigMap ${wCmName}: PARASOL_WORKERS '${wCm.data?.PARASOL_WORKERS}' is not a count`);
     }
-    if (o.get("--worker") !== String(k)) {
-      err(`${what}: --worker ${o.get("--worker")}, expected its completion index ${k}`);
+    if (wCm !== jobCm && Number(wCm.data?.PARASOL_SHARDS) !== replicas) {
+      err(`shard count: StatefulSet ${sts.metadata.name} has replicas ${replicas} but ConfigMap`
+        + ` ${wCmName} (${id(job)}) has PARASOL_SHARDS=${wCm.data?.PARASOL_SHARDS}`);
     }
-    if (o.get("--workers") !== String(spec.completions)) {
-      err(`worker count: ${what} runs --workers ${o.get("--workers") ?? "(default 4)"} but the Job`
-        + ` has completions ${spec.completions}`);
+    if (wCm.data?.PARASOL_JOB_FLAGS === undefined) {
+      err(`ConfigMap ${wCmName}: no PARASOL_JOB_FLAGS`);
+    } else {
+      // Flags the manifests set themselves may not be repeated there (picocli refuses repeats).
+      const jf = wCm.data.PARASOL_JOB_FLAGS.trim().split(/\s+/).filter(Boolean);
+      const reserved = ["--shards", "--workers", "--servers", "--worker", "--metrics-port",
+        "--metrics-host"];
+      for (const t of jf) {
+        if (reserved.includes(t.split("=")[0])) {
+          err(`ConfigMap ${wCmName}: PARASOL_JOB_FLAGS sets ${t}, which the manifests set`);
+        }
+        if (/[*?[]/.test(t)) err(`ConfigMap ${wCmName}: PARASOL_JOB_FLAGS token '${t}' has a glob`);
+      }
+      parseCommandLine(jf, JOB_OPTIONS, `ConfigMap ${wCmName} PARASOL_JOB_FLAGS`, errors);
     }
-    if (o.get("--shards") !== String(replicas)) {
-      err(`shard count: ${what} runs --shards ${o.get("--shards") ?? "(default 2)"} but the`
-        + ` StatefulSet has ${replicas} replicas`);
+    const spec = job.spec ?? {};
+    const workerTmpl = spec.template ?? {};
+    const workerContainer = workerTmpl.spec?.containers?.[0];
+    if (spec.completionMode !== "Indexed") err(`${id(job)}: completionMode must be Indexed`);
+    if (spec.completions !== cmWorkers || spec.parallelism !== cmWorkers) {
+      err(`worker count: Job ${job.metadata.name} has completions ${spec.completions} and`
+        + ` parallelism ${spec.parallelism} but ConfigMap ${wCmName} has`
+        + ` PARASOL_WORKERS=${wCm.data?.PARASOL_WORKERS} (all three must agree)`);
     }
-    const servers = String(o.get("--servers") ?? "").split(",");
-    if (!isDeepStrictEqual(servers, expectedServers)) {
-      err(`shard addresses: ${what} runs --servers ${servers.join(",")} but the StatefulSet's`
-        + ` ${replicas} pods behind the headless Service are ${expectedServers.join(",")}`);
+    if (spec.backoffLimit === undefined) err(`${id(job)}: no backoffLimit`);
+    const wMetricsPort = portOf(workerContainer, "metrics");
+    const expectedServers = [];
+    const domain = wCm.data?.PARASOL_CLUSTER_DOMAIN ?? "cluster.local";
+    for (let i = 0; i < replicas; i++) {
+      expectedServers.push(`${sts.metadata.name}-${i}.${sts.spec.serviceName}.${ns}.svc.${domain}`
+        + `:${shardPort}`);
     }
-    const hosts = expectedServers.map((s) => s.slice(0, s.lastIndexOf(":")));
-    if (!isDeepStrictEqual([...new Set(run.getent)].sort(), [...hosts].sort())) {
-      err(`${what}: waits for ${run.getent.join(",") || "no shard"} instead of ${hosts.join(",")}`);
+    let jobFlags0 = null;
+    let workerOpts0 = null;
+    const workerCount = Number.isInteger(spec.completions) ? spec.completions : 0;
+    for (let k = 0; k < workerCount; k++) {
+      const podName = `${job.metadata.name}-${k}-abcde`;
+      const what = `${job.metadata.name} pod ${k}`;
+      const pod = { name: podName, namespace: ns,
+        labels: { ...workerTmpl.metadata?.labels, "batch.kubernetes.io/job-completion-index": `${k}` },
+        annotations: { ...workerTmpl.metadata?.annotations,
+          "batch.kubernetes.io/job-completion-index": `${k}` },
+        injected: { HOSTNAME: podName, JOB_COMPLETION_INDEX: `${k}` } };
+      const env = containerEnv(workerContainer, pod, configMaps, errors, what);
+      const run = runContainer(workerContainer, env, what, errors);
+      if (!run) continue;
+      if (run.args[0] !== "worker") {
+        err(`${what}: runs 'parasol ${run.args[0]}', not 'parasol worker'`);
+        continue;
+      }
+      const o = parseCommandLine(run.args.slice(1), WORKER_OPTIONS, `${what}: parasol worker`,
+        errors);
+      jvmChecks("worker", workerContainer, run, env, what, err);
+      if (k === 0) {
+        facts.workerJvm = run.jvmArgs;
+        workerOpts0 = o;
+      }
+      if (o.get("--worker") !== String(k)) {
+        err(`${what}: --worker ${o.get("--worker")}, expected its completion index ${k}`);
+      }
+      if (o.get("--workers") !== String(spec.completions)) {
+        err(`worker count: ${what} runs --workers ${o.get("--workers") ?? "(default 4)"} but the Job`
+          + ` has completions ${spec.completions}`);
+      }
+      if (o.get("--shards") !== String(replicas)) {
+        err(`shard count: ${what} runs --shards ${o.get("--shards") ?? "(default 2)"} but the`
+          + ` StatefulSet has ${replicas} replicas`);
+      }
+      const servers = String(o.get("--servers") ?? "").split(",");
+      if (!isDeepStrictEqual(servers, expectedServers)) {
+        err(`shard addresses: ${what} runs --servers ${servers.join(",")} but the StatefulSet's`
+          + ` ${replicas} pods behind the headless Service are ${expectedServers.join(",")}`);
+      }
+      const hosts = expectedServers.map((s) => s.slice(0, s.lastIndexOf(":")));
+      if (!isDeepStrictEqual([...new Set(run.getent)].sort(), [...hosts].sort())) {
+        err(`${what}: waits for ${run.getent.join(",") || "no shard"} instead of ${hosts.join(",")}`);
+      }
+      if (o.get("--metrics-host") !== "0.0.0.0") {
+        err(`${what}: --metrics-host ${o.get("--metrics-host") ?? "(default 127.0.0.1)"}: Prometheus`
+          + " cannot reach it");
+      }
+      const mp = Number(o.get("--metrics-port") ?? 0);
+      if (!mp) err(`${what}: no --metrics-port: nothing to scrape`);
+      else if (mp !== wMetricsPort) {
+        err(`${what}: --metrics-port ${mp} but container port metrics is ${wMetricsPort}`);
+      }
+      const ann = workerTmpl.metadata?.annotations?.["prometheus.io/port"];
+      if (ann !== undefined && Number(ann) !== mp) {
+        err(`${what}: annotation prometheus.io/port ${ann} but --metrics-port ${mp}`);
+      }
+      // Every worker must get the same job flags: everything but --worker.
+      const rest = [];
+      for (let i = 1; i < run.args.length; i++) {
+        if (run.args[i] === "--worker") i++;
+        else if (!run.args[i].startsWith("--worker=")) rest.push(run.args[i]);
+      }
+      if (jobFlags0 === null) jobFlags0 = rest;
+      else if (!isDeepStrictEqual(rest, jobFlags0)) {
+        err(`${what}: job flags differ from worker 0's: ${rest.join(" ")}`);
+      }
     }
-    if (o.get("--metrics-host") !== "0.0.0.0") {
-      err(`${what}: --metrics-host ${o.get("--metrics-host") ?? "(default 127.0.0.1)"}: Prometheus`
-        + " cannot reach it");
+    securityChecks(sts, shardContainer, shardOpts0, job, workerContainer, workerOpts0, err,
+      facts);
+    // Each Job runs its own job and is named after it: --job NAME in Job parasol-worker-NAME (the
+    // job `default` in parasol-worker). Two Jobs with one --job would be one job on the shards.
+    const jobName = workerOpts0?.get("--job") ?? "default";
+    if (jobNames.has(jobName)) {
+      err(`${id(job)} runs --job ${jobName}, as ${jobNames.get(jobName)} does: the shards would`
+        + " take both for one job");
     }
-    const mp = Number(o.get("--metrics-port") ?? 0);
-    if (!mp) err(`${what}: no --metrics-port: nothing to scrape`);
-    else if (mp !== wMetricsPort) {
-      err(`${what}: --metrics-port ${mp} but container port metrics is ${wMetricsPort}`);
+    jobNames.set(jobName, id(job));
+    const stem = sts.metadata.name.replace(/-shard$/, "-worker");
+    const named = jobName === "default" ? stem : `${stem}-${jobName}`;
+    if (workerOpts0 && job.metadata.name !== named) {
+      err(`${id(job)} runs --job ${jobName}: name it ${named}`);
     }
-    const ann = workerTmpl.metadata?.annotations?.["prometheus.io/port"];
-    if (ann !== undefined && Number(ann) !== mp) {
-      err(`${what}: annotation prometheus.io/port ${ann} but --metrics-port ${mp}`);
-    }
-    // Every worker must get the same job flags: everything but --worker.
-    const rest = [];
-    for (let i = 1; i < run.args.length; i++) {
-      if (run.args[i] === "--worker") i++;
-      else if (!run.args[i].startsWith("--worker=")) rest.push(run.args[i]);
-    }
-    if (jobFlags0 === null) jobFlags0 = rest;
-    else if (!isDeepStrictEqual(rest, jobFlags0)) {
-      err(`${what}: job flags differ from worker 0's: ${rest.join(" ")}`);
-    }
+    workerPods.push([`${job.metadata.name} worker`, workerTmpl, workerContainer]);
+    facts.jobs.push(`${jobName} (${spec.completions} workers)`);
+    facts.jobFlags ??= jobFlags0;
+    facts.servers = expectedServers;
   }
-  securityChecks(sts, shardContainer, shardOpts0, job, workerContainer, workerOpts0, err, facts);
   facts.shards = replicas;
-  facts.workers = spec.completions;
-  facts.servers = expectedServers;
   facts.shardArgs = shardArgs0;
-  facts.jobFlags = jobFlags0;
 
   // --- 4. monitoring
-  const podKinds = [["shard", shardTmpl, shardContainer], ["worker", workerTmpl, workerContainer]];
+  const podKinds = [["shard", shardTmpl, shardContainer], ...workerPods];
   const monitors = of("PodMonitor");
   if (monitors.length === 0) err("no PodMonitor");
   for (const pm of monitors) {
@@ -806,28 +845,33 @@ async function check(objects) {
     && (x.operator === "Exists" || x.operator === undefined || x.operator === "Equal"));
   const gpuSelector = (s) => Object.keys(s ?? {}).some((k) => k.startsWith("nvidia.com/gpu"));
   const shardImage = shardContainer?.image ?? "";
-  const workerImage = workerContainer?.image ?? "";
-  facts.images = `${shardImage} (shards), ${workerImage} (workers)`;
+  const workerImages = [...new Set(workerPods.map(([, , c]) => c?.image ?? ""))];
+  facts.images = `${shardImage} (shards), ${workerImages.join(", ")} (workers)`;
   // Shards run the shard image (docker/Dockerfile's server target: ps-server only, no ND4J).
   if (imageRepo(shardImage) !== "parasol-server") {
     err(`${id(sts)}: image ${shardImage} is not parasol-server`);
   }
   if (overlay === "gpu") {
-    const g = gpuOf(workerContainer);
-    if (!(Number(g) >= 1 && Number.isInteger(Number(g)))) {
-      err(`gpu overlay: worker container has no nvidia.com/gpu limit (found ${g})`);
-    }
-    if (!tolerates(workerTmpl.spec?.tolerations)) {
-      err("gpu overlay: worker pods do not tolerate the nvidia.com/gpu NoSchedule taint");
-    }
-    if (!gpuSelector(workerTmpl.spec?.nodeSelector)) {
-      err("gpu overlay: worker pods have no nvidia.com/gpu* nodeSelector");
-    }
-    if (imageRepo(workerImage) !== "parasol-gpu") {
-      err(`gpu overlay: worker image ${workerImage} is not parasol-gpu`);
+    const gpus = [];
+    for (const [kind, workerTmpl, workerContainer] of workerPods) {
+      const g = gpuOf(workerContainer);
+      gpus.push(g);
+      if (!(Number(g) >= 1 && Number.isInteger(Number(g)))) {
+        err(`gpu overlay: ${kind} container has no nvidia.com/gpu limit (found ${g})`);
+      }
+      if (!tolerates(workerTmpl.spec?.tolerations)) {
+        err(`gpu overlay: ${kind} pods do not tolerate the nvidia.com/gpu NoSchedule taint`);
+      }
+      if (!gpuSelector(workerTmpl.spec?.nodeSelector)) {
+        err(`gpu overlay: ${kind} pods have no nvidia.com/gpu* nodeSelector`);
+      }
+      const workerImage = workerContainer?.image ?? "";
+      if (imageRepo(workerImage) !== "parasol-gpu") {
+        err(`gpu overlay: ${kind} image ${workerImage} is not parasol-gpu`);
+      }
     }
     if (gpuOf(shardContainer) !== undefined) err("gpu overlay: shards ask for a GPU they never use");
-    facts.gpu = `${g} nvidia.com/gpu per worker`;
+    facts.gpu = `${[...new Set(gpus)].join(", ")} nvidia.com/gpu per worker`;
   } else {
     for (const [kind, tmpl, c] of podKinds) {
       if (gpuOf(c) !== undefined || c?.resources?.requests?.["nvidia.com/gpu"] !== undefined) {
@@ -841,10 +885,12 @@ async function check(objects) {
         err(`cpu overlay: ${kind} container lacks CPU requests or limits`);
       }
     }
-    const cpuLimit = quantity(workerContainer?.resources?.limits?.cpu);
-    const omp = workerContainer?.env?.find((e) => e.name === "OMP_NUM_THREADS")?.value;
-    if (omp !== undefined && Number(omp) > Math.ceil(cpuLimit)) {
-      err(`cpu overlay: OMP_NUM_THREADS ${omp} exceeds the worker's CPU limit ${cpuLimit}`);
+    for (const [kind, , workerContainer] of workerPods) {
+      const cpuLimit = quantity(workerContainer?.resources?.limits?.cpu);
+      const omp = workerContainer?.env?.find((e) => e.name === "OMP_NUM_THREADS")?.value;
+      if (omp !== undefined && Number(omp) > Math.ceil(cpuLimit)) {
+        err(`cpu overlay: ${kind}: OMP_NUM_THREADS ${omp} exceeds its CPU limit ${cpuLimit}`);
+      }
     }
     facts.gpu = "none";
   }
@@ -1042,6 +1088,23 @@ function mutationsFor(objs) {
   }
   const shard = () => find("StatefulSet").spec.template.spec.containers[0];
   list.push(["shards on the worker image", () => { shard().image = "parasol:latest"; }]);
+  // A job overlay's Job (the last Job) and its own ConfigMap.
+  const jobsOf = () => objs.filter((o) => o.kind === "Job");
+  if (jobsOf().length > 1) {
+    const last = () => jobsOf().at(-1);
+    const lastCm = () => objs.find((o) => o.kind === "ConfigMap" && o.metadata.name
+      === last().spec.template.spec.containers[0].envFrom[0].configMapRef.name);
+    list.push(["job overlay: the first job's --job again", () => {
+      lastCm().data.PARASOL_JOB_FLAGS = lastCm().data.PARASOL_JOB_FLAGS
+        .replace(/--job \S+/, `--job ${jobsOf()[0].metadata.name.replace(/^parasol-worker-?/, "") || "default"}`);
+    }]);
+    list.push(["job overlay: Job not named after its job", () => { last().metadata.name += "-x"; }]);
+    list.push(["job overlay: PARASOL_SHARDS + 1", () => {
+      lastCm().data.PARASOL_SHARDS = String(Number(lastCm().data.PARASOL_SHARDS) + 1);
+    }]);
+    list.push(["job overlay: completions + 1", () => { last().spec.completions++; }]);
+    list.push(["job overlay: flag typo", () => { lastCm().data.PARASOL_JOB_FLAGS += " --epoch 3"; }]);
+  }
   const secure = (c) => (c.env ?? []).some((e) => e.name === "PARASOL_SECURITY_FLAGS");
   if (secure(shard())) {
     list.push(["secure: workers without the TLS and token flags", () => {
@@ -1080,14 +1143,35 @@ function mutationsFor(objs) {
 
 // ---------------------------------------------------------------------------------------------
 
-const text = fs.readFileSync(renderedFile, "utf8");
-const docs = YAML.parseAllDocuments(text);
-const parseErrors = docs.flatMap((d) => d.errors.map((e) => e.message));
-if (parseErrors.length) {
-  console.error(`k8s-check: ${title}: the rendered YAML does not parse: ${parseErrors[0]}`);
+/** The objects of one rendered file; exits when it does not parse. */
+function load(file) {
+  const docs = YAML.parseAllDocuments(fs.readFileSync(file, "utf8"));
+  const parseErrors = docs.flatMap((d) => d.errors.map((e) => e.message));
+  if (parseErrors.length) {
+    console.error(`k8s-check: ${title}: ${file}: the rendered YAML does not parse: ${parseErrors[0]}`);
+    process.exit(1);
+  }
+  return docs.map((d) => d.toJS()).filter((o) => o !== null);
+}
+const objects = load(renderedFile);
+// A job overlay adds a job's workers and nothing else: applying it leaves the shards alone.
+const jobOverlayErrors = [];
+for (const f of jobFiles) {
+  const objs = load(f);
+  for (const o of objs) {
+    if (!["Job", "ConfigMap"].includes(o?.kind)) {
+      jobOverlayErrors.push(`job overlay ${f}: ${id(o)}: a job overlay holds only its worker Job and`
+        + " ConfigMap (it must not touch the shards)");
+    }
+  }
+  if (!objs.some((o) => o?.kind === "Job")) jobOverlayErrors.push(`job overlay ${f}: no Job`);
+  objects.push(...objs);
+}
+if (jobOverlayErrors.length) {
+  console.error(`k8s-check: ${title} [${renderer}]: FAILED:`);
+  for (const e of jobOverlayErrors) console.error(`  - ${e}`);
   process.exit(1);
 }
-const objects = docs.map((d) => d.toJS()).filter((o) => o !== null);
 
 const { errors, facts } = await check(objects);
 if (errors.length) {
@@ -1121,7 +1205,7 @@ if (process.env.K8S_CHECK_VERBOSE) {
 const kinds = objects.map((o) => o.kind).join(", ");
 console.log(`k8s-check: ${title} [${renderer}]: OK: ${objects.length} objects valid (${kinds});`
   + ` ${facts.shards} shards at ${facts.servers[0].replace(/^[^.]+\./, "*.")},`
-  + ` ${facts.workers} workers (indexed Job); images ${facts.images}; GPU: ${facts.gpu};`
+  + ` jobs ${facts.jobs.join(", ")} (an indexed Job each); images ${facts.images}; GPU: ${facts.gpu};`
   + (withLauncher ? " through docker/parasol-launcher.sh" : " (no image launcher in docker/: JVM options unchecked)")
   + `; security: ${facts.security}`
   + (facts.mutations ? `; ${facts.mutations}/${facts.mutations} deliberate breaks caught` : ""));
