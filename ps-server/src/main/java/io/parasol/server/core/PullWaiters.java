@@ -89,6 +89,7 @@ final class PullWaiters {
       callbacks.execute(() -> w.onEnded.accept(reason));
     }
   }
+
   /** Re-checks waiting pulls after versions or clocks changed. */
   void signal() {
     List<Waiter> ready = new ArrayList<>();
