@@ -1,12 +1,9 @@
 package io.parasol.experiments.runner;
 
 import io.micrometer.core.instrument.MeterRegistry;
-import java.io.Closeable;
 import io.parasol.common.BlockLayout;
 import io.parasol.proto.v1.JobSpec;
-import io.parasol.proto.v1.StatusResponse;
 import io.parasol.proto.v1.ValueEncoding;
-import io.parasol.client.PsClient;
 import io.parasol.server.LocalCluster;
 import io.parasol.worker.data.Batches;
 import io.parasol.worker.data.Dataset;
@@ -18,21 +15,16 @@ import io.parasol.worker.train.JobKeys;
 import io.parasol.worker.train.JobSettings;
 import io.parasol.worker.train.TrainingData;
 import io.parasol.worker.train.TrainingLoop;
-import io.parasol.worker.train.WorkerMetrics;
+import java.io.Closeable;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
-import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Consumer;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
@@ -263,8 +255,7 @@ public final class LocalRunner {
 
   /** As above; {@code onStart} (may be null) sees the cluster once its shards are up. */
   public static Summary run(Options o, MeterRegistry registry, PrintStream out, Path runDir,
-      java.util.function.Consumer<LocalCluster> onStart)
-      throws IOException, InterruptedException {
+      Consumer<LocalCluster> onStart) throws IOException, InterruptedException {
     JobSettings js = o.job();
     TrainingData data = o.data();
     Dataset train = data.train();
@@ -288,137 +279,74 @@ public final class LocalRunner {
     }
     long start = System.nanoTime();
     LocalCluster own = o.cluster() == null ? LocalCluster.start(js.numShards(), registry) : null;
-    try (Closeable closing = own == null ? () -> { } : own::close) {
+    try (Closeable closing = own == null ? () -> { } : own::close;
+        WorkerFleet fleet = new WorkerFleet(own != null ? own : o.cluster(), layout, o,
+            registry, m)) {
       LocalCluster cluster = own != null ? own : o.cluster();
-      List<PsClient> clients = new ArrayList<>();
-      ExecutorService pool = Executors.newFixedThreadPool(m, r -> {
-        Thread t = new Thread(r, "worker");
-        t.setDaemon(true);
-        return t;
-      });
-      try {
-        for (int k = 0; k < m; k++) {
-          clients.add(PsClient.connect(PsClient.Connection.plaintext(cluster.addresses()),
-              layout, o.rpcTimeout(), o.pullTimeout(), registry,
-              PsClient.Transport.DEFAULT.withEncoding(o.wire())));
-        }
-        clients.get(0).init(spec);
-        if (onStart != null) {
-          onStart.accept(cluster);
-        }
-        RunReport report = new RunReport(steps, new Progress(out, steps, start,
-            (long) m * o.batchSize()));
-        // Ctrl-C, SIGTERM or a failure (divergence) during the run: the run folder keeps what
-        // was measured so far, marked incomplete.
-        Runnable writePartial = () -> {
-          try {
-            Map<String, Object> info = new LinkedHashMap<>();
-            info.put("mode", JobSettings.modeName(js.mode()));
-            info.put("shards", js.numShards());
-            info.put("workers", m);
-            info.put("model", model.name());
-            info.put("data", data.source());
-            report.writePartial(runDir, info);
-            System.err.println("parasol local: stopped before the end; what ran is in "
-                + runDir);
-          } catch (IOException | RuntimeException e) {
-            System.err.println("parasol local: stopped before the end; could not write "
-                + runDir + ": " + e.getMessage());
-          }
-        };
-        Thread partial = runDir == null ? null : new Thread(writePartial, "partial-report");
-        if (partial != null) {
-          Runtime.getRuntime().addShutdownHook(partial);
-        }
+      fleet.client(0).init(spec);
+      if (onStart != null) {
+        onStart.accept(cluster);
+      }
+      RunReport report = new RunReport(steps, new Progress(out, steps, start,
+          (long) m * o.batchSize()));
+      // Ctrl-C, SIGTERM or a failure (divergence) during the run: the run folder keeps what
+      // was measured so far, marked incomplete.
+      Runnable writePartial = () -> {
         try {
-          List<Future<TrainingLoop.Result>> futures = new ArrayList<>();
-        java.util.concurrent.CompletionService<TrainingLoop.Result> done =
-            new java.util.concurrent.ExecutorCompletionService<>(pool);
-          long trainStart = System.nanoTime();
-          for (int k = 0; k < m; k++) {
-            PsClient c = clients.get(k);
-            c.init(spec);
-            TrainingLoop loop = new TrainingLoop(c, model, data.part(js, k), data.test(),
-                new TrainingLoop.Config(k, js, steps, o.batchSize(), k == 0 ? o.evalEvery() : 0,
-                    o.computeDelayOf(k), o.commDelay(), o.arrivals(), o.allowDivergence()),
-                report, registry == null ? null : new WorkerMetrics(registry, k, spec.getJobName()),
-                DelayModel.REAL).estimateLipschitz(o.estimateLipschitz());
-            futures.add(done.submit(loop::run));
-          }
-          // The first worker to fail (divergence, a refused push) ends the run: the pool is
-          // shut down (interrupting the others) on the way out.
-          List<TrainingLoop.Result> results = new ArrayList<>();
-          for (int k = 0; k < futures.size(); k++) {
-            try {
-              results.add(done.take().get());
-            } catch (ExecutionException e) {
-              Throwable cause = e.getCause();
-              if (cause instanceof RuntimeException re) {
-                throw re;
-              }
-              throw new IllegalStateException(cause);
-            }
-          }
-          double wall = (System.nanoTime() - start) / 1e9;
-          double trainSeconds = (System.nanoTime() - trainStart) / 1e9;
-          float[] x = new float[layout.dimension()];
-          clients.get(0).pull(0, x, 0, 0);
-          INDArray params = Nd4j.create(x, new long[] {1, x.length}, DataType.FLOAT);
-          Batches.Batch testAll = Batches.all(data.test());
-          Batches.Batch trainAll = Batches.all(train);
-          Model.Evaluation testEval = model.evaluate(params, testAll.features(),
-              testAll.targets());
-          Model.Evaluation trainEval = model.evaluate(params, trainAll.features(),
-              trainAll.targets());
-          long updates = 0;
-          long pushes = 0;
-          long stalenessSum = 0;
-          long stalenessCount = 0;
-          long stalenessMax = 0;
-          for (StatusResponse s : clients.get(0).status()) {
-            updates += s.getUpdatesApplied();
-            pushes += s.getPushesApplied();
-            stalenessSum += s.getStalenessSum();
-            stalenessCount += s.getStalenessCount();
-            stalenessMax = Math.max(stalenessMax, s.getStalenessMax());
-          }
-          long late = results.stream().mapToLong(TrainingLoop.Result::latePushes).sum();
-          long[] tauCounts = new long[0];
-          for (StatusResponse s : clients.get(0).status()) {
-            if (tauCounts.length < s.getStalenessCountsCount()) {
-              tauCounts = java.util.Arrays.copyOf(tauCounts, s.getStalenessCountsCount());
-            }
-            for (int k = 0; k < s.getStalenessCountsCount(); k++) {
-              tauCounts[k] += s.getStalenessCounts(k);
-            }
-          }
-          Summary summary = new Summary(JobSettings.modeName(js.mode()), js.numShards(), m,
-              model.name(),
-              data.source(), layout.dimension(), layout.numBlocks(), steps, o.batchSize(),
-              js.learningRate(), js.seed(), testEval.accuracy(), testEval.loss(),
-              trainEval.loss(), wall, updates, pushes, late,
-              stalenessCount == 0 ? 0 : (double) stalenessSum / stalenessCount, stalenessMax,
-              modeParameters(js), stepMillis(results), tauCounts,
-              meanAoi(cluster, layout, spec.getJobName()),
-              report.testCurve(), trainSeconds,
-              results.stream().mapToDouble(TrainingLoop.Result::evalSeconds).sum(),
-              JobFloor.of(cluster, layout, js.mode(), results, spec.getJobName()));
-          if (runDir != null) {
-            report.write(runDir, summary);
-          }
-          removeHook(partial);
-          return summary;
-        } catch (RuntimeException | InterruptedException e) {
-          if (removeHook(partial)) {
-            writePartial.run();
-          }
-          throw e;
+          Map<String, Object> info = new LinkedHashMap<>();
+          info.put("mode", JobSettings.modeName(js.mode()));
+          info.put("shards", js.numShards());
+          info.put("workers", m);
+          info.put("model", model.name());
+          info.put("data", data.source());
+          report.writePartial(runDir, info);
+          System.err.println("parasol local: stopped before the end; what ran is in "
+              + runDir);
+        } catch (IOException | RuntimeException e) {
+          System.err.println("parasol local: stopped before the end; could not write "
+              + runDir + ": " + e.getMessage());
         }
-      } finally {
-        pool.shutdownNow();
-        for (PsClient c : clients) {
-          c.close();
+      };
+      Thread partial = runDir == null ? null : new Thread(writePartial, "partial-report");
+      if (partial != null) {
+        Runtime.getRuntime().addShutdownHook(partial);
+      }
+      try {
+        long trainStart = System.nanoTime();
+        List<TrainingLoop.Result> results = fleet.train(spec, model, data, steps, report);
+        double wall = (System.nanoTime() - start) / 1e9;
+        double trainSeconds = (System.nanoTime() - trainStart) / 1e9;
+        float[] x = new float[layout.dimension()];
+        fleet.client(0).pull(0, x, 0, 0);
+        INDArray params = Nd4j.create(x, new long[] {1, x.length}, DataType.FLOAT);
+        Batches.Batch testAll = Batches.all(data.test());
+        Batches.Batch trainAll = Batches.all(train);
+        Model.Evaluation testEval = model.evaluate(params, testAll.features(),
+            testAll.targets());
+        Model.Evaluation trainEval = model.evaluate(params, trainAll.features(),
+            trainAll.targets());
+        RunFigures.ShardTotals shards = RunFigures.ShardTotals.of(fleet.client(0).status());
+        long late = results.stream().mapToLong(TrainingLoop.Result::latePushes).sum();
+        Summary summary = new Summary(JobSettings.modeName(js.mode()), js.numShards(), m,
+            model.name(), data.source(), layout.dimension(), layout.numBlocks(), steps,
+            o.batchSize(), js.learningRate(), js.seed(), testEval.accuracy(), testEval.loss(),
+            trainEval.loss(), wall, shards.updates(), shards.pushes(), late,
+            shards.meanStaleness(), shards.maxStaleness(), RunFigures.modeParameters(js),
+            RunFigures.stepMillis(results), shards.stalenessCounts(),
+            RunFigures.meanAoi(cluster, layout, spec.getJobName()), report.testCurve(),
+            trainSeconds,
+            results.stream().mapToDouble(TrainingLoop.Result::evalSeconds).sum(),
+            JobFloor.of(cluster, layout, js.mode(), results, spec.getJobName()));
+        if (runDir != null) {
+          report.write(runDir, summary);
         }
+        removeHook(partial);
+        return summary;
+      } catch (RuntimeException | InterruptedException e) {
+        if (removeHook(partial)) {
+          writePartial.run();
+        }
+        throw e;
       }
     }
   }
@@ -435,155 +363,12 @@ public final class LocalRunner {
     }
   }
 
-  static Map<String, Object> modeParameters(JobSettings js) {
-    Map<String, Object> p = new LinkedHashMap<>();
-    p.put("quorum", js.quorum() == 0 ? js.numWorkers() : js.quorum());
-    p.put("partition", js.partition());
-    p.put("optimizer", js.optimizer().name().substring("OPTIMIZER_".length())
-        .toLowerCase(Locale.ROOT));
-    switch (js.mode()) {
-      case MODE_ASYNC, MODE_SSP -> {
-        p.put("max_staleness", js.maxStaleness());
-        p.put("staleness_lr", js.stalenessLr().name().substring("STALENESS_LR_".length())
-            .toLowerCase(Locale.ROOT));
-        p.put("update_blocks", js.updateBlocks());
-        if (!js.blockLr().isBlank()) {
-          p.put("block_lr", js.blockLr());
-        }
-        if (js.mode() == io.parasol.proto.v1.Mode.MODE_SSP) {
-          p.put("staleness_bound", js.stalenessBound());
-        }
-      }
-      case MODE_LOCAL -> {
-        p.put("local_steps", js.localSteps());
-        p.put("participation", js.participation() <= 0 ? 1.0 : (double) js.participation());
-      }
-      default -> { }
-    }
-    return p;
-  }
-
-  /** The mean Δ_ij over every pair and update, from the shards' trackers (NaN if none). */
-  static double meanAoi(LocalCluster cluster, BlockLayout layout, String jobName) {
-    double sum = 0;
-    long n = 0;
-    for (var server : cluster.servers()) {
-      var t = server.core().tracker(jobName);
-      if (t == null) {
-        continue;
-      }
-      for (var bi : layout.blocksOf(server.core().shardIndex())) {
-        for (var bj : layout.blocks()) {
-          long c = t.aoiCount(bi.id(), bj.id());
-          if (bi.id() != bj.id() && c > 0) {
-            sum += t.meanAoi(bi.id(), bj.id()) * c;
-            n += c;
-          }
-        }
-      }
-    }
-    return n == 0 ? Double.NaN : sum / n;
-  }
-
-  /** Mean milliseconds per step and phase, over all workers. */
-  static Map<String, Object> stepMillis(List<TrainingLoop.Result> results) {
-    long steps = results.stream().mapToLong(TrainingLoop.Result::steps).sum();
-    Map<String, Object> p = new LinkedHashMap<>();
-    double k = steps == 0 ? Double.NaN : 1000.0 / steps;
-    p.put("compute", results.stream().mapToDouble(TrainingLoop.Result::computeSeconds).sum() * k);
-    p.put("pull", results.stream().mapToDouble(r -> r.pullSeconds() - r.waitSeconds()).sum() * k);
-    p.put("wait", results.stream().mapToDouble(TrainingLoop.Result::waitSeconds).sum() * k);
-    p.put("push", results.stream().mapToDouble(TrainingLoop.Result::pushSeconds).sum() * k);
-    return p;
-  }
-
   private static long ceilDiv(long a, long b) {
     return (a + b - 1) / b;
   }
 
-  /** Prints evaluation lines from worker 0 and keeps a step count. */
-  /**
-   * Worker 0's progress lines: step, train loss (a dash before the first step), test loss and
-   * accuracy, samples per second over all workers (worker 0's steps times m times b), and the
-   * time left at that rate.
-   */
-  private static final class Progress implements TrainingLoop.Listener {
-    private final PrintStream out;
-    private final long steps;
-    private final long start;
-    private final long samplesPerStep;
-    private final AtomicLong lastLossBits = new AtomicLong(Double.doubleToLongBits(Double.NaN));
-
-    Progress(PrintStream out, long steps, long start, long samplesPerStep) {
-      this.out = out;
-      this.steps = steps;
-      this.start = start;
-      this.samplesPerStep = samplesPerStep;
-    }
-
-    @Override
-    public void onStep(int worker, long step, double loss) {
-      if (worker == 0) {
-        lastLossBits.set(Double.doubleToLongBits(loss));
-      }
-    }
-
-    @Override
-    public void onEval(int worker, long step, Model.Evaluation eval) {
-      if (out == null) {
-        return;
-      }
-      double elapsed = (System.nanoTime() - start) / 1e9;
-      double loss = Double.longBitsToDouble(lastLossBits.get());
-      String train = Double.isNaN(loss) ? "     -" : String.format(Locale.ROOT, "%.4f", loss);
-      String rate = step == 0 ? "" : String.format(Locale.ROOT, "  %,.0f samples/s  eta %s",
-          step * samplesPerStep / elapsed, eta(elapsed / step * (steps - step)));
-      out.printf(Locale.ROOT,
-          "  [%6.2fs] step %6d/%d  train loss %s  test loss %.4f  test acc %.4f%s%n",
-          elapsed, step, steps, train, eval.loss(), eval.accuracy(), rate);
-    }
-
-    private static String eta(double seconds) {
-      long s = Math.round(Math.max(0, seconds));
-      return s >= 3600 ? String.format(Locale.ROOT, "%dh%02dm", s / 3600, s / 60 % 60)
-          : s >= 60 ? String.format(Locale.ROOT, "%dm%02ds", s / 60, s % 60) : s + "s";
-    }
-  }
-
-
-  private static String mapText(Map<?, ?> m) {
-    StringBuilder sb = new StringBuilder();
-    for (Map.Entry<?, ?> e : m.entrySet()) {
-      if (sb.length() > 0) {
-        sb.append(", ");
-      }
-      Object v = e.getValue();
-      sb.append(e.getKey()).append('=').append(v instanceof Double d
-          ? String.format(Locale.ROOT, "%.3f", d) : String.valueOf(v));
-    }
-    return sb.toString();
-  }
-
-  private static String listText(List<?> l) {
-    StringBuilder sb = new StringBuilder("[");
-    for (Object v : l) {
-      sb.append(sb.length() > 1 ? ", " : "").append(v instanceof Double d
-          ? String.format(Locale.ROOT, "%.3f", d) : String.valueOf(v));
-    }
-    return sb.append(']').toString();
-  }
-
   /** The summary as an aligned two-column table. */
   public static String table(Summary s) {
-    StringBuilder sb = new StringBuilder();
-    sb.append("\nsummary\n");
-    for (Map.Entry<String, Object> e : s.toMap().entrySet()) {
-      Object v = e.getValue();
-      String text = v instanceof Double d ? String.format(Locale.ROOT, "%.4f", d)
-          : v instanceof Map<?, ?> mm ? mapText(mm)
-          : v instanceof List<?> l ? listText(l) : String.valueOf(v);
-      sb.append(String.format(Locale.ROOT, "  %-18s %s%n", e.getKey(), text));
-    }
-    return sb.toString();
+    return RunFigures.table(s.toMap());
   }
 }
