@@ -1,12 +1,15 @@
 package io.parasol.cli;
 
 import io.parasol.common.metrics.MetricsServer;
+import io.parasol.experiments.runner.ElasticPlan;
 import io.parasol.experiments.runner.LocalRunner;
 import io.parasol.experiments.runner.RunReport;
+import io.parasol.worker.train.JobKeys;
 import io.parasol.worker.train.JobSettings;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -40,16 +43,31 @@ public final class LocalCommand implements Callable<Integer> {
       + " with one block moved); default: L_ij = 1.")
   boolean estimateLipschitz;
 
+  @Option(names = JobKeys.MAX_WORKERS_FLAG, defaultValue = JobKeys.MAX_WORKERS_DEFAULT,
+      description = JobKeys.MAX_WORKERS_HELP)
+  int maxWorkers;
+
+  @Option(names = "--join", paramLabel = "K@STEP", description = "Elastic workers: K more"
+      + " workers (the next indices, up to --max-workers) join when worker 0 has completed STEP"
+      + " steps (sync: the version; local: local steps). Repeatable.")
+  List<String> joins;
+
+  @Option(names = "--leave", paramLabel = "K@STEP", description = "Elastic workers: K workers"
+      + " (the highest indices live before STEP, never worker 0) finish at STEP and leave the"
+      + " job (async/ssp: their own pushes, counted from the step they joined at). Repeatable.")
+  List<String> leaves;
+
   @Override
   public Integer call() throws Exception {
     double[] slow = job.slowWorkers();
-    LocalRunner.Options o = LocalRunner.Options.builder(job.settings(), job.model(),
+    JobSettings js = job.settings().toBuilder().maxWorkers(maxWorkers).build();
+    LocalRunner.Options o = LocalRunner.Options.builder(js, job.model(),
         job.loadData()).batchSize(job.batchSize).epochs(job.epochs).steps(job.steps)
         .evalEvery(job.evalEvery).timeouts(job.rpcTimeout(), job.pullTimeout())
         .computeDelay(job.computeDelay()).commDelay(job.commDelay()).arrivals(job.arrivals())
         .slowWorkers((int) slow[0], slow[1]).wire(job.wire())
         .allowDivergence(job.allowDivergence).jobName(job.jobName).modelOptions(job.modelOptions())
-        .estimateLipschitz(estimateLipschitz).build();
+        .estimateLipschitz(estimateLipschitz).elastic(ElasticPlan.parse(joins, leaves)).build();
     if (job.metricsPort < 0 || job.metricsPort > 65535) {
       throw new IllegalArgumentException("--metrics-port must be in 0..65535");
     }

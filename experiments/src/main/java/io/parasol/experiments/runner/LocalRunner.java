@@ -25,6 +25,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.function.Consumer;
+import java.util.stream.Collectors;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
@@ -46,7 +47,7 @@ public final class LocalRunner {
       DelayModel computeDelay, DelayModel commDelay, Arrivals arrivals, int slowWorkers,
       double slowFactor, ValueEncoding wire, boolean allowDivergence,
       Models.Options modelOptions, boolean estimateLipschitz, String jobName,
-      LocalCluster cluster) {
+      LocalCluster cluster, ElasticPlan elastic) {
 
     /** A builder for training {@code model} on {@code data} under {@code job}. */
     public static Builder builder(JobSettings job, String model, TrainingData data) {
@@ -75,6 +76,7 @@ public final class LocalRunner {
       private boolean estimateLipschitz;
       private String jobName = "default";
       private LocalCluster cluster;
+      private ElasticPlan elastic = ElasticPlan.NONE;
 
       private Builder(JobSettings job, String model, TrainingData data) {
         this.job = job;
@@ -166,6 +168,15 @@ public final class LocalRunner {
         return this;
       }
 
+      /**
+       * Workers that join and leave while the job runs (default: none); joiners need room in
+       * the job's {@code --max-workers}.
+       */
+      public Builder elastic(ElasticPlan v) {
+        elastic = v;
+        return this;
+      }
+
       /** The options, the run settings checked against their {@link JobKeys} bounds. */
       public Options build() {
         JobKeys.BATCH_SIZE.check(batchSize);
@@ -174,7 +185,7 @@ public final class LocalRunner {
         JobKeys.EVAL_EVERY.check(evalEvery);
         return new Options(job, model, data, batchSize, epochs, steps, evalEvery, rpcTimeout,
             pullTimeout, computeDelay, commDelay, arrivals, slowWorkers, slowFactor, wire,
-            allowDivergence, modelOptions, estimateLipschitz, jobName, cluster);
+            allowDivergence, modelOptions, estimateLipschitz, jobName, cluster, elastic);
       }
     }
 
@@ -192,7 +203,7 @@ public final class LocalRunner {
       long updatesApplied, long pushesApplied, long latePushes, double meanStaleness,
       long maxStaleness, Map<String, Object> modeParameters, Map<String, Object> stepMillis,
       long[] stalenessCounts, double meanAoi, List<double[]> testCurve, double trainSeconds,
-      double evalSeconds, JobFloor floor) {
+      double evalSeconds, JobFloor floor, Map<String, Object> elastic) {
 
     public Map<String, Object> toMap() {
       Map<String, Object> m = new LinkedHashMap<>();
@@ -227,6 +238,9 @@ public final class LocalRunner {
         m.put("kappa", floor.kappaList());
         m.put("error_floor", floor.errorFloor());
         m.put("lipschitz", floor.lipschitz() == null ? "1" : "estimated");
+      }
+      if (elastic != null) {
+        m.putAll(elastic);
       }
       return m;
     }
@@ -270,18 +284,25 @@ public final class LocalRunner {
     if (steps <= 0) {
       throw new IllegalArgumentException("nothing to do: steps and epochs are both 0");
     }
+    List<ElasticPlan.Worker> workers = o.elastic().resolve(m, js.workerCapacity(), steps);
+    boolean elastic = !o.elastic().isEmpty() || js.workerCapacity() > m;
     if (out != null) {
       out.printf(Locale.ROOT, "parasol local: %s mode, %d shards, %d workers, model %s (%d params"
               + " in %d blocks), data %s (%d train / %d test), %d steps per worker%n",
           JobSettings.modeName(js.mode()), js.numShards(), m, model.name(), layout.dimension(),
           layout.numBlocks(), data.source(), train.numExamples(), data.test().numExamples(),
           steps);
+      if (elastic) {
+        out.printf(Locale.ROOT, "elastic: room for %d workers%s%n", js.workerCapacity(),
+            o.elastic().isEmpty() ? "" : "; " + o.elastic().changes().stream()
+                .map(ElasticPlan.Change::toString).collect(Collectors.joining(", ")));
+      }
     }
     long start = System.nanoTime();
     LocalCluster own = o.cluster() == null ? LocalCluster.start(js.numShards(), registry) : null;
     try (Closeable closing = own == null ? () -> { } : own::close;
         WorkerFleet fleet = new WorkerFleet(own != null ? own : o.cluster(), layout, o,
-            registry, m)) {
+            registry, workers)) {
       LocalCluster cluster = own != null ? own : o.cluster();
       fleet.client(0).init(spec);
       if (onStart != null) {
@@ -336,7 +357,8 @@ public final class LocalRunner {
             RunFigures.meanAoi(cluster, layout, spec.getJobName()), report.testCurve(),
             trainSeconds,
             results.stream().mapToDouble(TrainingLoop.Result::evalSeconds).sum(),
-            JobFloor.of(cluster, layout, js.mode(), results, spec.getJobName()));
+            JobFloor.of(cluster, layout, js.mode(), results, spec.getJobName()),
+            elastic ? fleet.membership(js.workerCapacity(), results) : null);
         if (runDir != null) {
           report.write(runDir, summary);
         }
