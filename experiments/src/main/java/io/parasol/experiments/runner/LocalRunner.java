@@ -3,6 +3,7 @@ package io.parasol.experiments.runner;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.parasol.common.BlockLayout;
 import io.parasol.proto.v1.JobSpec;
+import io.parasol.proto.v1.Mode;
 import io.parasol.proto.v1.ValueEncoding;
 import io.parasol.server.LocalCluster;
 import io.parasol.worker.data.Batches;
@@ -189,9 +190,13 @@ public final class LocalRunner {
       }
     }
 
-    /** The compute delay of worker k: the last {@code slowWorkers} are slower by the factor. */
+    /**
+     * The compute delay of worker k: the last {@code slowWorkers} are slower by the factor; a
+     * joiner k (k &gt;= m) is as fast as worker k mod m, whose data part it reads.
+     */
     DelayModel computeDelayOf(int worker) {
-      return worker >= job.numWorkers() - slowWorkers ? computeDelay.scaled(slowFactor)
+      int k = worker % job.numWorkers();
+      return k >= job.numWorkers() - slowWorkers ? computeDelay.scaled(slowFactor)
           : computeDelay;
     }
   }
@@ -286,6 +291,14 @@ public final class LocalRunner {
     }
     List<ElasticPlan.Worker> workers = o.elastic().resolve(m, js.workerCapacity(), steps);
     boolean elastic = !o.elastic().isEmpty() || js.workerCapacity() > m;
+    if (elastic && js.mode() == Mode.MODE_LOCAL && js.participation() > 0
+        && js.participation() < 1) {
+      // The shards sample f·MAX indices per round; a round whose sample holds no live worker
+      // never closes, and the workers left out of it wait for the next one.
+      throw new IllegalArgumentException("local mode with --participation below 1 cannot run"
+          + " elastic workers yet (--max-workers above --workers): a round that samples only"
+          + " absent indices never closes");
+    }
     if (out != null) {
       out.printf(Locale.ROOT, "parasol local: %s mode, %d shards, %d workers, model %s (%d params"
               + " in %d blocks), data %s (%d train / %d test), %d steps per worker%n",

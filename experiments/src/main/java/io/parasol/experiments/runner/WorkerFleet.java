@@ -38,8 +38,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  *
  * <p>Elastic workers follow an {@link ElasticPlan}: worker 0's step callback starts the joiners
  * due at that step and waits until each has completed its first step (so the join lands at that
- * step however loaded the machine; not in local mode with {@code --participation} below 1,
- * where a joiner may sit out rounds), and a leaver's loop is given the steps up to its leave
+ * step however loaded the machine), and a leaver's loop is given the steps up to its leave
  * step, after which it leaves as every finished worker does.
  */
 final class WorkerFleet implements AutoCloseable {
@@ -194,18 +193,13 @@ final class WorkerFleet implements AutoCloseable {
             }
           }, firstStep);
         }
-        JobSettings js = o.job();
-        boolean mayIdle = js.mode() == Mode.MODE_LOCAL && js.participation() > 0
-            && js.participation() < 1;
         try {
-          if (!mayIdle) {
-            joined.await();
-          }
+          joined.await();
         } catch (InterruptedException e) {
           Thread.currentThread().interrupt();
           throw new CancellationException("worker 0 interrupted waiting for joiners");
         }
-        int live = mayIdle ? -1 : clients.get(0).status().stream()
+        int live = clients.get(0).status().stream()
             .mapToInt(StatusResponse::getLiveWorkersCount).max().orElse(-1);
         events.add(new Event(step, true,
             group.stream().map(ElasticPlan.Worker::index).toList(), live));
