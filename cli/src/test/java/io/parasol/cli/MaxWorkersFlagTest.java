@@ -9,7 +9,8 @@ import picocli.CommandLine;
 
 /**
  * {@code worker --max-workers}: an index beyond the job's room is refused before anything
- * connects, with the range and a hint, and so is a --max-workers below --workers.
+ * connects, with the range and a hint, and so is a --max-workers below --workers. {@code local
+ * --join/--leave}: a plan that cannot happen is refused before any shard starts.
  */
 class MaxWorkersFlagTest {
 
@@ -39,5 +40,20 @@ class MaxWorkersFlagTest {
     assertThat(run(2, "worker", "--servers", "127.0.0.1:1", "--shards", "1", "--workers", "2",
         "--max-workers", "1", "--worker", "0"))
         .contains("--max-workers must be 0 or at least --workers (2), got 1");
+  }
+
+  @Test
+  void localJoinBeyondMaxWorkers_isRefusedWithTheRoom() {
+    assertThat(run(2, "local", "--workers", "2", "--max-workers", "3", "--join", "2@5",
+        "--steps", "20", "--no-report", "--quiet"))
+        .contains("--join 2@5: --max-workers 3 leaves room for 1 joiners in all");
+  }
+
+  @Test
+  void localJoinOrLeave_malformedOrPastTheEnd_isRefused() {
+    assertThat(run(2, "local", "--workers", "2", "--leave", "1at5", "--steps", "20",
+        "--no-report", "--quiet")).contains("--leave takes K@STEP");
+    assertThat(run(2, "local", "--workers", "2", "--leave", "1@20", "--steps", "20",
+        "--no-report", "--quiet")).contains("STEP must be below the run's 20 steps");
   }
 }
