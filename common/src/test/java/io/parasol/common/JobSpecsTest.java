@@ -75,6 +75,19 @@ class JobSpecsTest {
   }
 
   @Test
+  void partialParticipation_inLocalMode_needsAFixedWorkerSet() {
+    JobSpec local = spec().toBuilder().setMode(Mode.MODE_LOCAL).setLocalSteps(4)
+        .setParticipation(0.5f).build();
+    assertThat(JobSpecs.problems(local)).isEmpty();
+    assertThat(JobSpecs.problems(local.toBuilder().setMaxWorkers(2).build())).isEmpty();
+    assertThat(JobSpecs.problems(local.toBuilder().setParticipation(1f).setMaxWorkers(4).build()))
+        .isEmpty();
+    assertThat(JobSpecs.problems(local.toBuilder().setMaxWorkers(4).build())).singleElement()
+        .asString().contains("participation below 1 in local mode needs max_workers = num_workers")
+        .contains("max_workers 4 > num_workers 2");
+  }
+
+  @Test
   void differences_namesEachDifferingFlagWithBothValues() {
     JobSpec offered = spec().toBuilder().setLearningRate(0.2f).setMode(Mode.MODE_SYNC).build();
     assertThat(JobSpecs.differences(spec(), offered))
