@@ -62,6 +62,17 @@ public final class MetricNames {
   public static final String SHARD_CHECKPOINTS = "parasol.shard.checkpoints";
   /** Counter of checkpoint bytes written, tag shard. */
   public static final String SHARD_CHECKPOINT_BYTES = "parasol.shard.checkpoint.bytes";
+  /**
+   * Counter of restores of the job from a checkpoint when the shard started (0 or 1 per shard
+   * process), tags shard and {@link #JOB_TAG}.
+   */
+  public static final String SHARD_RESTORES = "parasol.shard.restores";
+  /**
+   * Gauge of each block's version in the checkpoint the shard restored at start (the updates
+   * a restart lost of a block are its version before minus this), tags shard, {@link #JOB_TAG}
+   * and block; only after a restore.
+   */
+  public static final String SHARD_RESTORED_VERSION = "parasol.shard.restored.version";
   /** Gauge of live workers, tag shard. */
   public static final String SHARD_LIVE_WORKERS = "parasol.shard.workers.live";
   /**
@@ -108,4 +119,10 @@ public final class MetricNames {
 
   /** Counter of shard rollbacks (restarts from a checkpoint) the worker recovered from. */
   public static final String WORKER_ROLLBACKS = "parasol.worker.rollbacks";
+  /**
+   * Counter of updates lost at shard rollbacks as the worker saw them (per rollback, the most
+   * any block of the shard lost: its highest version the worker saw before minus the version
+   * restored; a lower bound), tags worker and shard.
+   */
+  public static final String WORKER_UPDATES_LOST = "parasol.worker.updates.lost";
 }

@@ -265,7 +265,7 @@ public final class ShardServer {
       String job = snap.spec().getJobName().isEmpty() ? JobCheckpoints.TOP_LEVEL_JOB
           : snap.spec().getJobName();
       try {
-        core.restore(snap);
+        core.restore(snap, checkpoints.of(job).dir().toString());
         updatesAtCheckpoint.put(job, core.updatesApplied(job));
       } catch (ShardException e) {
         throw new IOException("cannot restore job '" + job + "' from "

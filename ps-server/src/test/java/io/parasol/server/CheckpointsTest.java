@@ -49,7 +49,7 @@ class CheckpointsTest {
     cp.write(a.snapshot());
 
     ShardCore b = new ShardCore(0, null, Runnable::run);
-    b.restore(cp.load());
+    b.restore(cp.load(), "test");
     assertThat(b.status().getFingerprint()).isEqualTo(a.status().getFingerprint());
     for (int id = 0; id < 2; id++) {
       assertThat(b.blockValues(id)).isEqualTo(a.blockValues(id));
@@ -61,6 +61,42 @@ class CheckpointsTest {
     assertThat(b.blockValues(0)).isEqualTo(a.blockValues(0));
     // Init with the same spec is idempotent on the restored shard.
     assertThat(b.init(spec, 0).getCreated()).isFalse();
+  }
+
+  @Test
+  void restore_isReportedInStatusAndMetrics() throws Exception {
+    JobSpec spec = spec();
+    ShardCore a = new ShardCore(0, null, Runnable::run);
+    a.init(spec, 0);
+    push(a, spec, 1, 0, 1f, -2f, 3f);
+    push(a, spec, 2, 0, 0.5f, 0f, -1f);
+    push(a, spec, 3, 1, 2f, 2f);
+    assertThat(a.status().hasRestore()).as("a declared job has no restore record").isFalse();
+    Checkpoints cp = new Checkpoints(dir, 0);
+    cp.write(a.snapshot());
+
+    io.micrometer.core.instrument.simple.SimpleMeterRegistry registry =
+        new io.micrometer.core.instrument.simple.SimpleMeterRegistry();
+    ShardCore b = new ShardCore(0, registry, Runnable::run);
+    b.restore(cp.load(), "ckpt-dir");
+    io.parasol.proto.v1.RestoreRecord r = b.status(spec.getJobName()).getRestore();
+    assertThat(r.getCheckpoint()).isEqualTo("ckpt-dir");
+    assertThat(r.getUnixMillis()).isPositive();
+    assertThat(r.getBlocksList()).extracting(io.parasol.proto.v1.RestoredBlock::getBlockId,
+            io.parasol.proto.v1.RestoredBlock::getVersion)
+        .containsExactly(org.assertj.core.groups.Tuple.tuple(0, 2L),
+            org.assertj.core.groups.Tuple.tuple(1, 1L));
+    String job = spec.getJobName();
+    assertThat(registry.get(io.parasol.common.MetricNames.SHARD_RESTORES)
+        .tag(io.parasol.common.MetricNames.JOB_TAG, job).counter().count()).isEqualTo(1.0);
+    assertThat(registry.get(io.parasol.common.MetricNames.SHARD_RESTORED_VERSION)
+        .tag(io.parasol.common.MetricNames.JOB_TAG, job).tag("block", "0").gauge().value())
+        .isEqualTo(2.0);
+    // Updates after the restore move the version, not the restored version.
+    push(b, spec, 4, 0, 1f, 1f, 1f);
+    assertThat(registry.get(io.parasol.common.MetricNames.SHARD_RESTORED_VERSION)
+        .tag("block", "0").gauge().value()).isEqualTo(2.0);
+    assertThat(b.status(job).getRestore()).isEqualTo(r);
   }
 
   @Test
@@ -116,6 +152,9 @@ class CheckpointsTest {
     try {
       assertThat(second.core().blockValues(1)).isEqualTo(values);
       assertThat(second.core().blockVersion(1)).isEqualTo(1);
+      assertThat(second.core().status().getRestore().getCheckpoint()).isEqualTo(
+          new io.parasol.server.checkpoint.JobCheckpoints(cp).of(spec.getJobName()).dir()
+              .toString());
     } finally {
       second.stop(5, java.util.concurrent.TimeUnit.SECONDS);
     }

@@ -187,7 +187,7 @@ class MembershipTest {
     heartbeat(before, spec, 1, 5); // its 15th
     heartbeat(before, spec, 0, 14);
     ShardCore after = new ShardCore(0, 0, null, Runnable::run, now::get);
-    after.restore(before.snapshot());
+    after.restore(before.snapshot(), "test");
     heartbeat(after, spec, 0, 14);
     // Worker 1 reports its own clock 6: the job's clock goes on from the restored 15, within
     // the bound of worker 0's 14; joining afresh at 14 would have put it at 20 and held it.

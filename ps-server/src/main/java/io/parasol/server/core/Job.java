@@ -34,6 +34,8 @@ final class Job {
   final StalenessTracker tracker;
   /** Set once, right after construction, before the job is published. */
   ConsistencyRule rule;
+  /** Set when the shard restored the job from a checkpoint at start; null when declared. */
+  volatile io.parasol.proto.v1.RestoreRecord restored;
   /** Pushes and pulls in flight per worker. */
   private final AtomicIntegerArray streams;
 

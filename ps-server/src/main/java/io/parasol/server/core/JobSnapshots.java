@@ -1,15 +1,22 @@
 package io.parasol.server.core;
 
+import io.parasol.proto.v1.RestoreRecord;
+import io.parasol.proto.v1.RestoredBlock;
 import io.parasol.server.checkpoint.Checkpoints;
 import io.parasol.server.checkpoint.Checkpoints.Snapshot;
 import java.util.ArrayList;
 import java.util.List;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * A job's state as a checkpoint holds it, out and back in: block values, versions, optimizer
  * state (each under its block's lock) and the workers' clocks. Stateless.
  */
 final class JobSnapshots {
+  /** The core's logger: the restore line has always come from it. */
+  private static final Logger log = LoggerFactory.getLogger(ShardCore.class);
+
   private JobSnapshots() {}
 
   /** A copy of the job's state; the caller holds the rule's exclusive section. */
@@ -68,5 +75,25 @@ final class JobSnapshots {
       }
     }
     j.members.restoreClocks(snap.clocks());
+  }
+
+  /**
+   * Records that job {@code j} was just restored from the checkpoint read from {@code from} at
+   * wall-clock time {@code unixMillis}: the restore record Status reports, the restore meters,
+   * and one log line with the versions restored.
+   */
+  static void restored(int shardIndex, Job j, String from, long unixMillis) {
+    RestoreRecord.Builder r = RestoreRecord.newBuilder().setUnixMillis(unixMillis)
+        .setCheckpoint(from);
+    long[] versions = new long[j.blocks.ownedIds.length];
+    for (int k = 0; k < versions.length; k++) {
+      versions[k] = j.blocks.byId[j.blocks.ownedIds[k]].version();
+      r.addBlocks(RestoredBlock.newBuilder().setBlockId(j.blocks.ownedIds[k])
+          .setVersion(versions[k]));
+    }
+    j.restored = r.build();
+    j.metrics.restored(j.blocks.ownedIds, versions);
+    log.info("shard {} restored job '{}' from a checkpoint: versions {}", shardIndex,
+        j.spec.getJobName(), j.blocks.versions());
   }
 }

@@ -529,8 +529,8 @@ public final class ShardCore {
     return j == null ? null : j.rule.exclusive(() -> JobSnapshots.of(j));
   }
 
-  /** Restores a checkpoint of a job the shard does not hold yet. */
-  public void restore(Snapshot snap) throws ShardException {
+  /** Restores a checkpoint (read from {@code from}) of a job the shard does not hold yet. */
+  public void restore(Snapshot snap, String from) throws ShardException {
     List<String> problems = JobSpecs.problems(snap.spec());
     if (!problems.isEmpty()) {
       throw ShardException.invalid("checkpoint holds an invalid job spec: "
@@ -550,8 +550,7 @@ public final class ShardCore {
         jobs.end(j, Jobs.Ended.DELETED);
         throw e;
       }
-      log.info("shard {} restored job '{}' from a checkpoint: versions {}", shardIndex,
-          snap.spec().getJobName(), j.blocks.versions());
+      JobSnapshots.restored(shardIndex, j, from, System.currentTimeMillis());
     }
   }
 

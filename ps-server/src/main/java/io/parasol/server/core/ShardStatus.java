@@ -43,6 +43,9 @@ final class ShardStatus {
         b.addStalenessCounts(c);
       }
       b.addAllLiveWorkers(j.members.liveWorkers());
+      if (j.restored != null) {
+        b.setRestore(j.restored);
+      }
       for (int id : j.blocks.ownedIds) {
         Block s = j.blocks.byId[id];
         b.addBlocks(BlockStatus.newBuilder().setId(id).setLength(s.length)

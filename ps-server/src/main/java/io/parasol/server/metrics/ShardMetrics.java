@@ -69,6 +69,7 @@ public final class ShardMetrics implements MeterBinder {
   private Counter left;
   private Timer roundDuration;
   private DistributionSummary roundContributors;
+  private Counter restores;
 
   /** The meters of one job on shard {@code shardIndex}, tagged with both. */
   public ShardMetrics(int shardIndex, String job) {
@@ -126,6 +127,10 @@ public final class ShardMetrics implements MeterBinder {
     checkpointBytes = Counter.builder(MetricNames.SHARD_CHECKPOINT_BYTES)
         .description("Bytes written to checkpoints")
         .baseUnit("bytes")
+        .tags(base)
+        .register(r);
+    restores = Counter.builder(MetricNames.SHARD_RESTORES)
+        .description("Times this shard process restored the job from a checkpoint at start")
         .tags(base)
         .register(r);
     expired = lease(r, "expired");
@@ -232,6 +237,21 @@ public final class ShardMetrics implements MeterBinder {
   public void checkpoint(long nanos, long bytes) {
     checkpoints.record(nanos, TimeUnit.NANOSECONDS);
     checkpointBytes.increment(bytes);
+  }
+
+  /**
+   * The job was restored from a checkpoint: counts the restore and registers a gauge of each
+   * block's restored version ({@code blockIds[k]} restored {@code versions[k]}).
+   */
+  public void restored(int[] blockIds, long[] versions) {
+    restores.increment();
+    for (int k = 0; k < blockIds.length; k++) {
+      final long v = versions[k];
+      Gauge.builder(MetricNames.SHARD_RESTORED_VERSION, () -> v)
+          .description("Version of the block in the checkpoint the shard restored at start")
+          .tags(base).tags("block", Integer.toString(blockIds[k]))
+          .register(registry);
+    }
   }
 
   public void membership(boolean joined) {
