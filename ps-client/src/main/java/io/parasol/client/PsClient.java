@@ -52,6 +52,7 @@ public final class PsClient implements AutoCloseable {
   private final BlockLayout layout;
   private final ShardCalls calls;
   private final Incarnations incarnations;
+  private final RollbackLosses losses;
   private final PullPath pulls;
   private final PushPath pushes;
   private final Duration rpcTimeout;
@@ -127,11 +128,12 @@ public final class PsClient implements AutoCloseable {
     this.layout = layout;
     this.calls = new ShardCalls(channels, retry, token, ownsChannels,
         FloatCodec.streamReadyBytes(transport.chunkFloats()));
-    this.incarnations = new Incarnations(layout.numShards());
+    this.incarnations = new Incarnations(layout);
     this.pulls = new PullPath(layout, calls, incarnations, pullTimeout, transport.encoding());
     this.pushes = new PushPath(layout, calls, incarnations, rpcTimeout,
         transport.chunkFloats(), transport.encoding());
     this.rpcTimeout = rpcTimeout;
+    this.losses = new RollbackLosses(calls, rpcTimeout);
   }
 
   /** Opens plaintext channels to {@code host:port} addresses (one per shard, in order). */
@@ -272,10 +274,17 @@ public final class PsClient implements AutoCloseable {
 
   /**
    * The shard rollbacks noticed since the last call, oldest first: each change of a shard's
-   * incarnation once, seen on any response or refusal (see {@link ShardRollback}).
+   * incarnation once, seen on any response or refusal (see {@link ShardRollback}), each with
+   * the updates it lost worked out: this call asks each rolled-back shard's Status (one call,
+   * bounded by the RPC timeout) for the versions it restored; the loss stays
+   * {@link ShardRollback#UNKNOWN} where the shard cannot say.
    */
   public List<ShardRollback> drainRollbacks() {
-    return incarnations.drain();
+    List<ShardRollback> out = new ArrayList<>();
+    for (ShardRollback r : incarnations.drain()) {
+      out.add(losses.resolve(r));
+    }
+    return out;
   }
 
   /** Shard rollbacks noticed so far. */

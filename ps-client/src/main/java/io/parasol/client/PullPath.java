@@ -168,7 +168,7 @@ final class PullPath {
     @Override
     public void onCompleted() {
       // Only a complete pull counts: its values and versions are all of the new incarnation.
-      incarnations.pulled(shard, incarnation);
+      incarnations.pulled(shard, incarnation, versions);
       done.complete(null);
     }
   }

@@ -116,7 +116,7 @@ final class PushPath {
 
   private PsClient.ShardOutcome outcome(int shard, PushResponse r, Throwable err) {
     if (err == null) {
-      incarnations.observe(shard, r.getIncarnation());
+      incarnations.acked(shard, r);
       return new PsClient.ShardOutcome(shard, r, null);
     }
     Throwable t = incarnations.classify(shard, err);

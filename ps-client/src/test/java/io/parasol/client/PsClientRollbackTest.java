@@ -101,6 +101,10 @@ class PsClientRollbackTest {
     assertThat(events).hasSize(1);
     assertThat(events.get(0).incarnation()).isEqualTo(shard.core().incarnation());
     assertThat(events.get(0).previousIncarnation()).isNotEqualTo(shard.core().incarnation());
+    // Seen at version 2, restored at 1 (the checkpoint): one update lost.
+    assertThat(events.get(0).seenBefore().values()).containsOnly(2L);
+    assertThat(events.get(0).restored().values()).containsOnly(1L);
+    assertThat(events.get(0).updatesLost()).isEqualTo(1);
     assertThat(shard.core().blockVersion(0)).isEqualTo(1);
 
     read = client.pull(0, x, 0, 0);
@@ -151,8 +155,10 @@ class PsClientRollbackTest {
     read = client.pull(0, x, 2, 0);
     assertThat(read).containsOnly(0L);
     assertThat(x).containsOnly(0f);
-    assertThat(client.drainRollbacks()).singleElement()
-        .extracting(ShardRollback::kind).isEqualTo(ShardRollback.Kind.RESTARTED);
+    assertThat(client.drainRollbacks()).singleElement().satisfies(r -> {
+      assertThat(r.kind()).isEqualTo(ShardRollback.Kind.RESTARTED);
+      assertThat(r.updatesLost()).as("seen at 1, restored at 0").isEqualTo(1);
+    });
   }
 
   @Test
@@ -172,7 +178,9 @@ class PsClientRollbackTest {
           assertThat(e.rollback().kind()).isEqualTo(ShardRollback.Kind.JOB_LOST);
           assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.FAILED_PRECONDITION);
         });
-    assertThat(client.drainRollbacks()).hasSize(1);
+    // The push's acknowledgement said version 1; the shard has no job: all of it lost.
+    assertThat(client.drainRollbacks()).singleElement()
+        .extracting(ShardRollback::updatesLost).isEqualTo(1L);
     client.redeclare();
     read = client.pull(0, x, 0, 0);
     assertThat(read).containsOnly(0L);
