@@ -161,8 +161,9 @@ public final class WorkerCommand implements Callable<Integer> {
       Model.Evaluation e = model.evaluate(Nd4j.create(x, new long[] {1, x.length},
           DataType.FLOAT), test.features(), test.targets());
       System.out.printf(Locale.ROOT, "worker %d done: %d steps, %d late, %d rollbacks,"
-              + " last loss %.4f, test loss %.4f, test acc %.4f%n", worker, r.steps(),
-          r.latePushes(), r.rollbacks(), r.lastLoss(), e.loss(), e.accuracy());
+              + " %d updates lost, last loss %.4f, test loss %.4f, test acc %.4f%n", worker,
+          r.steps(), r.latePushes(), r.rollbacks(), r.updatesLost(), r.lastLoss(), e.loss(),
+          e.accuracy());
       if (summary.wanted()) {
         summary.write(WorkerSummary.of(worker, JobSettings.modeName(js.mode()), js.numShards(),
             js.numWorkers(), model.name(), data.source(), r, e, finalModel, client.status()));

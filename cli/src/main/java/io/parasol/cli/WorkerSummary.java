@@ -28,8 +28,9 @@ import picocli.CommandLine.Option;
  * write their own figures and the model as it is when they end.
  *
  * <p>Fields: complete, worker, mode, shards, workers, model, data, steps, pushes, late_pushes,
- * rollbacks,
- * iterations (this worker's pushes a shard applied, async/ssp), train_loss (its last
+ * rollbacks, updates_lost (updates lost at those rollbacks as this worker saw them, a lower
+ * bound: see {@link io.parasol.client.ShardRollback}), updates_lost_by_shard (the same per
+ * shard that rolled back, by shard index), iterations (this worker's pushes a shard applied, async/ssp), train_loss (its last
  * mini-batch loss), test_loss, test_accuracy, final_model, and from the shards' Status:
  * shard_iterations (n per shard), shard_kappa (κ_i per block, ν_i over its shard's
  * iterations: the job's κ_i when every iteration reaches every shard) and shard_error_floor
@@ -82,6 +83,13 @@ public final class WorkerSummary {
     m.put("pushes", r.pushes());
     m.put("late_pushes", r.latePushes());
     m.put("rollbacks", r.rollbacks());
+    m.put("updates_lost", r.updatesLost());
+    Map<Integer, Long> lostByShard = new java.util.TreeMap<>();
+    r.rollbackEvents().stream().collect(java.util.stream.Collectors.groupingBy(
+            io.parasol.client.ShardRollback::shard))
+        .forEach((s, events) -> lostByShard.put(s,
+            io.parasol.client.ShardRollback.jobUpdatesLost(List.of(events))));
+    m.put("updates_lost_by_shard", lostByShard);
     m.put("iterations", r.iterations());
     m.put("train_loss", r.lastLoss());
     m.put("test_loss", eval.loss());

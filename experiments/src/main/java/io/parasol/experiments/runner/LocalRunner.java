@@ -201,14 +201,20 @@ public final class LocalRunner {
     }
   }
 
-  /** The run's outcome, as printed and as written to the summary JSON. */
+  /**
+   * The run's outcome, as printed and as written to the summary JSON. {@code rollbacks}: the
+   * workers' shard rollbacks, summed; {@code updatesLost}: the updates the job lost at shard
+   * restarts, per restart the most any worker saw lost, summed over the restarts (a lower
+   * bound; {@link io.parasol.client.ShardRollback#jobUpdatesLost}).
+   */
   public record Summary(String mode, int shards, int workers, String model, String data,
       int params, int blocks, long stepsPerWorker, int batchSize, double learningRate, long seed,
       double testAccuracy, double testLoss, double trainLoss, double wallSeconds,
       long updatesApplied, long pushesApplied, long latePushes, double meanStaleness,
       long maxStaleness, Map<String, Object> modeParameters, Map<String, Object> stepMillis,
       long[] stalenessCounts, double meanAoi, List<double[]> testCurve, double trainSeconds,
-      double evalSeconds, JobFloor floor, Map<String, Object> elastic) {
+      double evalSeconds, JobFloor floor, Map<String, Object> elastic, long rollbacks,
+      long updatesLost) {
 
     public Map<String, Object> toMap() {
       Map<String, Object> m = new LinkedHashMap<>();
@@ -233,6 +239,8 @@ public final class LocalRunner {
       m.put("updates_applied", updatesApplied);
       m.put("pushes_applied", pushesApplied);
       m.put("late_pushes", latePushes);
+      m.put("rollbacks", rollbacks);
+      m.put("updates_lost", updatesLost);
       m.put("mean_staleness", meanStaleness);
       m.put("max_staleness", maxStaleness);
       m.put("mode_parameters", modeParameters);
@@ -371,7 +379,10 @@ public final class LocalRunner {
             trainSeconds,
             results.stream().mapToDouble(TrainingLoop.Result::evalSeconds).sum(),
             JobFloor.of(cluster, layout, js.mode(), results, spec.getJobName()),
-            elastic ? fleet.membership(js.workerCapacity(), results) : null);
+            elastic ? fleet.membership(js.workerCapacity(), results) : null,
+            results.stream().mapToLong(TrainingLoop.Result::rollbacks).sum(),
+            io.parasol.client.ShardRollback.jobUpdatesLost(results.stream()
+                .map(TrainingLoop.Result::rollbackEvents).toList()));
         if (runDir != null) {
           report.write(runDir, summary);
         }

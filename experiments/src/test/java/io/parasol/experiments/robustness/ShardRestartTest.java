@@ -90,6 +90,8 @@ class ShardRestartTest {
       }
     });
 
+    io.micrometer.core.instrument.simple.SimpleMeterRegistry registry =
+        new io.micrometer.core.instrument.simple.SimpleMeterRegistry();
     ExecutorService pool = Executors.newFixedThreadPool(WORKERS);
     List<PsClient> clients = new ArrayList<>();
     List<TrainingLoop.Result> results = new ArrayList<>();
@@ -102,7 +104,9 @@ class ShardRestartTest {
         c.init(js.spec("restart-" + mode, softmax, layout));
         Model m = new Meeting(softmax, checkpoint, restart);
         TrainingLoop loop = new TrainingLoop(c, m, data.part(js, k), null,
-            new TrainingLoop.Config(k, js, STEPS, 32, 0), null);
+            new TrainingLoop.Config(k, js, STEPS, 32, 0), null,
+            new io.parasol.worker.train.WorkerMetrics(registry, k),
+            io.parasol.worker.train.DelayModel.REAL);
         fs.add(pool.submit(loop::run));
       }
       for (Future<TrainingLoop.Result> f : fs) {
@@ -123,7 +127,34 @@ class ShardRestartTest {
       assertThat(r.steps()).isEqualTo(STEPS);
       assertThat(r.pushes()).isEqualTo(STEPS);
       assertThat(r.rollbacks()).as("worker %d rollbacks", r.worker()).isEqualTo(1);
+      assertThat(registry.get(io.parasol.common.MetricNames.WORKER_ROLLBACKS)
+          .tag("worker", Integer.toString(r.worker())).counter().count())
+          .as("worker %d rollbacks metric", r.worker()).isEqualTo(1.0);
     }
+    // Updates lost: block i of shard 0 lost owners(i) x (RESTART_AT - CHECKPOINT_AT) updates
+    // (the pushes of steps J..K-1); the rollback's loss is the most any of its blocks lost.
+    // Every push was acknowledged before the restart, so the worker whose push was applied
+    // last saw each block's final version: the job's figure (the most any worker saw) is
+    // exact; one worker's is a lower bound (it may not have read the other's last push).
+    long lostPerRestart = layout.blocksOf(0).stream()
+        .mapToLong(b -> owners(js, layout, b.id()) * lost).max().orElseThrow();
+    for (TrainingLoop.Result r : results) {
+      assertThat(r.rollbackEvents()).singleElement().satisfies(e -> {
+        assertThat(e.lossKnown()).isTrue();
+        for (BlockLayout.Block b : layout.blocksOf(0)) {
+          assertThat(e.restored()).containsEntry(b.id(),
+              owners(js, layout, b.id()) * (CHECKPOINT_AT - 1));
+        }
+      });
+      assertThat(r.updatesLost()).as("worker %d updates lost", r.worker())
+          .isBetween(0L, lostPerRestart);
+      assertThat(registry.get(io.parasol.common.MetricNames.WORKER_UPDATES_LOST)
+          .tag("worker", Integer.toString(r.worker())).tag("shard", "0").counter().count())
+          .as("worker %d updates lost metric", r.worker()).isEqualTo(r.updatesLost());
+    }
+    assertThat(io.parasol.client.ShardRollback.jobUpdatesLost(
+        results.stream().map(TrainingLoop.Result::rollbackEvents).toList()))
+        .as("the job's updates lost").isEqualTo(lostPerRestart);
     // Before the restart every worker had pushed CHECKPOINT_AT - 1 steps into the checkpoint.
     assertThat(restoredVersion.get()).isEqualTo(
         owners(js, layout, layout.blocksOf(0).get(0).id()) * (CHECKPOINT_AT - 1));

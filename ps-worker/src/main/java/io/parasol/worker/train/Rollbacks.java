@@ -3,13 +3,15 @@ package io.parasol.worker.train;
 import io.grpc.Status;
 import io.parasol.client.PsClient;
 import io.parasol.client.ShardRollback;
+import java.util.ArrayList;
 import java.util.List;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * A worker's account of shard rollbacks ({@link ShardRollback}): one log line and one count
- * (and one increment of the worker's rollback metric) per rollback the client noticed, the job
+ * (and one increment of the worker's rollback metric, and of its updates-lost metric by what
+ * the rollback lost) per rollback the client noticed, the job
  * declared again where a shard lost it, and the end of the run after {@link #MAX_STREAK}
  * rollbacks without a completed step in between. Used by {@link TrainingLoop} on its thread.
  */
@@ -24,6 +26,7 @@ final class Rollbacks {
   private final WorkerMetrics metrics;
   private long count;
   private int streak;
+  private final List<ShardRollback> events = new ArrayList<>();
 
   Rollbacks(PsClient client, int worker, WorkerMetrics metrics) {
     this.client = client;
@@ -36,15 +39,21 @@ final class Rollbacks {
     return count;
   }
 
+  /** The rollbacks so far, oldest first, with what each lost. */
+  List<ShardRollback> events() {
+    return List.copyOf(events);
+  }
+
   /** Logs and counts the rollbacks noticed since the last call; true if there were any. */
   boolean note() {
     List<ShardRollback> seen = client.drainRollbacks();
     for (ShardRollback r : seen) {
       count++;
+      events.add(r);
       log.warn("worker {}: {}; pulling again (rollback {} of this worker)", worker, r.line(),
           count);
       if (metrics != null) {
-        metrics.rollback();
+        metrics.rollback(r);
       }
     }
     return !seen.isEmpty();

@@ -97,17 +97,27 @@ public final class TrainingLoop {
    * What one worker did; times in seconds ({@code evalSeconds}: spent evaluating the test set
    * inside the loop, in no other figure); {@code iterations}: async/ssp, its pushes a shard
    * applied, each one global iteration (0 in sync/local); {@code lipschitz}: its L_ij
-   * estimates, null unless {@link #estimateLipschitz} was on.
+   * estimates, null unless {@link #estimateLipschitz} was on; {@code rollbackEvents}: its
+   * shard rollbacks, oldest first, each with the updates it lost.
    */
   public record Result(int worker, long steps, long pushes, long latePushes, double lastLoss,
       double computeSeconds, double pullSeconds, double waitSeconds, double pushSeconds,
-      double evalSeconds, long rollbacks, long iterations, double[][] lipschitz) {
+      double evalSeconds, long rollbacks, long iterations, double[][] lipschitz,
+      java.util.List<ShardRollback> rollbackEvents) {
     /** As above, with no rollbacks, no iterations counted and no L_ij estimates. */
     public Result(int worker, long steps, long pushes, long latePushes, double lastLoss,
         double computeSeconds, double pullSeconds, double waitSeconds, double pushSeconds,
         double evalSeconds) {
       this(worker, steps, pushes, latePushes, lastLoss, computeSeconds, pullSeconds,
-          waitSeconds, pushSeconds, evalSeconds, 0, 0, null);
+          waitSeconds, pushSeconds, evalSeconds, 0, 0, null, java.util.List.of());
+    }
+
+    /**
+     * The updates lost at the shard rollbacks this worker saw, a lower bound: over its
+     * restarts, what each lost ({@link ShardRollback#jobUpdatesLost} of this worker alone).
+     */
+    public long updatesLost() {
+      return ShardRollback.jobUpdatesLost(java.util.List.of(rollbackEvents));
     }
   }
 
@@ -222,7 +232,7 @@ public final class TrainingLoop {
     rollbacks.note();
     return new Result(cfg.worker(), done, pushes, late, lastLoss, computeNs / 1e9, pullNs / 1e9,
         waitNs / 1e9, pushNs / 1e9, evalNs / 1e9, rollbacks.count(), iterations,
-        lipschitz == null ? null : lipschitz.snapshot());
+        lipschitz == null ? null : lipschitz.snapshot(), rollbacks.events());
   }
 
   /** sync, async and ssp. */

@@ -98,8 +98,21 @@ public final class WorkerMetrics {
     push.record(pushNs, TimeUnit.NANOSECONDS);
   }
 
-  void rollback() {
+  /**
+   * A shard rollback the worker noticed: one rollback, and the updates it lost (when known) on
+   * the {@link MetricNames#WORKER_UPDATES_LOST} counter of its shard.
+   */
+  void rollback(io.parasol.client.ShardRollback r) {
     rollbacks.increment();
+    Counter lost = Counter.builder(MetricNames.WORKER_UPDATES_LOST)
+        .description("Updates lost at shard rollbacks as the worker saw them: per rollback,"
+            + " the most any block of the shard lost (highest version seen before minus the"
+            + " version restored); a lower bound")
+        .tags(base).tags("shard", Integer.toString(r.shard()))
+        .register(registry);
+    if (r.lossKnown()) {
+      lost.increment(r.updatesLost());
+    }
   }
 
   void iteration() {
