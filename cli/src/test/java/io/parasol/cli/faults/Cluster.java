@@ -36,9 +36,9 @@ import java.util.stream.Collectors;
 final class Cluster implements AutoCloseable {
   static final Pattern DONE = Pattern.compile(
       "worker (\\d+) done: (\\d+) steps, (\\d+) late, .*test acc ([0-9.]+)");
-  /** The rollbacks a worker's summary line reports. */
+  /** The rollbacks and updates lost a worker's summary line reports. */
   static final Pattern ROLLBACKS = Pattern.compile(
-      "worker (\\d+) done: (\\d+) steps, (\\d+) late, (\\d+) rollbacks,");
+      "worker (\\d+) done: (\\d+) steps, (\\d+) late, (\\d+) rollbacks, (\\d+) updates lost,");
   static final Pattern RESTORED = Pattern.compile(
       "shard (\\d+) restored job '[^']*' from a checkpoint: versions \\{([^}]*)}");
 

@@ -207,9 +207,17 @@ class FaultToleranceTest {
     StatusResponse[] last = statusAll(ports);
     log("test 2: all workers exited 0, %.1f s after the restart (%.1f s in all); final %s",
         secs(r.restartedNanos(), finished), secs(t0, finished), describe(last));
+    long truth = Collections.max(r.lost().values());
     for (int k = 0; k < WORKERS; k++) {
       log("test 2: %s", workers[k].find(Cluster.DONE).map(Matcher::group)
           .orElse("(no done line)"));
+      // Every worker noticed the restart; what it says was lost is at most the truth (a
+      // worker sees no version past the kill, and the restore record is exact).
+      Matcher done = workers[k].find(Cluster.ROLLBACKS).orElseThrow();
+      assertThat(Long.parseLong(done.group(4))).as("rollbacks of worker %d", k)
+          .isGreaterThanOrEqualTo(1);
+      assertThat(Long.parseLong(done.group(5))).as("updates lost by worker %d (truth %d)", k,
+          truth).isBetween(0L, truth);
     }
     for (int s = 0; s < SHARDS; s++) {
       assertThat(versions(last[s]).values()).as("final versions on shard %d", s)
@@ -299,10 +307,13 @@ class FaultToleranceTest {
    * ends at (its pushers × steps) minus what its shard lost at each restart, plus at most one
    * update per rollback (a step applied by one shard and refused by a restarted one is done
    * again, and a push in flight at the kill was applied by the old shard and again by the new).
+   * Also checks the updates lost that the workers report against what the test measured
+   * ({@link #assertReportedLoss}).
    */
   private void finishAsyncJob(CheckpointedJob job, String mode,
       List<CheckpointedJob.Restart> restarts) throws Exception {
     long rollbacks = 0;
+    List<JsonObject> summaries = new ArrayList<>();
     for (int k = 0; k < cluster.workers; k++) {
       JvmProcess w = job.workers[k];
       int code = w.awaitExit(Duration.ofSeconds(120));
@@ -319,9 +330,17 @@ class FaultToleranceTest {
       assertThat(rb).as("rollbacks of worker %d in its summary and its line", k)
           .isEqualTo(Long.parseLong(done.group(4)))
           .isGreaterThanOrEqualTo(restarts.size());
-      assertThat(w.output()).as("worker %d log", k).contains("rolled back");
+      assertThat(w.output()).as("worker %d log", k).contains("rolled back")
+          .contains("updates lost");
+      long lost = summary.get("updates_lost").getAsLong();
+      assertThat(lost).as("updates lost by worker %d in its summary and its line", k)
+          .isEqualTo(Long.parseLong(done.group(5)))
+          .isEqualTo(summary.getAsJsonObject("updates_lost_by_shard").entrySet().stream()
+              .mapToLong(e -> e.getValue().getAsLong()).sum());
       rollbacks += rb;
+      summaries.add(summary);
     }
+    assertReportedLoss(summaries, restarts);
     // Worker 0 waited for the other worker: its figure is the job's final model's.
     JsonObject s0 = JsonParser.parseString(Files.readString(summaryOf(0))).getAsJsonObject();
     assertThat(s0.get("final_model").getAsBoolean()).isTrue();
@@ -343,6 +362,40 @@ class FaultToleranceTest {
                 id, st.getShard(), pushers, ASYNC_STEPS, lost)
             .isBetween(expected, expected + rollbacks);
       }
+    }
+  }
+
+  /**
+   * The updates lost that Parasol reports, against the true loss the test measured. Each
+   * restart here is of another shard, so a worker's {@code updates_lost_by_shard} of a shard is
+   * what it saw that restart lose, and the job's figure for the restart is the most any worker
+   * saw (all see the same loss, each as far as it had read). The true loss of a restart is the
+   * most any block of the shard lost: max_i (version at the kill − version restored), from
+   * Status and the restore line.
+   *
+   * <p>Bounds: reported ≤ true, since a worker sees only versions the old shard had (never more
+   * than at the kill: the workers were frozen and its versions stable) and the shard's restore
+   * record gives the restored versions exactly. Reported ≥ true − workers: the last push
+   * applied to a block was acknowledged to its worker with the block's version at the kill
+   * (the kill waited for stable versions, so the answer had left), unless that
+   * acknowledgement was lost with the connection; an async worker has at most one push in
+   * flight, so at most one update per worker can go unseen.
+   */
+  private void assertReportedLoss(List<JsonObject> summaries,
+      List<CheckpointedJob.Restart> restarts) {
+    for (CheckpointedJob.Restart r : restarts) {
+      long truth = Collections.max(r.lost().values());
+      long reported = 0;
+      for (JsonObject s : summaries) {
+        JsonObject byShard = s.getAsJsonObject("updates_lost_by_shard");
+        String key = Integer.toString(r.shard());
+        reported = Math.max(reported, byShard.has(key) ? byShard.get(key).getAsLong() : 0);
+      }
+      log("restart of shard %d: updates lost %d as the workers report it, %d in truth (killed"
+          + " at %s, restored %s)", r.shard(), reported, truth, r.atKill(), r.restored());
+      assertThat(reported).as("updates lost at the restart of shard %d as reported (killed at"
+              + " %s, restored %s)", r.shard(), r.atKill(), r.restored())
+          .isBetween(Math.max(0, truth - cluster.workers), truth);
     }
   }
 
