@@ -36,6 +36,9 @@ public final class Models {
   /** The default server optimizer of {@code cnn}; every other model's is plain SGD. */
   public static final String CNN_OPTIMIZER = "adam";
 
+  /** The default step-size schedule of {@code cnn}; every other model's is constant. */
+  public static final String CNN_LR_SCHEDULE = "cosine";
+
   /** The default feature scaling of {@code cnn}; every other model's is min-max. */
   public static final String CNN_SCALING = "standard";
 
@@ -66,6 +69,16 @@ public final class Models {
    */
   public static String defaultOptimizer(String spec) {
     return isCnn(spec) ? CNN_OPTIMIZER : "sgd";
+  }
+
+  /**
+   * The step-size schedule a model trains with when {@code --lr-schedule} is not given: cosine
+   * decay to zero over the run for cnn (at a constant step size the CNN's second epoch on
+   * Fashion-MNIST adds little; README's Models section lists the figures), constant for every
+   * other model.
+   */
+  public static String defaultLrSchedule(String spec) {
+    return isCnn(spec) ? CNN_LR_SCHEDULE : "constant";
   }
 
   /**

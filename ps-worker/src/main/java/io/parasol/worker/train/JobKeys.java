@@ -1,6 +1,8 @@
 package io.parasol.worker.train;
 
 import io.parasol.common.JobSpecs;
+import io.parasol.common.LrSchedules;
+import io.parasol.proto.v1.LrSchedule;
 import io.parasol.proto.v1.Mode;
 import io.parasol.proto.v1.OptimizerKind;
 import io.parasol.proto.v1.StalenessLr;
@@ -130,6 +132,18 @@ public final class JobKeys {
       "async/ssp step: constant or inverse (eta/max(1,tau)) (default: ${DEFAULT-VALUE}).";
   public static final Setting<StalenessLr> STALENESS_LR = Setting.word(STALENESS_LR_FLAG,
       STALENESS_LR_DEFAULT, STALENESS_LR_HELP, JobSettings::parseStalenessLr);
+
+  public static final String LR_SCHEDULE_FLAG = "--lr-schedule";
+  /** Every model's but cnn's ({@link Models#defaultLrSchedule}). */
+  public static final String LR_SCHEDULE_DEFAULT = "constant";
+  public static final String LR_SCHEDULE_HELP = "Step-size schedule over the run, a function of"
+      + " each block's updates so far: constant, cosine[:F] (eta down to F*eta, default 0, at"
+      + " the end), step:P1[,P2...]:FACTOR (eta*FACTOR from each fraction P of the run on)"
+      + " (default: the model's: " + Models.CNN_LR_SCHEDULE + " for cnn, "
+      + LR_SCHEDULE_DEFAULT + " otherwise).";
+  /** Parsed without its horizon, which {@link JobSettings#spec} adds from the run's length. */
+  public static final Setting<LrSchedule> LR_SCHEDULE = Setting.word(LR_SCHEDULE_FLAG,
+      LR_SCHEDULE_DEFAULT, LR_SCHEDULE_HELP, s -> LrSchedules.parse(s, LR_SCHEDULE_FLAG));
 
   public static final String OPTIMIZER_FLAG = "--optimizer";
   /** Every model's but cnn's ({@link Models#defaultOptimizer}). */
