@@ -217,8 +217,8 @@ public final class JobKeys {
   public static final List<Setting<?>> ALL = List.of(MODE, SHARDS, WORKERS, MAX_WORKERS, LR,
       SEED, QUORUM,
       STALENESS_BOUND, LOCAL_STEPS, PARTICIPATION, UPDATE_BLOCKS, BLOCK_LR, PARTITION,
-      MAX_STALENESS, STALENESS_LR, OPTIMIZER, MAX_BLOCK_SIZE, LEASE, BATCH_SIZE, EPOCHS, STEPS,
-      EVAL_EVERY, RPC_TIMEOUT, PULL_TIMEOUT);
+      MAX_STALENESS, STALENESS_LR, LR_SCHEDULE, OPTIMIZER, MAX_BLOCK_SIZE, LEASE, BATCH_SIZE,
+      EPOCHS, STEPS, EVAL_EVERY, RPC_TIMEOUT, PULL_TIMEOUT);
 
   /** The partition when {@code --partition} is not given: shared for round-robin, else iid. */
   public static String defaultPartition(String updateBlocks) {
