@@ -49,8 +49,11 @@ public final class LrSchedules {
       }
       case LR_SCHEDULE_STEP -> {
         double out = 1;
+        // Compared in float, the milestones' precision: p = 12/15 reaches milestone 0.8, which
+        // as a float is slightly above the double 0.8.
+        float pf = (float) p;
         for (float m : s.getMilestonesList()) {
-          if (p >= m) {
+          if (pf >= m) {
             out *= s.getFactor();
           }
         }

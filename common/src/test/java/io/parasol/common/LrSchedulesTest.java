@@ -59,6 +59,10 @@ class LrSchedulesTest {
     assertThat(LrSchedules.factor(s, 149)).isCloseTo(0.1, within(1e-7));
     assertThat(LrSchedules.factor(s, 150)).isCloseTo(0.01, within(1e-8));
     assertThat(LrSchedules.factor(s, 10_000)).isCloseTo(0.01, within(1e-8));
+    // 12 of 15 is the milestone 0.8, though the float 0.8 is above the double 0.8.
+    LrSchedule f = over("step:0.8:0.5", 15);
+    assertThat(LrSchedules.factor(f, 11)).isEqualTo(1.0);
+    assertThat(LrSchedules.factor(f, 12)).isEqualTo(0.5);
   }
 
   @Test
