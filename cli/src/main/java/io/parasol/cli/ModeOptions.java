@@ -52,16 +52,23 @@ public final class ModeOptions {
   @Option(names = JobKeys.OPTIMIZER_FLAG, description = JobKeys.OPTIMIZER_HELP)
   String optimizer;
 
+  @Option(names = JobKeys.LR_SCHEDULE_FLAG, description = JobKeys.LR_SCHEDULE_HELP)
+  String lrSchedule;
+
   /**
    * Sets the mode and its parameters on {@code b}; the builder checks the bounds. Without
-   * --optimizer, the optimizer is {@code model}'s default ({@link Models#defaultOptimizer}).
+   * --optimizer, the optimizer is {@code model}'s default ({@link Models#defaultOptimizer});
+   * without --lr-schedule, the step-size schedule is {@code model}'s default
+   * ({@link Models#defaultLrSchedule}).
    */
   JobSettings.Builder applyTo(JobSettings.Builder b, String model) {
     String optimizer = this.optimizer != null ? this.optimizer : Models.defaultOptimizer(model);
+    String schedule = lrSchedule != null ? lrSchedule : Models.defaultLrSchedule(model);
     return b.mode(JobKeys.MODE.parse(mode)).quorum(quorum).stalenessBound(stalenessBound)
         .localSteps(localSteps).participation(participation).updateBlocks(updateBlocks)
         .blockLr(blockLr).partition(partition).maxStaleness(maxStaleness)
         .stalenessLr(JobKeys.STALENESS_LR.parse(stalenessLr))
-        .optimizer(JobKeys.OPTIMIZER.parse(optimizer));
+        .optimizer(JobKeys.OPTIMIZER.parse(optimizer))
+        .lrSchedule(JobKeys.LR_SCHEDULE.parse(schedule));
   }
 }

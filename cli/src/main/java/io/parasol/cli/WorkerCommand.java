@@ -99,10 +99,10 @@ public final class WorkerCommand implements Callable<Integer> {
     Model model = Models.create(job.model(), data.train().numFeatures(),
         data.train().numClasses(), job.modelOptions());
     BlockLayout layout = js.layout(model);
-    JobSpec spec = js.spec(job.jobName, model, layout);
-    long steps = job.steps > 0 ? job.steps : (long) job.epochs
-        * Math.max(1, (data.part(js, worker).numExamples() + job.batchSize - 1)
-            / job.batchSize);
+    long steps = stepsOf(data.part(js, worker).numExamples());
+    // The schedule's horizon: the same figure on every worker (worker 0's part), whatever the
+    // size of this worker's part, so that the workers' specs agree.
+    JobSpec spec = js.spec(job.jobName, model, layout, stepsOf(data.part(js, 0).numExamples()));
     MetricsServer metrics = null;
     if (job.metricsPort > 0) {
       try {
@@ -182,6 +182,11 @@ public final class WorkerCommand implements Callable<Integer> {
     return 0;
   }
 
+  /** Steps per worker for a part of {@code examples}: --steps, or --epochs passes over it. */
+  private long stepsOf(int examples) {
+    return job.steps > 0 ? job.steps
+        : (long) job.epochs * Math.max(1, (examples + job.batchSize - 1) / job.batchSize);
+  }
 
   private java.time.Duration parseConnectTimeout() {
     java.time.Duration d = JobOptions.parseDuration("--connect-timeout", connectTimeout);

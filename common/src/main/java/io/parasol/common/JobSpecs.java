@@ -7,6 +7,7 @@ import com.google.protobuf.Message;
 import io.parasol.proto.v1.BlockSpec;
 import io.parasol.proto.v1.InitKind;
 import io.parasol.proto.v1.JobSpec;
+import io.parasol.proto.v1.LrSchedule;
 import io.parasol.proto.v1.Mode;
 import io.parasol.proto.v1.OptimizerKind;
 import io.parasol.proto.v1.OptimizerSpec;
@@ -58,7 +59,8 @@ public final class JobSpecs {
    * a field added to {@link JobSpec} is part of the fingerprint without an edit here. One
    * exception: {@code max_workers} equal to {@code num_workers} means the same as 0 and is left
    * out, as 0 is, so that specs without elastic workers keep the fingerprint they had before
-   * the field existed.
+   * the field existed. Likewise an unset {@code lr_schedule} (a constant step size) is left
+   * out, so specs without a schedule keep theirs.
    */
   public static String fingerprint(JobSpec spec) {
     StringBuilder sb = new StringBuilder(256 + spec.getBlocksCount() * 48);
@@ -84,6 +86,10 @@ public final class JobSpecs {
       if (f.getNumber() == JobSpec.MAX_WORKERS_FIELD_NUMBER
           && f.getContainingType() == JobSpec.getDescriptor()) {
         continue; // appended by fingerprint(), normalised
+      }
+      if (f.getNumber() == JobSpec.LR_SCHEDULE_FIELD_NUMBER
+          && f.getContainingType() == JobSpec.getDescriptor() && !m.hasField(f)) {
+        continue; // no schedule: the fingerprint specs had before the field existed
       }
       sb.append('|').append(f.getNumber()).append('=');
       if (f.isRepeated()) {
@@ -126,7 +132,8 @@ public final class JobSpecs {
       Map.entry("local_steps", "local-steps"), Map.entry("max_staleness", "max-staleness"),
       Map.entry("staleness_lr", "staleness-lr"), Map.entry("optimizer", "optimizer"),
       Map.entry("model", "model"), Map.entry("participation", "participation"),
-      Map.entry("lease_millis", "lease"), Map.entry("max_workers", "max-workers"));
+      Map.entry("lease_millis", "lease"), Map.entry("max_workers", "max-workers"),
+      Map.entry("lr_schedule", "lr-schedule (or the run's length: epochs, steps)"));
 
   /** {@link #differences} joined for a message: the first 8, then how many more. */
   public static String differencesLine(JobSpec declared, JobSpec offered) {
@@ -181,6 +188,10 @@ public final class JobSpecs {
   }
 
   private static String show(Object v) {
+    if (v instanceof LrSchedule s) {
+      return LrSchedules.format(s) + (s.getHorizon() == 0 ? ""
+          : " over " + Long.toUnsignedString(s.getHorizon()) + " updates");
+    }
     if (v instanceof EnumValueDescriptor e) {
       return e.getName().toLowerCase(java.util.Locale.ROOT);
     }
@@ -254,6 +265,9 @@ public final class JobSpecs {
     }
     if (spec.getStalenessLr() == StalenessLr.UNRECOGNIZED) {
       p.add("staleness_lr is unknown");
+    }
+    if (spec.hasLrSchedule()) {
+      p.addAll(LrSchedules.problems(spec.getLrSchedule()));
     }
     if (spec.getBlocksCount() == 0 || spec.getBlocksCount() > MAX_BLOCKS) {
       p.add("a job needs 1.." + MAX_BLOCKS + " blocks, got " + spec.getBlocksCount());

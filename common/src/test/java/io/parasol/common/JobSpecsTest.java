@@ -5,6 +5,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.parasol.proto.v1.BlockSpec;
 import io.parasol.proto.v1.InitKind;
 import io.parasol.proto.v1.JobSpec;
+import io.parasol.proto.v1.LrSchedule;
+import io.parasol.proto.v1.LrScheduleKind;
 import io.parasol.proto.v1.Mode;
 import org.junit.jupiter.api.Test;
 
@@ -85,6 +87,23 @@ class JobSpecsTest {
     assertThat(JobSpecs.problems(local.toBuilder().setMaxWorkers(4).build())).singleElement()
         .asString().contains("participation below 1 in local mode needs max_workers = num_workers")
         .contains("max_workers 4 > num_workers 2");
+  }
+
+  @Test
+  void lrSchedule_unsetKeepsTheFingerprint_setMovesIt_andDifferencesNameTheFlag() {
+    JobSpec cosine = spec().toBuilder().setLrSchedule(LrSchedule.newBuilder()
+        .setKind(LrScheduleKind.LR_SCHEDULE_COSINE).setHorizon(938)).build();
+    assertThat(JobSpecs.fingerprint(cosine)).isNotEqualTo(JobSpecs.fingerprint(spec()));
+    assertThat(JobSpecs.differences(spec(), cosine))
+        .containsExactly("lr-schedule (or the run's length: epochs, steps) constant vs cosine"
+            + " over 938 updates");
+    JobSpec longer = cosine.toBuilder().setLrSchedule(cosine.getLrSchedule().toBuilder()
+        .setHorizon(1876)).build();
+    assertThat(JobSpecs.differences(cosine, longer)).singleElement().asString()
+        .endsWith("cosine over 938 updates vs cosine over 1876 updates");
+    assertThat(JobSpecs.problems(cosine)).isEmpty();
+    assertThat(JobSpecs.problems(cosine.toBuilder().setLrSchedule(cosine.getLrSchedule()
+        .toBuilder().clearHorizon()).build())).singleElement().asString().contains("horizon");
   }
 
   @Test

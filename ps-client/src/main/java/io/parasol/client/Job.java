@@ -269,6 +269,27 @@ public final class Job {
       return this;
     }
 
+    /**
+     * The step-size schedule ({@link io.parasol.common.LrSchedules}: {@code constant},
+     * {@code cosine[:F]}, {@code step:P1[,P2...]:FACTOR}) over {@code horizon} updates of each
+     * block: the steps of a sync job, the pushes that reach a block in async and ssp, the rounds
+     * of a local job (whose workers apply the schedule to their local steps themselves).
+     */
+    public Builder lrSchedule(String schedule, long horizon) {
+      io.parasol.proto.v1.LrSchedule s =
+          io.parasol.common.LrSchedules.parse(schedule, "lr schedule");
+      if (s.getKind() == io.parasol.proto.v1.LrScheduleKind.LR_SCHEDULE_CONSTANT) {
+        settings.clearLrSchedule();
+      } else {
+        if (horizon < 1) {
+          throw new IllegalArgumentException("lr schedule " + schedule
+              + " needs a horizon of at least 1 update, got " + horizon);
+        }
+        settings.setLrSchedule(s.toBuilder().setHorizon(horizon));
+      }
+      return this;
+    }
+
     /** How long a worker stays live without a call (default 10 s). */
     public Builder lease(Duration lease) {
       long ms = lease.toMillis();

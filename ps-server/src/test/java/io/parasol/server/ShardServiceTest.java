@@ -185,6 +185,21 @@ class ShardServiceTest {
   }
 
   @Test
+  void init_differentLrSchedule_failedPreconditionNamingTheFlag() {
+    float[][] before = snapshot();
+    JobSpec other = spec.toBuilder().setLrSchedule(io.parasol.proto.v1.LrSchedule.newBuilder()
+        .setKind(io.parasol.proto.v1.LrScheduleKind.LR_SCHEDULE_COSINE).setHorizon(938))
+        .build();
+    StatusRuntimeException e = org.junit.jupiter.api.Assertions.assertThrows(
+        StatusRuntimeException.class,
+        () -> b().init(InitRequest.newBuilder().setSpec(other).setShard(0).build()));
+    assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.FAILED_PRECONDITION);
+    assertThat(e.getStatus().getDescription()).contains("already serves job")
+        .contains("lr-schedule").contains("constant vs cosine over 938 updates");
+    assertUnchanged(before);
+  }
+
+  @Test
   void init_invalidSpec_invalidArgument() {
     JobSpec bad = spec.toBuilder().setLearningRate(Float.NaN).setNumWorkers(0).build();
     StatusRuntimeException e = org.junit.jupiter.api.Assertions.assertThrows(

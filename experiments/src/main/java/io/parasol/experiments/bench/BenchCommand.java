@@ -281,8 +281,8 @@ public final class BenchCommand implements Runnable {
       positive("--reps", reps);
       boolean peer = job.check("bench train");
       TrainBench.Options o = new TrainBench.Options(modes, job.model, job.data, workers,
-          shards, job.batchSize, job.lr(), job.epochs, job.seed, target, evalEvery, job.python, peer,
-          reps);
+          shards, job.batchSize, job.lr(), job.lrSchedule(), job.epochs, job.seed, target,
+          evalEvery, job.python, peer, reps);
       Map<String, Object> r = TrainBench.run(o, out.json ? new java.io.PrintStream(
           java.io.OutputStream.nullOutputStream()) : System.out);
       out.print(r, TrainBench.table(r));

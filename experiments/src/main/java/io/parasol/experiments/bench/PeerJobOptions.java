@@ -35,6 +35,16 @@ final class PeerJobOptions {
     return lrFlag != null ? lrFlag : Models.defaultLearningRate(model);
   }
 
+  @Option(names = JobKeys.LR_SCHEDULE_FLAG, description = "Step-size schedule, on both sides:"
+      + " constant, cosine[:F] or step:P1[,P2...]:FACTOR (default: the model's: "
+      + Models.CNN_LR_SCHEDULE + " for cnn, constant for mlp).")
+  String lrScheduleFlag;
+
+  /** The step-size schedule: --lr-schedule, or the model's default. */
+  String lrSchedule() {
+    return lrScheduleFlag != null ? lrScheduleFlag : Models.defaultLrSchedule(model);
+  }
+
   @Option(names = JobKeys.EPOCHS_FLAG, defaultValue = "1",
       description = "Epochs (default: ${DEFAULT-VALUE}).")
   int epochs;
@@ -54,6 +64,7 @@ final class PeerJobOptions {
   boolean check(String command) {
     JobKeys.BATCH_SIZE.check(batchSize);
     JobKeys.LR.check(lr());
+    JobKeys.LR_SCHEDULE.parse(lrSchedule());
     if (!model.equals("mlp:64") && !model.equals("mlp") && !Models.isCnn(model)) {
       throw new IllegalArgumentException("--model must be mlp:64, cnn or cnn:C1,C2[,H] (the"
           + " PyTorch peer builds those), got " + model);

@@ -34,6 +34,7 @@ final class ScalingBench {
     out.put("model", base.model());
     out.put("batch_size", base.batchSize());
     out.put("lr", base.lr());
+    out.put("lr_schedule", base.lrSchedule());
     out.put("epochs", base.epochs());
     out.put("cores", Runtime.getRuntime().availableProcessors());
     List<Map<String, Object>> rows = new ArrayList<>();
@@ -43,8 +44,8 @@ final class ScalingBench {
         Double one = null;
         for (int m : workers) {
           TrainBench.Options o = new TrainBench.Options(List.of(mode), base.model(), base.data(),
-              m, s, base.batchSize(), base.lr(), base.epochs(), base.seed(), base.target(),
-              base.evalEvery(), base.python(), base.peer(), 1);
+              m, s, base.batchSize(), base.lr(), base.lrSchedule(), base.epochs(), base.seed(),
+              base.target(), base.evalEvery(), base.python(), base.peer(), 1);
           progress.printf(Locale.ROOT, "bench scaling: %s, m=%d, S=%d, parasol...%n", mode, m,
               s);
           Map<String, Object> p = TrainBench.parasol(o, mode, data);
@@ -131,8 +132,8 @@ final class ScalingBench {
       }
       boolean peer = job.check("bench scaling");
       TrainBench.Options o = new TrainBench.Options(modes, job.model, job.data, workers.get(0),
-          shards.get(0), job.batchSize, job.lr(), job.epochs, job.seed, 0.8, 0, job.python, peer,
-          1);
+          shards.get(0), job.batchSize, job.lr(), job.lrSchedule(), job.epochs, job.seed, 0.8, 0,
+          job.python, peer, 1);
       Map<String, Object> r = run(o, workers, shards, out.json ? new PrintStream(
           java.io.OutputStream.nullOutputStream()) : System.out);
       out.print(r, table(r));

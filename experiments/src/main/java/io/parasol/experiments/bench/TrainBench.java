@@ -40,8 +40,8 @@ import java.util.concurrent.TimeUnit;
 final class TrainBench {
 
   record Options(List<String> modes, String model, String data, int workers, int shards,
-      int batchSize, float lr, int epochs, long seed, double target, int evalEvery,
-      String python, boolean peer, int reps) {}
+      int batchSize, float lr, String lrSchedule, int epochs, long seed, double target,
+      int evalEvery, String python, boolean peer, int reps) {}
 
   private TrainBench() {}
 
@@ -55,6 +55,7 @@ final class TrainBench {
     out.put("shards", o.shards());
     out.put("batch_size", o.batchSize());
     out.put("lr", o.lr());
+    out.put("lr_schedule", o.lrSchedule());
     out.put("optimizer", Models.defaultOptimizer(o.model()));
     out.put("scaling", Models.defaultScaling(o.model()));
     out.put("epochs", o.epochs());
@@ -92,7 +93,8 @@ final class TrainBench {
       throws IOException, InterruptedException {
     Mode m = JobSettings.parseMode(mode);
     JobSettings js = JobSettings.builder(m, o.shards(), o.workers(), o.lr()).seed(o.seed())
-        .optimizer(JobKeys.OPTIMIZER.parse(Models.defaultOptimizer(o.model()))).build();
+        .optimizer(JobKeys.OPTIMIZER.parse(Models.defaultOptimizer(o.model())))
+        .lrSchedule(JobKeys.LR_SCHEDULE.parse(o.lrSchedule())).build();
     LocalRunner.Options lo = LocalRunner.Options.builder(js, o.model(), data)
         .batchSize(o.batchSize()).epochs(o.epochs()).steps(0).evalEvery(o.evalEvery())
         .timeouts(Duration.ofSeconds(30), Duration.ofSeconds(120)).build();
@@ -159,7 +161,8 @@ final class TrainBench {
       List<String> cmd = List.of(o.python(), script.toString(), "--mode", mode, "--model",
           o.model().startsWith("mlp") ? "mlp" : o.model(), "--workers",
           Integer.toString(o.workers()), "--batch-size", Integer.toString(o.batchSize()),
-          "--lr", Float.toString(o.lr()), "--epochs", Integer.toString(o.epochs()), "--seed",
+          "--lr", Float.toString(o.lr()), "--lr-schedule", o.lrSchedule(), "--epochs",
+          Integer.toString(o.epochs()), "--seed",
           Long.toString(o.seed()), "--data", o.data(), "--target-accuracy",
           Double.toString(o.target()), "--eval-every", Integer.toString(o.evalEvery()),
           "--threads", "1", "--optimizer", Models.defaultOptimizer(o.model()), "--scaling",
@@ -214,9 +217,10 @@ final class TrainBench {
   static String table(Map<String, Object> r) {
     StringBuilder sb = new StringBuilder();
     sb.append(String.format(Locale.ROOT,
-        "bench train: model %s, %s workers, %s shards (Parasol), batch %s, %s at lr %s, %s"
+        "bench train: model %s, %s workers, %s shards (Parasol), batch %s, %s at lr %s (%s), %s"
             + " scaling, %s epoch(s), target test accuracy %s%n", r.get("model"), r.get("workers"),
-        r.get("shards"), r.get("batch_size"), r.get("optimizer"), r.get("lr"), r.get("scaling"),
+        r.get("shards"), r.get("batch_size"), r.get("optimizer"), r.get("lr"),
+        r.get("lr_schedule"), r.get("scaling"),
         r.get("epochs"), r.get("target_accuracy")));
     sb.append(String.format(Locale.ROOT, "%-6s %-16s %9s %11s %10s %9s %9s%n", "mode", "system",
         "train s", "samples/s", "to target", "test acc", "ratio"));

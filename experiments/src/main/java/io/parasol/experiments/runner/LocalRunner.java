@@ -289,7 +289,6 @@ public final class LocalRunner {
     Model model = Models.create(o.model(), train.numFeatures(), train.numClasses(),
         o.modelOptions());
     BlockLayout layout = js.layout(model);
-    JobSpec spec = js.spec(o.jobName(), model, layout);
     int m = js.numWorkers();
     long steps = o.steps() > 0 ? o.steps()
         : (long) o.epochs() * ceilDiv(data.part(m, 0).numExamples(), o.batchSize());
@@ -297,6 +296,7 @@ public final class LocalRunner {
     if (steps <= 0) {
       throw new IllegalArgumentException("nothing to do: steps and epochs are both 0");
     }
+    JobSpec spec = js.spec(o.jobName(), model, layout, steps);
     List<ElasticPlan.Worker> workers = o.elastic().resolve(m, js.workerCapacity(), steps);
     boolean elastic = !o.elastic().isEmpty() || js.workerCapacity() > m;
     if (elastic && js.mode() == Mode.MODE_LOCAL && js.participation() > 0

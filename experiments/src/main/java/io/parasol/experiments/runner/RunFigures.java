@@ -58,6 +58,7 @@ final class RunFigures {
     p.put("partition", js.partition());
     p.put("optimizer", js.optimizer().name().substring("OPTIMIZER_".length())
         .toLowerCase(Locale.ROOT));
+    p.put("lr_schedule", io.parasol.common.LrSchedules.format(js.lrSchedule()));
     switch (js.mode()) {
       case MODE_ASYNC, MODE_SSP -> {
         p.put("max_staleness", js.maxStaleness());

@@ -14,6 +14,11 @@ Runs the same job as the Java side; prints ONE JSON object on stdout, logs to st
   * Model: build_model(); --optimizer sgd (plain SGD) or adam (betas 0.9, 0.999,
     eps 1e-8, as Parasol's server) on mean softmax cross-entropy of the batch; the
     async server keeps the optimizer's state and steps it once per gradient.
+  * Step-size schedule: --lr-schedule as Parasol's (constant, cosine[:F],
+    step:P1[,P2...]:FACTOR), a function of the update count v over the run's
+    updates T: sync v = the step, T = the steps; async v = the server's
+    updates so far, T = m * steps (Parasol's shards: a block's version over
+    the job's horizon). The factor multiplies --lr before each update.
   * sync:  DistributedDataParallel (gloo, 127.0.0.1); gradients are averaged
            over the m workers every step (effective batch m*B).
     async: parameter server over torch.distributed.rpc (TensorPipe, 127.0.0.1):
@@ -33,6 +38,7 @@ Runs the same job as the Java side; prints ONE JSON object on stdout, logs to st
 import argparse
 import gzip
 import json
+import math
 import os
 import socket
 import sys
@@ -54,6 +60,8 @@ def parse_args(argv=None):
     p.add_argument("--workers", type=int, default=4)
     p.add_argument("--batch-size", type=int, default=32)
     p.add_argument("--lr", type=float, default=0.1)
+    p.add_argument("--lr-schedule", default="constant",
+                   help="constant, cosine[:F] or step:P1[,P2...]:FACTOR (as Parasol's)")
     p.add_argument("--epochs", type=int, default=1)
     p.add_argument("--steps", type=int, help="steps per worker (overrides --epochs)")
     p.add_argument("--seed", type=int, default=42)
@@ -226,11 +234,34 @@ def result(a, system, wall, acc, loss, ttt):
     samples = a.total_steps * a.workers * a.batch_size
     return {"system": system, "torch": torch.__version__, "model": a.model,
             "mode": a.mode, "workers": a.workers, "batch_size": a.batch_size,
-            "lr": a.lr, "epochs": a.epochs, "steps_per_worker": a.total_steps,
+            "lr": a.lr, "lr_schedule": a.lr_schedule, "epochs": a.epochs, "steps_per_worker": a.total_steps,
             "samples": samples, "wall_s": round(wall, 4),
             "samples_per_s": round(samples / wall, 1), "test_accuracy": acc,
             "test_loss": round(loss, 6), "threads_per_process": a.threads,
             "time_to_target_s": None if ttt is None else round(ttt, 4)}
+
+
+def lr_factor(schedule, v, horizon):
+    """Parasol's LrSchedules.factor: the factor of the step size at update v of horizon."""
+    parts = schedule.strip().lower().split(":")
+    p = min(1.0, max(0.0, v / float(horizon))) if horizon > 0 else 0.0
+    if parts[0] == "constant":
+        return 1.0
+    if parts[0] == "cosine":
+        f = float(parts[1]) if len(parts) > 1 else 0.0
+        return f + (1 - f) * 0.5 * (1 + math.cos(math.pi * p))
+    if parts[0] == "step":
+        out, factor = 1.0, float(parts[2])
+        for m in parts[1].split(","):
+            if p >= float(m):
+                out *= factor
+        return out
+    raise ValueError("unknown --lr-schedule %r" % schedule)
+
+
+def set_lr(a, opt, v, horizon):
+    for g in opt.param_groups:
+        g["lr"] = a.lr * lr_factor(a.lr_schedule, v, horizon)
 
 
 def make_optimizer(a, params):
@@ -259,6 +290,7 @@ def ddp_main(rank, a, port, q):
         xb, yb = shard.batch(step)
         opt.zero_grad(set_to_none=True)
         lossf(model(xb), yb).backward()  # gradient allreduce (average) here
+        set_lr(a, opt, step, a.total_steps)
         opt.step()
         if rank == 0 and a.eval_every and (step + 1) % a.eval_every == 0 \
                 and step + 1 < a.total_steps:
@@ -301,6 +333,7 @@ class ParameterServer:
     def apply(self, flat_grad):
         with self.lock:
             self.flat.grad = flat_grad
+            set_lr(self.a, self.opt, self.updates, self.total)
             self.opt.step()
             self.updates += 1
             if self.eval_period and self.updates % self.eval_period == 0 \

@@ -1,5 +1,6 @@
 package io.parasol.server.consistency;
 
+import io.parasol.common.LrSchedules;
 import io.parasol.proto.v1.BlockResult;
 import io.parasol.proto.v1.JobSpec;
 import io.parasol.proto.v1.PushHeader;
@@ -16,7 +17,9 @@ import io.parasol.server.metrics.ShardMetrics;
  * each gradient is applied on arrival, x_i ← x_i − η_i·g_i(x_τ), with staleness
  * τ = ν_i(now) − ν_i(read). Options: drop updates with τ above max_staleness, and the
  * staleness-aware step η_i/max(1, τ) (Zhang, Gupta, Lian, Liu, "Staleness-aware Async-SGD for
- * Distributed Deep Learning", IJCAI 2016). {@link Ssp} applies pushes the same way and adds its
+ * Distributed Deep Learning", IJCAI 2016). η_i is the block's step size scaled by the job's
+ * step-size schedule at the version the update is applied to ({@link LrSchedules}), before the
+ * staleness division. {@link Ssp} applies pushes the same way and adds its
  * bound on pulls. (DASGD is a worker-side schedule of async pushes; the shard runs it as async.)
  */
 class Async implements ConsistencyRule {
@@ -61,7 +64,7 @@ class Async implements ConsistencyRule {
               .setVersion(b.version()));
           continue;
         }
-        float lr = b.lr;
+        float lr = LrSchedules.at(spec.getLrSchedule(), b.lr, b.version());
         if (spec.getStalenessLr() == StalenessLr.STALENESS_LR_INVERSE && tau > 1) {
           lr = lr / tau;
         }

@@ -1,6 +1,8 @@
 package io.parasol.worker.train;
 
 import io.parasol.common.JobSpecs;
+import io.parasol.common.LrSchedules;
+import io.parasol.proto.v1.LrSchedule;
 import io.parasol.proto.v1.Mode;
 import io.parasol.proto.v1.OptimizerKind;
 import io.parasol.proto.v1.StalenessLr;
@@ -131,6 +133,18 @@ public final class JobKeys {
   public static final Setting<StalenessLr> STALENESS_LR = Setting.word(STALENESS_LR_FLAG,
       STALENESS_LR_DEFAULT, STALENESS_LR_HELP, JobSettings::parseStalenessLr);
 
+  public static final String LR_SCHEDULE_FLAG = "--lr-schedule";
+  /** Every model's but cnn's ({@link Models#defaultLrSchedule}). */
+  public static final String LR_SCHEDULE_DEFAULT = "constant";
+  public static final String LR_SCHEDULE_HELP = "Step-size schedule over the run, a function of"
+      + " each block's updates so far: constant, cosine[:F] (eta down to F*eta, default 0, at"
+      + " the end), step:P1[,P2...]:FACTOR (eta*FACTOR from each fraction P of the run on)"
+      + " (default: the model's: " + Models.CNN_LR_SCHEDULE + " for cnn, "
+      + LR_SCHEDULE_DEFAULT + " otherwise).";
+  /** Parsed without its horizon, which {@link JobSettings#spec} adds from the run's length. */
+  public static final Setting<LrSchedule> LR_SCHEDULE = Setting.word(LR_SCHEDULE_FLAG,
+      LR_SCHEDULE_DEFAULT, LR_SCHEDULE_HELP, s -> LrSchedules.parse(s, LR_SCHEDULE_FLAG));
+
   public static final String OPTIMIZER_FLAG = "--optimizer";
   /** Every model's but cnn's ({@link Models#defaultOptimizer}). */
   public static final String OPTIMIZER_DEFAULT = "sgd";
@@ -203,8 +217,8 @@ public final class JobKeys {
   public static final List<Setting<?>> ALL = List.of(MODE, SHARDS, WORKERS, MAX_WORKERS, LR,
       SEED, QUORUM,
       STALENESS_BOUND, LOCAL_STEPS, PARTICIPATION, UPDATE_BLOCKS, BLOCK_LR, PARTITION,
-      MAX_STALENESS, STALENESS_LR, OPTIMIZER, MAX_BLOCK_SIZE, LEASE, BATCH_SIZE, EPOCHS, STEPS,
-      EVAL_EVERY, RPC_TIMEOUT, PULL_TIMEOUT);
+      MAX_STALENESS, STALENESS_LR, LR_SCHEDULE, OPTIMIZER, MAX_BLOCK_SIZE, LEASE, BATCH_SIZE,
+      EPOCHS, STEPS, EVAL_EVERY, RPC_TIMEOUT, PULL_TIMEOUT);
 
   /** The partition when {@code --partition} is not given: shared for round-robin, else iid. */
   public static String defaultPartition(String updateBlocks) {

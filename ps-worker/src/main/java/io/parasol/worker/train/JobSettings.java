@@ -1,7 +1,10 @@
 package io.parasol.worker.train;
 
 import io.parasol.common.BlockLayout;
+import io.parasol.common.LrSchedules;
 import io.parasol.proto.v1.JobSpec;
+import io.parasol.proto.v1.LrSchedule;
+import io.parasol.proto.v1.LrScheduleKind;
 import io.parasol.proto.v1.Mode;
 import io.parasol.proto.v1.OptimizerKind;
 import io.parasol.proto.v1.OptimizerSpec;
@@ -35,12 +38,14 @@ import java.util.Locale;
  * @param leaseMillis how long a silent worker stays live on the shards (0: the shards' default)
  * @param maxWorkers elastic workers: worker indices up to this may join the running job (0:
  *     {@code numWorkers}, no joiners); see {@link #workerCapacity}
+ * @param lrSchedule the step-size schedule, without its horizon ({@link #spec(String, Model,
+ *     BlockLayout, long)} adds it from the run's length)
  * @see JobKeys for each setting's flag, default and bounds
  */
 public record JobSettings(Mode mode, int numShards, int numWorkers, float learningRate, long seed,
     int quorum, int stalenessBound, int localSteps, int maxStaleness, StalenessLr stalenessLr,
     OptimizerKind optimizer, int maxBlockSize, float participation, String updateBlocks,
-    String blockLr, String partition, int leaseMillis, int maxWorkers) {
+    String blockLr, String partition, int leaseMillis, int maxWorkers, LrSchedule lrSchedule) {
 
   /**
    * Settings with every other option at its {@link JobKeys} default; the same as
@@ -64,7 +69,7 @@ public record JobSettings(Mode mode, int numShards, int numWorkers, float learni
         .localSteps(localSteps).maxStaleness(maxStaleness).stalenessLr(stalenessLr)
         .optimizer(optimizer).maxBlockSize(maxBlockSize).participation(participation)
         .updateBlocks(updateBlocks).blockLr(blockLr).partition(partition)
-        .leaseMillis(leaseMillis).maxWorkers(maxWorkers);
+        .leaseMillis(leaseMillis).maxWorkers(maxWorkers).lrSchedule(lrSchedule);
   }
 
   /**
@@ -92,6 +97,7 @@ public record JobSettings(Mode mode, int numShards, int numWorkers, float learni
     private String partition;
     private int leaseMillis = JobKeys.LEASE.defaultValue();
     private int maxWorkers = JobKeys.MAX_WORKERS.defaultValue();
+    private LrSchedule lrSchedule = JobKeys.LR_SCHEDULE.defaultValue();
 
     private Builder() {}
 
@@ -188,6 +194,12 @@ public record JobSettings(Mode mode, int numShards, int numWorkers, float learni
       return this;
     }
 
+    /** The step-size schedule (its horizon is ignored: {@link #spec} sets it). */
+    public Builder lrSchedule(LrSchedule v) {
+      lrSchedule = v.toBuilder().clearHorizon().build();
+      return this;
+    }
+
     /** The settings, each checked against its key's bounds. */
     public JobSettings build() {
       if (learningRate == null) {
@@ -220,7 +232,7 @@ public record JobSettings(Mode mode, int numShards, int numWorkers, float learni
       return new JobSettings(mode, shards, workers, learningRate, seed, quorum, stalenessBound,
           localSteps, maxStaleness, stalenessLr, optimizer, maxBlockSize, participation,
           updateBlocks, blockLr == null ? "" : blockLr, part, leaseMillis,
-          maxWorkers == workers ? 0 : maxWorkers);
+          maxWorkers == workers ? 0 : maxWorkers, lrSchedule);
     }
   }
 
@@ -396,9 +408,52 @@ public record JobSettings(Mode mode, int numShards, int numWorkers, float learni
     return BlockLayout.of(model.tensors(), numShards, maxBlockSize);
   }
 
-  /** The job spec for {@code model} with {@code layout}. */
+  /**
+   * The job spec for {@code model} with {@code layout}, for a job without a step-size schedule;
+   * IllegalStateException if {@link #lrSchedule} is not constant (its horizon needs the run's
+   * length: {@link #spec(String, Model, BlockLayout, long)}).
+   */
   public JobSpec spec(String jobName, Model model, BlockLayout layout) {
-    return JobSpec.newBuilder()
+    if (lrSchedule.getKind() != LrScheduleKind.LR_SCHEDULE_CONSTANT) {
+      throw new IllegalStateException(JobKeys.LR_SCHEDULE_FLAG + " "
+          + LrSchedules.format(lrSchedule) + " needs the run's length: pass the steps per worker");
+    }
+    return spec(jobName, model, layout, 0);
+  }
+
+  /**
+   * The horizon T of the step-size schedule for a run of {@code stepsPerWorker} steps per
+   * worker: the updates each block takes over the run, so that every shard can place an update
+   * in the run from the block's version alone. sync: the steps (one update per step); async
+   * and ssp: every worker's pushes that reach the block, m × steps, or the steps of its one
+   * owner with {@code --update-blocks round-robin}; local: the rounds, ceil(steps / τ).
+   * Workers that join an elastic job are not counted (the schedule ends at T and keeps its
+   * final value after it).
+   */
+  public long lrHorizon(long stepsPerWorker) {
+    return switch (mode) {
+      case MODE_ASYNC, MODE_SSP -> updateBlocks.equals("round-robin") ? stepsPerWorker
+          : stepsPerWorker * numWorkers;
+      case MODE_LOCAL -> (stepsPerWorker + localSteps - 1) / localSteps;
+      default -> stepsPerWorker;
+    };
+  }
+
+  /**
+   * The job spec for {@code model} with {@code layout} for a run of {@code stepsPerWorker}
+   * steps per worker ({@link #lrHorizon}; every process of the job must pass the same figure).
+   * A constant schedule leaves the spec's {@code lr_schedule} unset.
+   */
+  public JobSpec spec(String jobName, Model model, BlockLayout layout, long stepsPerWorker) {
+    JobSpec.Builder b = JobSpec.newBuilder();
+    if (lrSchedule.getKind() != LrScheduleKind.LR_SCHEDULE_CONSTANT) {
+      if (stepsPerWorker <= 0) {
+        throw new IllegalArgumentException(JobKeys.LR_SCHEDULE_FLAG + " "
+            + LrSchedules.format(lrSchedule) + " needs a run of at least one step");
+      }
+      b.setLrSchedule(lrSchedule.toBuilder().setHorizon(lrHorizon(stepsPerWorker)));
+    }
+    return b
         .setJobName(jobName)
         .setModel(model.name())
         .setMode(mode)

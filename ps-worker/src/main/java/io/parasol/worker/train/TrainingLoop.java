@@ -2,7 +2,10 @@ package io.parasol.worker.train;
 
 import io.grpc.Status;
 import io.parasol.common.BlockLayout;
+import io.parasol.common.LrSchedules;
 import io.parasol.common.Participation;
+import io.parasol.proto.v1.LrSchedule;
+import io.parasol.proto.v1.LrScheduleKind;
 import io.parasol.proto.v1.BlockResult;
 import io.parasol.proto.v1.Mode;
 import io.parasol.proto.v1.PushKind;
@@ -37,6 +40,8 @@ import org.nd4j.linalg.factory.Nd4j;
  *       leads the slowest worker by more than s steps.
  *   <li>local: round r pulls x_r, runs τ local SGD steps on the worker's copy and pushes the
  *       model tagged r; workers the round's participation sample leaves out skip the round.
+ *       The job's step-size schedule applies here, to the local steps (in the other modes the
+ *       shards apply it).
  * </ul>
  *
  * <p>Shard restarts are part of the protocol: when a shard rolls back to a checkpoint (the
@@ -457,6 +462,11 @@ public final class TrainingLoop {
     int tau = js.localSteps();
     long rounds = (cfg.steps() + tau - 1) / tau;
     float lr = js.learningRate();
+    // The step-size schedule runs here, on the worker's local steps: local step i of round r
+    // is at version r + i/τ of the schedule over the job's rounds (the shards only average).
+    LrSchedule schedule = js.lrSchedule().toBuilder().setHorizon(js.lrHorizon(cfg.steps()))
+        .build();
+    boolean scheduled = schedule.getKind() != LrScheduleKind.LR_SCHEDULE_CONSTANT;
     float[] x = new float[client.layout().dimension()];
     ArrayModel am = model instanceof ArrayModel a ? a : null;
     float[] g = am == null ? null : new float[x.length];
@@ -511,8 +521,10 @@ public final class TrainingLoop {
           g = lg.gradient().toFloatVector();
           lastLoss = lg.loss();
         }
+        float eta = scheduled
+            ? (float) (lr * LrSchedules.factor(schedule, round + (double) i / tau)) : lr;
         for (int k = 0; k < x.length; k++) {
-          x[k] -= lr * g[k];
+          x[k] -= eta * g[k];
         }
         sleeper.sleepNanos(cfg.computeDelay().sample(delays));
         divergence.observe(done + i + 1, lastLoss);

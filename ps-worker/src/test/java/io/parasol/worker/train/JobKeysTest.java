@@ -3,8 +3,13 @@ package io.parasol.worker.train;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.parasol.common.JobSpecs;
+import io.parasol.proto.v1.JobSpec;
+import io.parasol.proto.v1.LrScheduleKind;
 import io.parasol.proto.v1.Mode;
 import io.parasol.proto.v1.StalenessLr;
+import io.parasol.worker.model.Model;
+import io.parasol.worker.model.Models;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
@@ -27,6 +32,7 @@ class JobKeysTest {
       Map.entry(JobKeys.PARTITION, List.of("random", "label-skew:0", "label-skew:x")),
       Map.entry(JobKeys.MAX_STALENESS, List.of("-1")),
       Map.entry(JobKeys.STALENESS_LR, List.of("linear")),
+      Map.entry(JobKeys.LR_SCHEDULE, List.of("linear", "cosine:1", "step:0.5:2", "step:1.5:0.1")),
       Map.entry(JobKeys.OPTIMIZER, List.of("rmsprop")),
       Map.entry(JobKeys.MAX_BLOCK_SIZE, List.of("-1")),
       Map.entry(JobKeys.LEASE, List.of("50ms", "61m", "10", "soon")),
@@ -87,6 +93,7 @@ class JobKeysTest {
     assertThat(js.localSteps()).isEqualTo(JobKeys.LOCAL_STEPS.defaultValue());
     assertThat(js.stalenessLr()).isEqualTo(StalenessLr.STALENESS_LR_CONSTANT);
     assertThat(js.partition()).isEqualTo("iid");
+    assertThat(js.lrSchedule().getKind()).isEqualTo(LrScheduleKind.LR_SCHEDULE_CONSTANT);
     assertThat(js.leaseMillis()).isEqualTo(JobKeys.LEASE.defaultValue());
     assertThat(js.toBuilder().build()).isEqualTo(js);
     assertThat(JobSettings.builder(Mode.MODE_ASYNC, 2, 4, 0.5f).updateBlocks("round-robin")
@@ -110,6 +117,42 @@ class JobKeysTest {
     assertThatThrownBy(() -> JobSettings.builder(Mode.MODE_ASYNC, 2, 4, 0.5f)
         .maxWorkers(3).build()).hasMessage("--max-workers must be 0 or at least --workers (4),"
         + " got 3");
+  }
+
+  @Test
+  void lrHorizon_isTheUpdatesEachBlockTakesInTheMode() {
+    JobSettings.Builder b = JobSettings.builder(Mode.MODE_SYNC, 2, 4, 0.5f).localSteps(4);
+    assertThat(b.build().lrHorizon(469)).isEqualTo(469);
+    assertThat(b.mode(Mode.MODE_ASYNC).build().lrHorizon(469)).isEqualTo(4 * 469);
+    assertThat(b.mode(Mode.MODE_SSP).build().lrHorizon(469)).isEqualTo(4 * 469);
+    assertThat(b.mode(Mode.MODE_ASYNC).updateBlocks("round-robin").build().lrHorizon(469))
+        .as("each block has one owner").isEqualTo(469);
+    assertThat(b.mode(Mode.MODE_LOCAL).updateBlocks("all").build().lrHorizon(469))
+        .as("rounds").isEqualTo(118);
+  }
+
+  @Test
+  void spec_carriesTheScheduleWithItsHorizon_onlyWhenNotConstant() {
+    Model model = Models.create("softmax", 4, 3);
+    JobSettings constant = JobSettings.builder(Mode.MODE_SYNC, 1, 2, 0.5f).build();
+    JobSpec plain = constant.spec("j", model, constant.layout(model), 100);
+    assertThat(plain.hasLrSchedule()).isFalse();
+    assertThat(constant.spec("j", model, constant.layout(model))).isEqualTo(plain);
+
+    JobSettings cosine = constant.toBuilder().lrSchedule(JobKeys.LR_SCHEDULE.parse("cosine"))
+        .build();
+    JobSpec spec = cosine.spec("j", model, cosine.layout(model), 100);
+    assertThat(spec.getLrSchedule().getKind()).isEqualTo(LrScheduleKind.LR_SCHEDULE_COSINE);
+    assertThat(spec.getLrSchedule().getHorizon()).isEqualTo(100);
+    assertThat(JobSpecs.differences(spec, cosine.spec("j", model, cosine.layout(model), 200)))
+        .singleElement().asString().startsWith("lr-schedule");
+    assertThatThrownBy(() -> cosine.spec("j", model, cosine.layout(model)))
+        .isInstanceOf(IllegalStateException.class).hasMessageContaining("--lr-schedule cosine");
+    assertThatThrownBy(() -> cosine.spec("j", model, cosine.layout(model), 0))
+        .hasMessageContaining("--lr-schedule");
+    assertThat(Models.defaultLrSchedule("cnn")).isEqualTo(Models.CNN_LR_SCHEDULE);
+    assertThat(Models.defaultLrSchedule("cnn:8,16")).isEqualTo(Models.CNN_LR_SCHEDULE);
+    assertThat(Models.defaultLrSchedule("mlp")).isEqualTo("constant");
   }
 
   @Test
