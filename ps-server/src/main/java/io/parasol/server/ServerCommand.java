@@ -66,6 +66,12 @@ public final class ServerCommand implements Callable<Integer> {
           + " e.g. 90s, 30m, 2h; 0 = never (default: ${DEFAULT-VALUE}).")
   String jobIdleTimeout;
 
+  @Option(names = "--io-threads",
+      description = "Transport event loops of the shard's own; each connection keeps one, and"
+          + " the shard's handlers run on it. Default: 4 per core, at least 16; 0: gRPC's"
+          + " shared default (2 per core, shared with the process's clients).")
+  Integer ioThreads;
+
   @Option(names = "--grace", defaultValue = "10",
       description = "Seconds in-flight calls get to finish on SIGTERM (default: ${DEFAULT-VALUE}).")
   int graceSeconds;
@@ -124,8 +130,13 @@ public final class ServerCommand implements Callable<Integer> {
       throw new CommandLine.ParameterException(new CommandLine(this),
           "--max-jobs must be >= 1, got " + maxJobs);
     }
+    if (ioThreads != null && ioThreads < 0) {
+      throw new CommandLine.ParameterException(new CommandLine(this),
+          "--io-threads must be >= 0, got " + ioThreads);
+    }
     ShardServer server = new ShardServer(builder, shard, shards,
-        metrics == null ? null : metrics.registry());
+        metrics == null ? null : metrics.registry(), io.parasol.server.clock.Ticker.system(),
+        null, ioThreads == null ? ShardIo.defaultThreads() : ioThreads);
     server.core().maxBytes(budget);
     server.core().maxJobs(maxJobs);
     server.core().jobIdleTimeout(idle);

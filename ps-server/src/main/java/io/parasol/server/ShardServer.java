@@ -56,6 +56,8 @@ public final class ShardServer {
   private final Server server;
   private final Ticker ticker;
   private final Lifecycle.State lifecycle;
+  /** The shard's own event loops; null on gRPC's shared ones. */
+  private final ShardIo eventLoops;
   private final RefusalLog refusals;
 
   /** Refused calls are logged at most once per method and status this often, with a count. */
@@ -88,7 +90,19 @@ public final class ShardServer {
    */
   public ShardServer(ServerBuilder<?> builder, int shardIndex, int expectedShards,
       MeterRegistry registry, Ticker ticker, ScheduledThreadPoolExecutor timerExecutor) {
+    this(builder, shardIndex, expectedShards, registry, ticker, timerExecutor,
+        ShardIo.defaultThreads());
+  }
+
+  /**
+   * As above, with {@code ioThreads} event loops of the shard's own (see {@link ShardIo}; 0
+   * leaves a Netty builder on gRPC's shared default loops; other builders always are).
+   */
+  public ShardServer(ServerBuilder<?> builder, int shardIndex, int expectedShards,
+      MeterRegistry registry, Ticker ticker, ScheduledThreadPoolExecutor timerExecutor,
+      int ioThreads) {
     this.ticker = ticker;
+    this.eventLoops = ShardIo.attach(builder, "shard-" + shardIndex, ioThreads);
     this.lifecycle = new Lifecycle.State("shard " + shardIndex);
     this.callbacks = Executors.newCachedThreadPool(daemonThreads("shard-" + shardIndex + "-pull"));
     ClientErrorLogs.install();
@@ -232,6 +246,7 @@ public final class ShardServer {
     } catch (IOException | RuntimeException e) {
       lifecycle.transition(Lifecycle.STOPPING);
       callbacks.shutdownNow();
+      closeIo();
       timer.shutdownNow();
       lifecycle.transition(Lifecycle.STOPPED);
       throw e;
@@ -294,6 +309,7 @@ public final class ShardServer {
   public void stop(long grace, TimeUnit unit) throws InterruptedException {
     if (lifecycle.compareAndTransition(Lifecycle.NEW, Lifecycle.STOPPED)) {
       callbacks.shutdownNow();
+      closeIo();
       timer.shutdownNow();
       return;
     }
@@ -309,6 +325,7 @@ public final class ShardServer {
     checkpointIfChanged();
     callbacks.shutdownNow();
     timer.shutdownNow();
+    closeIo();
     lifecycle.transition(Lifecycle.STOPPED);
   }
 
@@ -319,6 +336,7 @@ public final class ShardServer {
   public void halt() throws InterruptedException {
     if (lifecycle.compareAndTransition(Lifecycle.NEW, Lifecycle.STOPPED)) {
       callbacks.shutdownNow();
+      closeIo();
       timer.shutdownNow();
       return;
     }
@@ -330,11 +348,18 @@ public final class ShardServer {
     server.shutdownNow();
     server.awaitTermination(5, TimeUnit.SECONDS);
     callbacks.shutdownNow();
+    closeIo();
     lifecycle.transition(Lifecycle.STOPPED);
   }
 
   public void blockUntilShutdown() throws InterruptedException {
     server.awaitTermination();
+  }
+
+  private void closeIo() {
+    if (eventLoops != null) {
+      eventLoops.close();
+    }
   }
 
   static ThreadFactory daemonThreads(String prefix) {
