@@ -104,7 +104,7 @@ class LrScheduleRulesTest {
     Checkpoints cp = new Checkpoints(dir, 0);
     cp.write(a.snapshot());
     ShardCore b = new ShardCore(0, null, Runnable::run);
-    b.restore(cp.load());
+    b.restore(cp.load(), "test");
     assertThat(b.blockVersion(0)).isEqualTo(2);
     float before = b.blockValues(0)[0];
     push(b, Specs.header(spec, 0, 3, 0, PushKind.PUSH_GRADIENT, 0, 2), 1f);
