@@ -67,9 +67,8 @@ public final class ServerCommand implements Callable<Integer> {
   String jobIdleTimeout;
 
   @Option(names = "--io-threads",
-      description = "Transport event loops of the shard's own; each connection keeps one, and"
-          + " the shard's handlers run on it. Default: 4 per core, at least 16; 0: gRPC's"
-          + " shared default (2 per core, shared with the process's clients).")
+      description = "Transport event loops of the shard's own (each connection keeps one, and"
+          + " the shard's handlers run on it); 0: gRPC's shared loops, 2 per core (default).")
   Integer ioThreads;
 
   @Option(names = "--grace", defaultValue = "10",

@@ -15,17 +15,20 @@ import io.grpc.netty.shaded.io.netty.util.concurrent.DefaultThreadFactory;
 import java.util.concurrent.TimeUnit;
 
 /**
- * The shard's own transport threads: one acceptor and {@code threads} event loops, epoll where
- * the platform has it (as gRPC's default does), NIO elsewhere.
+ * Transport threads of the shard's own, when asked for ({@code server --io-threads N}): one
+ * acceptor and N event loops, epoll where the platform has it (as gRPC's default does), NIO
+ * elsewhere. By default a shard stays on gRPC's shared loops (two per core, shared with the
+ * process's client channels).
  *
- * <p>Why the shard has its own, and more of them than cores: its handlers run on the event
- * loop (see {@link ShardServer}), and Netty gives each connection one event loop for its life.
- * gRPC's shared default is two per core, shared with every client channel of the process, so
- * a worker's connection usually shares its loop with others, and a small job's 40 KB request
- * then waits behind a big job's 16 MB decode and apply on the same thread, however idle the
- * rest of the machine. With more loops than connections each connection has its own thread,
- * and the operating system's scheduler shares the cores between them (README, Several jobs on
- * one shard fleet: `bench jobs` with the shared loops and with the shard's own).
+ * <p>What they change: the shard's handlers run on the event loop (see {@link ShardServer}),
+ * and Netty gives each connection one loop for its life, so on the shared loops a small job's
+ * request can wait behind a big job's 16 MB decode and apply on the same thread. With more
+ * loops than connections each connection has its own thread. Measured with both jobs' workers
+ * in the shard's process (README, Several jobs on one shard fleet): the small job's step with
+ * the big one running was the same either way (about 13 ms), its step alone slower on the
+ * shard's own loops (2 ms against 0.8, a thread hand-off per message instead of a client and
+ * a server sharing a loop), and a one-job sync run about a quarter slower; so the default is
+ * the shared loops, and this is for shard processes with many connections.
  */
 final class ShardIo implements AutoCloseable {
   /** System property that sets the default number of event loops. */
@@ -40,19 +43,19 @@ final class ShardIo implements AutoCloseable {
   }
 
   /**
-   * The default number of event loops: {@value #THREADS_PROPERTY} if set, else 4 per core and
-   * at least 16 (an idle event loop costs a parked thread).
+   * The default number of event loops: {@value #THREADS_PROPERTY} if set, else 0 (gRPC's shared
+   * loops).
    */
   static int defaultThreads() {
     String p = System.getProperty(THREADS_PROPERTY);
-    if (p != null && !p.isBlank()) {
-      int n = Integer.parseInt(p.trim());
-      if (n < 0) {
-        throw new IllegalArgumentException(THREADS_PROPERTY + " must be >= 0, got " + n);
-      }
-      return n;
+    if (p == null || p.isBlank()) {
+      return 0;
     }
-    return Math.max(16, 4 * Runtime.getRuntime().availableProcessors());
+    int n = Integer.parseInt(p.trim());
+    if (n < 0) {
+      throw new IllegalArgumentException(THREADS_PROPERTY + " must be >= 0, got " + n);
+    }
+    return n;
   }
 
   /**
