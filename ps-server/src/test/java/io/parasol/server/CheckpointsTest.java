@@ -37,14 +37,20 @@ class CheckpointsTest {
     core.push(plan);
   }
 
-  @Test
-  void restore_bringsBackValuesVersionsAndOptimizerState() throws Exception {
-    JobSpec spec = spec();
+  /** A shard holding {@code spec} after three pushes: block 0 at version 2, block 1 at 1. */
+  private static ShardCore afterThreePushes(JobSpec spec) throws Exception {
     ShardCore a = new ShardCore(0, null, Runnable::run);
     a.init(spec, 0);
     push(a, spec, 1, 0, 1f, -2f, 3f);
     push(a, spec, 2, 0, 0.5f, 0f, -1f);
     push(a, spec, 3, 1, 2f, 2f);
+    return a;
+  }
+
+  @Test
+  void restore_bringsBackValuesVersionsAndOptimizerState() throws Exception {
+    JobSpec spec = spec();
+    ShardCore a = afterThreePushes(spec);
     Checkpoints cp = new Checkpoints(dir, 0);
     cp.write(a.snapshot());
 
@@ -66,11 +72,7 @@ class CheckpointsTest {
   @Test
   void restore_isReportedInStatusAndMetrics() throws Exception {
     JobSpec spec = spec();
-    ShardCore a = new ShardCore(0, null, Runnable::run);
-    a.init(spec, 0);
-    push(a, spec, 1, 0, 1f, -2f, 3f);
-    push(a, spec, 2, 0, 0.5f, 0f, -1f);
-    push(a, spec, 3, 1, 2f, 2f);
+    ShardCore a = afterThreePushes(spec);
     assertThat(a.status().hasRestore()).as("a declared job has no restore record").isFalse();
     Checkpoints cp = new Checkpoints(dir, 0);
     cp.write(a.snapshot());
