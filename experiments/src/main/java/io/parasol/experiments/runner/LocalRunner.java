@@ -329,8 +329,7 @@ public final class LocalRunner {
       if (onStart != null) {
         onStart.accept(cluster);
       }
-      RunReport report = new RunReport(steps, new Progress(out, steps, start,
-          (long) m * o.batchSize()));
+      RunReport report = new RunReport(steps, new Progress(out, steps, start, o.batchSize()));
       // Ctrl-C, SIGTERM or a failure (divergence) during the run: the run folder keeps what
       // was measured so far, marked incomplete.
       Runnable writePartial = () -> {
