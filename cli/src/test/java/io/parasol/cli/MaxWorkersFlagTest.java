@@ -56,4 +56,12 @@ class MaxWorkersFlagTest {
     assertThat(run(2, "local", "--workers", "2", "--leave", "1@20", "--steps", "20",
         "--no-report", "--quiet")).contains("STEP must be below the run's 20 steps");
   }
+
+  @Test
+  void localJoin_withPartialParticipationInLocalMode_isRefusedWithWhatToDo() {
+    assertThat(run(2, "local", "--mode", "local", "--participation", "0.5", "--workers", "2",
+        "--max-workers", "4", "--join", "1@5", "--steps", "20", "--no-report", "--quiet"))
+        .contains("--join with local mode and --participation below 1 is not supported by local")
+        .contains("run the joiners as worker processes");
+  }
 }

@@ -246,14 +246,6 @@ public final class JobSpecs {
     }
     if (!(spec.getParticipation() >= 0 && spec.getParticipation() <= 1)) {
       p.add("participation must be in [0, 1], got " + spec.getParticipation());
-    } else if (spec.getMode() == Mode.MODE_LOCAL && spec.getParticipation() > 0
-        && spec.getParticipation() < 1 && maxWorkers > workers) {
-      // Rounds sample from max_workers indices: a round whose sample holds no live worker
-      // would never close, and the workers left out of it would wait for the next one.
-      p.add("participation below 1 in local mode needs max_workers = num_workers (a round"
-          + " sampling only absent workers would never close), got participation "
-          + spec.getParticipation() + " with max_workers " + maxWorkers + " > num_workers "
-          + workers);
     }
     OptimizerSpec o = spec.getOptimizer();
     if (o.getKind() == OptimizerKind.UNRECOGNIZED) {

@@ -77,36 +77,6 @@ class JobSpecsTest {
   }
 
   @Test
-  void partialParticipation_inLocalMode_needsAFixedWorkerSet() {
-    JobSpec local = spec().toBuilder().setMode(Mode.MODE_LOCAL).setLocalSteps(4)
-        .setParticipation(0.5f).build();
-    assertThat(JobSpecs.problems(local)).isEmpty();
-    assertThat(JobSpecs.problems(local.toBuilder().setMaxWorkers(2).build())).isEmpty();
-    assertThat(JobSpecs.problems(local.toBuilder().setParticipation(1f).setMaxWorkers(4).build()))
-        .isEmpty();
-    assertThat(JobSpecs.problems(local.toBuilder().setMaxWorkers(4).build())).singleElement()
-        .asString().contains("participation below 1 in local mode needs max_workers = num_workers")
-        .contains("max_workers 4 > num_workers 2");
-  }
-
-  @Test
-  void lrSchedule_unsetKeepsTheFingerprint_setMovesIt_andDifferencesNameTheFlag() {
-    JobSpec cosine = spec().toBuilder().setLrSchedule(LrSchedule.newBuilder()
-        .setKind(LrScheduleKind.LR_SCHEDULE_COSINE).setHorizon(938)).build();
-    assertThat(JobSpecs.fingerprint(cosine)).isNotEqualTo(JobSpecs.fingerprint(spec()));
-    assertThat(JobSpecs.differences(spec(), cosine))
-        .containsExactly("lr-schedule (or the run's length: epochs, steps) constant vs cosine"
-            + " over 938 updates");
-    JobSpec longer = cosine.toBuilder().setLrSchedule(cosine.getLrSchedule().toBuilder()
-        .setHorizon(1876)).build();
-    assertThat(JobSpecs.differences(cosine, longer)).singleElement().asString()
-        .endsWith("cosine over 938 updates vs cosine over 1876 updates");
-    assertThat(JobSpecs.problems(cosine)).isEmpty();
-    assertThat(JobSpecs.problems(cosine.toBuilder().setLrSchedule(cosine.getLrSchedule()
-        .toBuilder().clearHorizon()).build())).singleElement().asString().contains("horizon");
-  }
-
-  @Test
   void differences_namesEachDifferingFlagWithBothValues() {
     JobSpec offered = spec().toBuilder().setLearningRate(0.2f).setMode(Mode.MODE_SYNC).build();
     assertThat(JobSpecs.differences(spec(), offered))

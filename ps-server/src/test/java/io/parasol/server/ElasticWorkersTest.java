@@ -294,6 +294,57 @@ class ElasticWorkersTest {
     assertThat(core().blockValues(0)[0]).isEqualTo(7f);
   }
 
+  /** The first round from {@code from} whose sample (4 indices, half each round) holds 0 or 1. */
+  private long nextRoundWithALiveSample(long from) {
+    long r = from;
+    while (!io.parasol.common.Participation.includes(spec.getSeed(), r, 4, 0.5f, 0)
+        && !io.parasol.common.Participation.includes(spec.getSeed(), r, 4, 0.5f, 1)) {
+      r++;
+    }
+    return r;
+  }
+
+  @Test
+  void local_partialParticipation_roundsSamplingOnlyAbsentIndicesAreSkipped() throws Exception {
+    // Rounds sample 2 of the 4 indices; only workers 0 and 1 exist. A round that samples
+    // only 2 and 3 has no one to close it: the shard skips it (values kept, version on).
+    start(Specs.spec(Mode.MODE_LOCAL, 2, 1f, 1).setLocalSteps(1).setMaxWorkers(4)
+        .setParticipation(0.5f));
+    heartbeat(0, 0, false);
+    heartbeat(1, 0, false);
+    assertThat(live()).containsExactly(0, 1);
+    long v = core().blockVersion(0);
+    assertThat(v).as("joining skips an empty round 0").isEqualTo(nextRoundWithALiveSample(0));
+    long[] seq = {1, 1};
+    int skipped = 0;
+    for (int round = 0; round < 30; round++) {
+      float before = core().blockValues(0)[0];
+      float model = round + 1f;
+      for (int w = 0; w < 2; w++) {
+        final int k = w;
+        final long step = v;
+        if (io.parasol.common.Participation.includes(spec.getSeed(), step, 4, 0.5f, k)) {
+          push(k, seq[k]++, step, step, model);
+        } else {
+          // Left out of this round: it has nothing to give to it.
+          assertThat(code(() -> push(k, seq[k]++, step, step, model)))
+              .isEqualTo(Status.Code.FAILED_PRECONDITION);
+        }
+      }
+      long next = nextRoundWithALiveSample(v + 1);
+      skipped += (int) (next - v - 1);
+      assertThat(core().blockVersion(0)).as("after round %d", v).isEqualTo(next);
+      assertThat(core().blockValues(0)[0]).as("round %d's mean", v).isEqualTo(model)
+          .isNotEqualTo(before);
+      assertThat(pull(0, next)).isEqualTo(next);
+      v = next;
+    }
+    assertThat(skipped).as("rounds that sampled only absent indices").isPositive();
+    assertThat(registry.get(MetricNames.SHARD_UPDATES).functionCounters().stream()
+        .mapToDouble(c -> c.count()).sum()).as("a skipped round applies no update")
+        .isEqualTo(30.0);
+  }
+
   @Test
   void async_joinerReadsTheCurrentVersion_andItsFirstPushIsNotStale() throws Exception {
     start(Specs.spec(Mode.MODE_ASYNC, 1, 1f, 1).setMaxWorkers(2));

@@ -299,13 +299,14 @@ public final class LocalRunner {
     JobSpec spec = js.spec(o.jobName(), model, layout, steps);
     List<ElasticPlan.Worker> workers = o.elastic().resolve(m, js.workerCapacity(), steps);
     boolean elastic = !o.elastic().isEmpty() || js.workerCapacity() > m;
-    if (elastic && js.mode() == Mode.MODE_LOCAL && js.participation() > 0
-        && js.participation() < 1) {
-      // The shards sample f·MAX indices per round; a round whose sample holds no live worker
-      // never closes, and the workers left out of it wait for the next one.
-      throw new IllegalArgumentException("local mode with --participation below 1 cannot run"
-          + " elastic workers yet (--max-workers above --workers): a round that samples only"
-          + " absent indices never closes");
+    if (js.mode() == Mode.MODE_LOCAL && js.participation() > 0 && js.participation() < 1
+        && workers.stream().anyMatch(ElasticPlan.Worker::joins)) {
+      // Worker 0 waits at the join step for each joiner's first local step, and a joiner that
+      // is not sampled for the open round waits for that round, which may need worker 0.
+      throw new IllegalArgumentException("--join with local mode and --participation below 1"
+          + " is not supported by local (a joiner left out of the open round waits for it,"
+          + " while worker 0 waits for the joiner); run the joiners as worker processes, or"
+          + " use --participation 1");
     }
     if (out != null) {
       out.printf(Locale.ROOT, "parasol local: %s mode, %d shards, %d workers, model %s (%d params"

@@ -41,6 +41,12 @@ abstract class Rounds implements ConsistencyRule {
   private final int maxWorkers;
   /** Partial participation (local mode only): only sampled workers contribute to a round. */
   private final boolean partial;
+  /**
+   * Partial participation over more indices than {@code num_workers} (elastic): a round may
+   * sample only indices no worker holds, and such a round is skipped (see
+   * {@link #skipEmptyRounds}).
+   */
+  private final boolean skipsEmptyRounds;
   private final Block[] blocks;
   private final Object lock = new Object();
 
@@ -67,6 +73,7 @@ abstract class Rounds implements ConsistencyRule {
     this.partial = partial;
     this.maxWorkers = JobSpecs.maxWorkers(spec);
     this.quorum = spec.getQuorum();
+    this.skipsEmptyRounds = partial && maxWorkers > spec.getNumWorkers();
     this.sums = new float[blocks.length][];
     this.contributors = new BitSet[blocks.length];
     this.joinedLate = new BitSet[blocks.length];
@@ -165,6 +172,7 @@ abstract class Rounds implements ConsistencyRule {
         BitSet done = contributors[b.id];
         if (done.cardinality() >= effectiveQuorum(b, h.getStep())) {
           finish(b, sum);
+          skipEmptyRounds(b);
           completed = true;
         }
         resp.addBlocks(BlockResult.newBuilder().setBlockId(b.id).setStaleness(0)
@@ -234,13 +242,15 @@ abstract class Rounds implements ConsistencyRule {
     boolean any = false;
     synchronized (lock) {
       for (Block b : blocks) {
-        if (b == null || contributors[b.id].isEmpty()) {
+        if (b == null) {
           continue;
         }
-        if (contributors[b.id].cardinality() >= effectiveQuorum(b, b.version())) {
+        if (!contributors[b.id].isEmpty()
+            && contributors[b.id].cardinality() >= effectiveQuorum(b, b.version())) {
           finish(b, sums[b.id]);
           any = true;
         }
+        any |= skipEmptyRounds(b);
       }
     }
     if (any) {
@@ -257,6 +267,55 @@ abstract class Rounds implements ConsistencyRule {
           + (joinedLate[b.id].isEmpty() ? "" : " (workers " + joinedLate[b.id]
           + " joined during it and count from the next)");
     }
+  }
+
+  /** Most rounds skipped in one go (a sample of live workers is then all but certain). */
+  private static final int MAX_SKIPPED_ROUNDS = 10_000;
+
+  /**
+   * Elastic jobs with partial participation sample each round from all {@code max_workers}
+   * indices; a round whose sample holds no live worker would never close, and the live workers
+   * left out of it would wait for the next one. Such a round, once open with no contribution
+   * while some worker is live, is skipped: the version moves on, the values stay, and no update
+   * is recorded. Whether a worker not connected yet makes a round empty depends on when it
+   * connects, so only elastic jobs skip: a job without spare indices keeps waiting for its
+   * sampled workers (their leases end the wait if they are gone).
+   *
+   * @return whether a round was skipped (waiting pulls are then signalled)
+   */
+  @GuardedBy("lock")
+  private boolean skipEmptyRounds(Block b) {
+    if (!skipsEmptyRounds || !contributors[b.id].isEmpty()) {
+      return false;
+    }
+    boolean anyLive = false;
+    for (int w = 0; w < maxWorkers && !anyLive; w++) {
+      anyLive = ctx.isLive(w);
+    }
+    boolean skipped = false;
+    for (int i = 0; anyLive && i < MAX_SKIPPED_ROUNDS && !sampledLive(b.version()); i++) {
+      b.lock.lock();
+      try {
+        b.advance();
+      } finally {
+        b.lock.unlock();
+      }
+      joinedLate[b.id].clear();
+      skipped = true;
+    }
+    return skipped;
+  }
+
+  /** Whether round {@code round}'s sample holds a live worker. */
+  @GuardedBy("lock")
+  private boolean sampledLive(long round) {
+    for (int w = 0; w < maxWorkers; w++) {
+      if (ctx.isLive(w) && Participation.includes(spec.getSeed(), round, maxWorkers,
+          spec.getParticipation(), w)) {
+        return true;
+      }
+    }
+    return false;
   }
 
   @GuardedBy("lock")
