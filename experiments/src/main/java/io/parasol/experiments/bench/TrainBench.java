@@ -109,8 +109,7 @@ final class TrainBench {
     r.put("samples", samples);
     r.put("train_s", train);
     r.put("samples_per_s", samples / train);
-    r.put("time_to_target_s", timeToTarget(s.testCurve(), o.target(), s.evalSeconds(),
-        s.wallSeconds() - s.trainSeconds()));
+    r.put("time_to_target_s", timeToTarget(s.testCurve(), o.target(), s.evalSeconds()));
     r.put("test_accuracy", s.testAccuracy());
     r.put("test_loss", s.testLoss());
     r.put("step_ms", s.stepMillis());
@@ -129,12 +128,11 @@ final class TrainBench {
   }
 
   /**
-   * The first evaluation time at which accuracy reached {@code target}, less start-up and
-   * (pro rata, as evaluations are spread evenly) the evaluation time before it; null if never.
-   * Curve points are (seconds since the report began, step, loss, accuracy).
+   * The first evaluation time at which accuracy reached {@code target}, less (pro rata, as
+   * evaluations are spread evenly) the evaluation time before it; null if never. Curve points
+   * are (seconds since the workers' first step, step, loss, accuracy).
    */
-  private static Double timeToTarget(List<double[]> curve, double target, double evalSeconds,
-      double startup) {
+  private static Double timeToTarget(List<double[]> curve, double target, double evalSeconds) {
     int n = curve.size();
     for (int i = 0; i < n; i++) {
       double[] p = curve.get(i);

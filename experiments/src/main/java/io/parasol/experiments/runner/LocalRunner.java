@@ -354,10 +354,11 @@ public final class LocalRunner {
         Runtime.getRuntime().addShutdownHook(partial);
       }
       try {
-        long trainStart = System.nanoTime();
-        List<TrainingLoop.Result> results = fleet.train(spec, model, data, steps, report);
+        List<TrainingLoop.Result> results = fleet.train(spec, model, data, steps, report,
+            report::startClock);
         double wall = (System.nanoTime() - start) / 1e9;
-        double trainSeconds = (System.nanoTime() - trainStart) / 1e9;
+        // From the workers' first step (start-up before it is not training).
+        double trainSeconds = (System.nanoTime() - fleet.started()) / 1e9;
         float[] x = new float[layout.dimension()];
         fleet.client(0).pull(0, x, 0, 0);
         INDArray params = Nd4j.create(x, new long[] {1, x.length}, DataType.FLOAT);

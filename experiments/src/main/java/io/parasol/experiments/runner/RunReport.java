@@ -21,7 +21,8 @@ import java.util.TreeMap;
  * {@code staleness.png} (the staleness histogram, with the geometric law for async runs).
  */
 public final class RunReport implements TrainingLoop.Listener {
-  private final long start = System.nanoTime();
+  /** The clock's zero: construction, then the workers' first step ({@link #startClock}). */
+  private volatile long start = System.nanoTime();
   private final long stride;
   private final List<Object[]> rows = new ArrayList<>();
   private final TrainingLoop.Listener next;
@@ -37,6 +38,14 @@ public final class RunReport implements TrainingLoop.Listener {
     this.stride = Math.max(1, stepsPerWorker / 500);
     this.next = next;
     this.stepsPerWorker = stepsPerWorker;
+  }
+
+  /**
+   * Times from now on count from {@code nanoTime} (the workers' first step, so start-up is not
+   * counted as training time in the curves and the time to a target accuracy).
+   */
+  public void startClock(long nanoTime) {
+    this.start = nanoTime;
   }
 
   private double seconds() {

