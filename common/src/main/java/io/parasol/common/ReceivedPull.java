@@ -73,30 +73,7 @@ public final class ReceivedPull extends ReceivedMessage {
       return new ReceivedPull(null, 0, 0, 0, "unreadable message: " + e.getMessage(), null);
     }
     try {
-      WireReader r = new WireReader(wb.pieces, wb.size);
-      ReceivedChunk chunk = null;
-      long version = 0;
-      long waited = 0;
-      long incarnation = 0;
-      int tag;
-      while ((tag = r.readTag()) != 0) {
-        if (tag == CHUNK) {
-          int n = r.readLength(wb.size);
-          chunk = ReceivedChunk.parse(r, r.position() + n);
-        } else if (tag == VERSION) {
-          version = r.readVarint64();
-        } else if (tag == WAITED) {
-          waited = r.readVarint64();
-        } else if (tag == INCARNATION) {
-          incarnation = r.readVarint64();
-        } else {
-          r.skipField(tag, wb.size);
-        }
-      }
-      if (chunk == null) {
-        chunk = new ReceivedChunk(0, 0, 0, ChunkValues.of(com.google.protobuf.ByteString.EMPTY));
-      }
-      return new ReceivedPull(chunk, version, waited, incarnation, null, wb);
+      return parse(new WireReader(wb.pieces, wb.size), wb.size, wb);
     } catch (WireReader.Malformed e) {
       wb.close();
       return new ReceivedPull(null, 0, 0, 0, e.getMessage(), null);
@@ -104,6 +81,39 @@ public final class ReceivedPull extends ReceivedMessage {
       wb.close();
       throw e;
     }
+  }
+
+  /**
+   * A PullChunk's fields from {@code r} up to {@code end}; the result holds {@code wb} (the
+   * buffers its values live in).
+   */
+  static ReceivedPull parse(WireReader r, long end, WireBytes wb) throws WireReader.Malformed {
+    ReceivedChunk chunk = null;
+    long version = 0;
+    long waited = 0;
+    long incarnation = 0;
+    while (r.position() < end) {
+      int tag = r.readTag();
+      if (tag == CHUNK) {
+        int n = r.readLength(end);
+        chunk = ReceivedChunk.parse(r, r.position() + n);
+      } else if (tag == VERSION) {
+        version = r.readVarint64();
+      } else if (tag == WAITED) {
+        waited = r.readVarint64();
+      } else if (tag == INCARNATION) {
+        incarnation = r.readVarint64();
+      } else {
+        r.skipField(tag, end);
+      }
+    }
+    if (r.position() != end) {
+      throw new WireReader.Malformed("a field runs past the end of its PullChunk");
+    }
+    if (chunk == null) {
+      chunk = new ReceivedChunk(0, 0, 0, ChunkValues.of(com.google.protobuf.ByteString.EMPTY));
+    }
+    return new ReceivedPull(chunk, version, waited, incarnation, null, wb);
   }
 
   private static final MethodDescriptor.Marshaller<ReceivedPull> MARSHALLER =

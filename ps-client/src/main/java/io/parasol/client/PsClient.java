@@ -56,6 +56,8 @@ public final class PsClient implements AutoCloseable {
   private final PullPath pulls;
   private final PushPath pushes;
   private final Duration rpcTimeout;
+  /** A PushPull's deadline: the longer of a push's and a pull's (which may wait at a barrier). */
+  private final Duration pushPullTimeout;
   /** The spec last declared with {@link #init}, for {@link #redeclare}; null if none. */
   private volatile JobSpec declared;
 
@@ -133,6 +135,7 @@ public final class PsClient implements AutoCloseable {
     this.pushes = new PushPath(layout, calls, incarnations, rpcTimeout,
         transport.chunkFloats(), transport.encoding());
     this.rpcTimeout = rpcTimeout;
+    this.pushPullTimeout = pullTimeout.compareTo(rpcTimeout) > 0 ? pullTimeout : rpcTimeout;
     this.losses = new RollbackLosses(calls, rpcTimeout);
   }
 
@@ -419,6 +422,27 @@ public final class PsClient implements AutoCloseable {
     checkLength(dst.length);
     return pulls.pull(worker, (values, e, at) -> values.decodeTo(e, dst, at, false),
         minVersion, clock, true);
+  }
+
+  /** What {@link #pushThenPullAsync} starts: the pushes' outcomes and the pull's versions. */
+  public record PushedAndPulled(CompletableFuture<ShardOutcome[]> pushed,
+      CompletableFuture<long[]> pulled) {}
+
+  /**
+   * {@link #pushEachAsync} and then {@link #pullAfterPushAsync} into {@code dst}, in one
+   * PushPull call per shard instead of a Push and a Pull (a shard with blocks but none to push
+   * gets a plain Pull). The shards read the same versions as with the two calls; the futures
+   * behave as theirs do. {@code values} must not change until {@code pushed} completes.
+   */
+  public PushedAndPulled pushThenPullAsync(int worker, long[] steps, PushKind kind,
+      float[] values, long[] versionsRead, int[] blockIds, float loss, float[] dst,
+      long minVersion, long clock) {
+    checkLength(values.length);
+    checkLength(dst.length);
+    PullPath.Pull p = pulls.begin(worker, (v, e, at) -> v.decodeTo(e, dst, at, false),
+        minVersion, clock, true);
+    return pushes.pushThenPull(worker, steps, kind, PushPath.arraySource(values), versionsRead,
+        blockIds, loss, p, pushPullTimeout, pulls::hasBlocks);
   }
 
   /** As {@link #pullAsync(int, float[], long, long)}, into an off-heap float vector. */

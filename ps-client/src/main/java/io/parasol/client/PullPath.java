@@ -74,25 +74,68 @@ final class PullPath {
   /** As above; {@code afterPush}: see {@code PullRequest.after_push}. */
   CompletableFuture<long[]> pull(int worker, Sink sink, long minVersion, long clock,
       boolean afterPush) {
-    long[] versions = new long[layout.numBlocks()];
+    Pull p = begin(worker, sink, minVersion, clock, afterPush);
+    for (int s = 0; s < calls.numShards(); s++) {
+      if (hasBlocks[s]) {
+        p.add(s, p.viaPull(s));
+      }
+    }
+    return p.done();
+  }
+
+  /** Whether shard {@code s} owns any block (a shard without blocks is not asked). */
+  boolean hasBlocks(int s) {
+    return hasBlocks[s];
+  }
+
+  /** Starts a pull whose shards the caller adds ({@link Pull#add}). */
+  Pull begin(int worker, Sink sink, long minVersion, long clock, boolean afterPush) {
     lastPullWaitMicros.set(0);
-    List<CompletableFuture<Void>> shards = new ArrayList<>(calls.numShards());
-    PullRequest req = PullRequest.newBuilder().setFingerprint(calls.fingerprint())
+    return new Pull(sink, PullRequest.newBuilder().setFingerprint(calls.fingerprint())
         .setJobName(calls.jobName())
         .setWorker(worker).setMinVersion(minVersion).setClock(clock).setEncoding(encoding)
-        .setAfterPush(afterPush).build();
-    for (int s = 0; s < calls.numShards(); s++) {
-      if (!hasBlocks[s]) {
-        continue;
-      }
-      final int shard = s;
-      PullRequest mine = req.toBuilder().setIncarnation(incarnations.read(shard)).build();
-      shards.add(calls.withRetries("Pull", s, () -> {
+        .setAfterPush(afterPush).build());
+  }
+
+  /** One pull of every block, shard by shard: by Pull calls, or inside other calls. */
+  final class Pull {
+    private final Sink sink;
+    private final PullRequest req;
+    private final long[] versions = new long[layout.numBlocks()];
+    private final List<CompletableFuture<Void>> shards = new ArrayList<>();
+
+    private Pull(Sink sink, PullRequest req) {
+      this.sink = sink;
+      this.req = req;
+    }
+
+    /** Shard {@code shard}'s request (with the incarnation its versions refer to). */
+    PullRequest request(int shard) {
+      return req.toBuilder().setIncarnation(incarnations.read(shard)).build();
+    }
+
+    /** Shard {@code shard}'s blocks by a Pull call, retried as every call is. */
+    CompletableFuture<Void> viaPull(int shard) {
+      PullRequest mine = request(shard);
+      return calls.withRetries("Pull", shard, () -> {
         CompletableFuture<Void> done = new CompletableFuture<>();
         ClientCalls.asyncServerStreamingCall(calls.newCall(shard, pullTimeout, PULL_METHOD),
-            mine, new PullReceiver(shard, sink, versions, done));
+            mine, receiver(shard, done));
         return done;
-      }).handle((v, err) -> {
+      });
+    }
+
+    /**
+     * Takes shard {@code shard}'s chunks (from any call) into the destination; completes
+     * {@code done} when the shard's stream completes.
+     */
+    PullReceiver receiver(int shard, CompletableFuture<Void> done) {
+      return new PullReceiver(shard, sink, versions, done);
+    }
+
+    /** Counts {@code f} (shard {@code shard}'s part) in the pull; its failure is classified. */
+    void add(int shard, CompletableFuture<Void> f) {
+      shards.add(f.handle((v, err) -> {
         if (err != null) {
           throw Futures.asStatusException(incarnations.classify(shard,
               Futures.asStatusException(err)));
@@ -100,10 +143,15 @@ final class PullPath {
         return v;
       }));
     }
-    return Futures.allOf(shards).thenApply(v -> versions);
+
+    /** Completes with the versions read, by block id, once every shard's part has. */
+    CompletableFuture<long[]> done() {
+      return Futures.allOf(shards).thenApply(v -> versions);
+    }
   }
 
-  private final class PullReceiver implements StreamObserver<ReceivedPull> {
+  /** Decodes one shard's chunks into the destination. */
+  final class PullReceiver implements StreamObserver<ReceivedPull> {
     private final int shard;
     private final Sink sink;
     private final long[] versions;
@@ -128,7 +176,8 @@ final class PullPath {
       }
     }
 
-    private void take(ReceivedPull c) {
+    /** Decodes one chunk (the caller releases it). */
+    void take(ReceivedPull c) {
       if (c.malformed() != null) {
         throw Status.INTERNAL.withDescription("shard sent a malformed chunk: " + c.malformed())
             .asRuntimeException();

@@ -8,6 +8,7 @@ import io.grpc.stub.ClientCalls;
 import io.grpc.stub.ClientResponseObserver;
 import io.parasol.common.BlockLayout;
 import io.parasol.common.PushFrame;
+import io.parasol.common.ReceivedReply;
 import io.parasol.proto.v1.BlockRead;
 import io.parasol.proto.v1.PushHeader;
 import io.parasol.proto.v1.PushKind;
@@ -34,6 +35,11 @@ final class PushPath {
   private static final MethodDescriptor<PushFrame, PushResponse> PUSH_METHOD =
       ShardGrpc.getPushMethod().toBuilder(PushFrame.marshaller(),
           ShardGrpc.getPushMethod().getResponseMarshaller()).build();
+
+  /** PushPull: pushed as Push is; replies parsed as {@link ReceivedReply}s. */
+  private static final MethodDescriptor<PushFrame, ReceivedReply> PUSH_PULL_METHOD =
+      ShardGrpc.getPushPullMethod().toBuilder(PushFrame.marshaller(),
+          ReceivedReply.marshaller()).build();
 
   /** Values to push: the flat vector, as an array or as (off-heap) float memory. */
   @FunctionalInterface
@@ -94,16 +100,131 @@ final class PushPath {
         continue;
       }
       PushHeader header = header(worker, s, steps[s], kind, mine, versionsRead, loss);
-      List<PushFrame> chunks = new ArrayList<>();
-      for (BlockLayout.Block b : mine) {
-        for (int off = 0; off < b.length(); off += chunkFloats) {
-          chunks.add(values.chunk(b, off, Math.min(chunkFloats, b.length() - off), encoding));
-        }
-      }
+      List<PushFrame> chunks = chunks(values, mine);
       final int shard = s;
       pending.add(calls.withRetries("Push", s, () -> send(shard, header, chunks))
           .handle((r, err) -> outcome(shard, r, err)));
     }
+    return outcomes(pending, shards);
+  }
+
+  /**
+   * {@link #pushEach}, and then {@code pull} of every block, in one PushPull call per shard
+   * that has blocks to push (ps-lite's PushPull: one call per shard and step instead of a Push
+   * and a Pull); a shard with blocks but none to push gets a plain Pull. Where a PushPull fails
+   * before the shard answered the push, the push is sent again as a Push (same sequence, so a
+   * push the shard did take is not applied twice) when the failure is transient, and the pull
+   * goes as a Pull; where it fails after, the pull goes as a Pull.
+   *
+   * @param pullTimeout the deadline of each call (it includes the pull's wait)
+   * @return the pushes' outcomes (never exceptional for a refusal) and the pull's versions
+   */
+  PsClient.PushedAndPulled pushThenPull(int worker, long[] steps, PushKind kind, Source values,
+      long[] versionsRead, int[] blockIds, float loss, PullPath.Pull pull, Duration pullTimeout,
+      java.util.function.IntPredicate hasBlocks) {
+    int shards = calls.numShards();
+    List<CompletableFuture<PsClient.ShardOutcome>> pending = new ArrayList<>(shards);
+    for (int s = 0; s < shards; s++) {
+      List<BlockLayout.Block> mine = selected(s, blockIds);
+      if (mine.isEmpty()) {
+        if (hasBlocks.test(s)) {
+          pull.add(s, pull.viaPull(s));
+        }
+        continue;
+      }
+      PushHeader header = header(worker, s, steps[s], kind, mine, versionsRead, loss);
+      List<PushFrame> chunks = chunks(values, mine);
+      CompletableFuture<PushResponse> pushed = new CompletableFuture<>();
+      CompletableFuture<Void> pulled = new CompletableFuture<>();
+      final int shard = s;
+      sendThenPull(shard, header.toBuilder().setThenPull(pull.request(shard)).build(), chunks,
+          pull, pullTimeout, pushed, pulled);
+      pending.add(pushed.handle((r, err) -> outcome(shard, r, err)));
+      pull.add(shard, pulled);
+    }
+    return new PsClient.PushedAndPulled(outcomes(pending, shards), pull.done());
+  }
+
+  /** One PushPull call; its failures fall back as {@link #pushThenPull} says. */
+  private void sendThenPull(int shard, PushHeader header, List<PushFrame> chunks,
+      PullPath.Pull pull, Duration timeout, CompletableFuture<PushResponse> pushed,
+      CompletableFuture<Void> pulled) {
+    ClientCall<PushFrame, ReceivedReply> call = calls.newCall(shard, timeout, PUSH_PULL_METHOD);
+    CompletableFuture<Void> stream = new CompletableFuture<>();
+    PullPath.PullReceiver receiver = pull.receiver(shard, stream);
+    ClientCalls.asyncBidiStreamingCall(call, new Sender<ReceivedReply>(header, chunks) {
+      @Override
+      public void onNext(ReceivedReply r) {
+        try {
+          if (r.malformed() != null) {
+            throw Status.INTERNAL.withDescription("shard sent a malformed PushPull reply: "
+                + r.malformed()).asRuntimeException();
+          } else if (r.pushed() != null) {
+            pushed.complete(r.pushed());
+          } else if (!pushed.isDone()) {
+            throw Status.INTERNAL.withDescription("shard sent pull chunks before the push's"
+                + " response").asRuntimeException();
+          } else {
+            receiver.take(r.pull());
+          }
+        } finally {
+          r.release();
+        }
+      }
+
+      @Override
+      public void onError(Throwable t) {
+        if (!pushed.isDone()) {
+          // The shard did not answer the push: a transient failure sends it again as a Push
+          // (the shard drops a copy it already took); a refusal is the push's outcome.
+          if (RetryPolicy.retryable(Status.fromThrowable(t).getCode())) {
+            PushHeader plain = header.toBuilder().clearThenPull().build();
+            calls.withRetries("Push", shard, () -> send(shard, plain, chunks))
+                .whenComplete((v, err) -> {
+                  if (err == null) {
+                    pushed.complete(v);
+                  } else {
+                    pushed.completeExceptionally(err);
+                  }
+                });
+          } else {
+            pushed.completeExceptionally(t);
+          }
+        }
+        pull.viaPull(shard).whenComplete((v, err) -> {
+          if (err == null) {
+            pulled.complete(null);
+          } else {
+            pulled.completeExceptionally(err);
+          }
+        });
+      }
+
+      @Override
+      public void onCompleted() {
+        if (!pushed.isDone()) {
+          onError(Status.INTERNAL.withDescription("PushPull ended without the push's response")
+              .asRuntimeException());
+          return;
+        }
+        receiver.onCompleted();
+        pulled.complete(null);
+      }
+    });
+  }
+
+  private List<PushFrame> chunks(Source values, List<BlockLayout.Block> mine) {
+    List<PushFrame> chunks = new ArrayList<>();
+    for (BlockLayout.Block b : mine) {
+      for (int off = 0; off < b.length(); off += chunkFloats) {
+        chunks.add(values.chunk(b, off, Math.min(chunkFloats, b.length() - off), encoding));
+      }
+    }
+    return chunks;
+  }
+
+  private static CompletableFuture<PsClient.ShardOutcome[]> outcomes(
+      List<CompletableFuture<PsClient.ShardOutcome>> pending, int shards) {
     return Futures.allOf(pending).thenApply(v -> {
       PsClient.ShardOutcome[] out = new PsClient.ShardOutcome[shards];
       for (CompletableFuture<PsClient.ShardOutcome> c : pending) {
@@ -144,62 +265,72 @@ final class PushPath {
     return h.build();
   }
 
-  /**
-   * One push stream: the header, then the chunks, each written only while the transport is
-   * ready for more (gRPC's flow control), so only a bounded part of the push sits in the
-   * transport's buffers at a time instead of all of it.
-   */
+  /** One Push call: the header, then the chunks ({@link Sender}). */
   private CompletableFuture<PushResponse> send(int shard, PushHeader header,
       List<PushFrame> chunks) {
     CompletableFuture<PushResponse> done = new CompletableFuture<>();
     ClientCall<PushFrame, PushResponse> call = calls.newCall(shard, rpcTimeout, PUSH_METHOD);
-    ClientCalls.asyncClientStreamingCall(call,
-        new ClientResponseObserver<PushFrame, PushResponse>() {
-          private ClientCallStreamObserver<PushFrame> req;
-          private int next = -1;
-          private PushResponse resp;
+    ClientCalls.asyncClientStreamingCall(call, new Sender<PushResponse>(header, chunks) {
+      private PushResponse resp;
 
-          @Override
-          public void beforeStart(ClientCallStreamObserver<PushFrame> r) {
-            req = r;
-            req.setOnReadyHandler(this::pump);
-          }
+      @Override
+      public void onNext(PushResponse r) {
+        resp = r;
+      }
 
-          /** Runs on the call's serialised executor: when started, and when ready again. */
-          private void pump() {
-            try {
-              while (next < chunks.size() && req.isReady()) {
-                req.onNext(next < 0 ? PushFrame.of(PushMessage.newBuilder().setHeader(header)
-                    .build()) : chunks.get(next));
-                next++;
-              }
-              if (next == chunks.size()) {
-                next++;
-                req.onCompleted();
-              }
-            } catch (RuntimeException e) {
-              next = chunks.size() + 1;
-              req.onError(e);
-              done.completeExceptionally(e);
-            }
-          }
+      @Override
+      public void onError(Throwable t) {
+        done.completeExceptionally(t);
+      }
 
-          @Override
-          public void onNext(PushResponse r) {
-            resp = r;
-          }
-
-          @Override
-          public void onError(Throwable t) {
-            done.completeExceptionally(t);
-          }
-
-          @Override
-          public void onCompleted() {
-            done.complete(resp);
-          }
-        });
+      @Override
+      public void onCompleted() {
+        done.complete(resp);
+      }
+    });
     return done;
+  }
+
+  /**
+   * Writes a push stream: the header, then the chunks, each only while the transport is ready
+   * for more (gRPC's flow control), so only a bounded part of the push sits in the transport's
+   * buffers at a time instead of all of it.
+   */
+  private abstract static class Sender<R> implements ClientResponseObserver<PushFrame, R> {
+    private final PushHeader header;
+    private final List<PushFrame> chunks;
+    private ClientCallStreamObserver<PushFrame> req;
+    private int next = -1;
+
+    Sender(PushHeader header, List<PushFrame> chunks) {
+      this.header = header;
+      this.chunks = chunks;
+    }
+
+    @Override
+    public void beforeStart(ClientCallStreamObserver<PushFrame> r) {
+      req = r;
+      req.setOnReadyHandler(this::pump);
+    }
+
+    /** Runs on the call's serialised executor: when started, and when ready again. */
+    private void pump() {
+      try {
+        while (next < chunks.size() && req.isReady()) {
+          req.onNext(next < 0 ? PushFrame.of(PushMessage.newBuilder().setHeader(header)
+              .build()) : chunks.get(next));
+          next++;
+        }
+        if (next == chunks.size()) {
+          next++;
+          req.onCompleted();
+        }
+      } catch (RuntimeException e) {
+        next = chunks.size() + 1;
+        req.onError(e);
+        onError(e);
+      }
+    }
   }
 
   private List<BlockLayout.Block> selected(int shard, int[] blockIds) {

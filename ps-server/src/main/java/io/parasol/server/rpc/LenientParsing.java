@@ -82,7 +82,7 @@ public final class LenientParsing {
         }
       }
     };
-    boolean push = md.getFullMethodName().equals(ShardGrpc.getPushMethod().getFullMethodName());
+    boolean push = isPushStream(md);
     ServerCallHandler<Q, R> handler = push ? m.getServerCallHandler()
         : refusing(m.getServerCallHandler(), md.getFullMethodName(),
             ((Message) marker).getDescriptorForType().getFullName());
@@ -90,10 +90,17 @@ public final class LenientParsing {
         md.toBuilder(tolerant, md.getResponseMarshaller()).build(), handler);
   }
 
+  /** Push and PushPull: streams of PushMessages that the service itself refuses when bad. */
+  private static boolean isPushStream(MethodDescriptor<?, ?> md) {
+    String name = md.getFullMethodName();
+    return name.equals(ShardGrpc.getPushMethod().getFullMethodName())
+        || name.equals(ShardGrpc.getPushPullMethod().getFullMethodName());
+  }
+
   /** The marker message of the method's request type; null where it is not protobuf's. */
   @SuppressWarnings("unchecked")
   private static <Q> Q markerFor(MethodDescriptor<Q, ?> md) {
-    if (md.getFullMethodName().equals(ShardGrpc.getPushMethod().getFullMethodName())) {
+    if (isPushStream(md)) {
       return (Q) PushMessage.newBuilder().setUnknownFields(MARKER).build();
     }
     if (md.getRequestMarshaller() instanceof MethodDescriptor.PrototypeMarshaller<?> pm

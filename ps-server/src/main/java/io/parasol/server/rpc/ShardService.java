@@ -24,7 +24,9 @@ import io.parasol.proto.v1.InitRequest;
 import io.parasol.proto.v1.InitResponse;
 import io.parasol.proto.v1.PullChunk;
 import io.parasol.proto.v1.PullRequest;
+import io.parasol.proto.v1.PushHeader;
 import io.parasol.proto.v1.PushMessage;
+import io.parasol.proto.v1.PushPullReply;
 import io.parasol.proto.v1.PushResponse;
 import io.parasol.proto.v1.ShardGrpc;
 import io.parasol.proto.v1.StatusRequest;
@@ -117,27 +119,37 @@ public final class ShardService implements ShardGrpc.AsyncService, BindableServi
   @Override
   public void pull(PullRequest req, StreamObserver<PullChunk> out) {
     ServerCallStreamObserver<PullChunk> call = (ServerCallStreamObserver<PullChunk>) out;
+    call.setOnReadyThreshold(FloatCodec.streamReadyBytes(chunkFloats));
+    ShardService.PullSender<PullChunk> sender = new PullSender<>(call, c -> c, "Pull");
+    call.setOnReadyHandler(sender::wake);
+    call.setOnCancelHandler(sender::cancelled);
+    servePull(req, sender);
+  }
+
+  /**
+   * Serves {@code req} through {@code sender}: refused at once, or held until the blocks reach
+   * the version asked for (answered just before the call's deadline if they do not), then sent.
+   */
+  private void servePull(PullRequest req, PullSender<?> sender) {
+    ServerCallStreamObserver<?> call = sender.call;
     ValueEncoding encoding = req.getEncoding();
     if (!KNOWN_ENCODINGS.contains(encoding)) {
-      fail(out, ShardException.invalid("pull asks for unknown value encoding "
-          + req.getEncodingValue()));
+      fail(call, refusedUnknownEncoding(req));
       return;
     }
     PullPlan plan;
     try {
       plan = core.preparePull(req);
     } catch (ShardException e) {
-      fail(out, e);
+      fail(call, e);
       return;
     } catch (RuntimeException e) {
-      internal(out, "Pull", e);
+      internal(call, sender.method, e);
       return;
     }
     AtomicBoolean answered = new AtomicBoolean();
     AtomicReference<ScheduledFuture<?>> timeout = new AtomicReference<>();
-    PullSender sender = new PullSender(plan, call, encoding);
-    call.setOnReadyThreshold(FloatCodec.streamReadyBytes(chunkFloats));
-    call.setOnReadyHandler(sender::wake);
+    sender.plan(plan, encoding);
     Cancellable waiting = core.awaitPull(plan, () -> {
       if (answered.compareAndSet(false, true)) {
         cancelTimeout(timeout);
@@ -153,7 +165,7 @@ public final class ShardService implements ShardGrpc.AsyncService, BindableServi
         }
       }
     });
-    call.setOnCancelHandler(() -> {
+    sender.onCancel(() -> {
       waiting.cancel();
       plan.release();
       cancelTimeout(timeout);
@@ -183,6 +195,11 @@ public final class ShardService implements ShardGrpc.AsyncService, BindableServi
     }
   }
 
+  private ShardException refusedUnknownEncoding(PullRequest req) {
+    return ShardException.invalid("pull asks for unknown value encoding "
+        + req.getEncodingValue());
+  }
+
   private static void cancelTimeout(AtomicReference<ScheduledFuture<?>> timeout) {
     ScheduledFuture<?> t = timeout.getAndSet(null);
     if (t != null) {
@@ -200,12 +217,17 @@ public final class ShardService implements ShardGrpc.AsyncService, BindableServi
    * <p>{@link #pump} runs when the pull is released and whenever the call becomes ready again
    * or is cancelled; it never runs on two threads at once.
    */
-  private final class PullSender {
-    private final PullPlan plan;
-    private final ServerCallStreamObserver<PullChunk> call;
-    private final ValueEncoding encoding;
+  private final class PullSender<T> {
+    private final ServerCallStreamObserver<T> call;
+    /** The call's message for a chunk (Pull: the chunk; PushPull: a reply holding it). */
+    private final java.util.function.Function<PullChunk, T> wrap;
+    private final String method;
     private final java.util.concurrent.atomic.AtomicInteger wip =
         new java.util.concurrent.atomic.AtomicInteger();
+    private volatile PullPlan plan;
+    private volatile ValueEncoding encoding;
+    /** What a cancel runs; {@link #CANCELLED} once the call was cancelled. */
+    private final AtomicReference<Runnable> onCancel = new AtomicReference<>();
     private volatile boolean started;
     private boolean finished;
     private int block;
@@ -213,11 +235,32 @@ public final class ShardService implements ShardGrpc.AsyncService, BindableServi
     private int offset;
     private EncodedBlock current;
 
-    PullSender(PullPlan plan, ServerCallStreamObserver<PullChunk> call,
-        ValueEncoding encoding) {
-      this.plan = plan;
+    PullSender(ServerCallStreamObserver<T> call, java.util.function.Function<PullChunk, T> wrap,
+        String method) {
       this.call = call;
+      this.wrap = wrap;
+      this.method = method;
+    }
+
+    /** What to send, once the pull is prepared. */
+    void plan(PullPlan plan, ValueEncoding encoding) {
+      this.plan = plan;
       this.encoding = encoding;
+    }
+
+    /** Runs {@code r} once when the call is cancelled (at once if it already was). */
+    void onCancel(Runnable r) {
+      if (!onCancel.compareAndSet(null, r)) {
+        r.run();
+      }
+    }
+
+    /** The call was cancelled (the call's cancel handler). */
+    void cancelled() {
+      Runnable r = onCancel.getAndSet(CANCELLED);
+      if (r != null && r != CANCELLED) {
+        r.run();
+      }
     }
 
     /** The pull was released: start sending. */
@@ -279,7 +322,7 @@ public final class ShardService implements ShardGrpc.AsyncService, BindableServi
           }
           // Serialises the message (copying the chunk's bytes into the transport's buffers)
           // before it returns.
-          call.onNext(m.build());
+          call.onNext(wrap.apply(m.build()));
           core.bytesOut(plan, bytes.size());
           offset += bytes.size() / FloatCodec.bytesPerValue(encoding);
           if (++chunk == current.chunks().size()) {
@@ -297,7 +340,7 @@ public final class ShardService implements ShardGrpc.AsyncService, BindableServi
       } catch (RuntimeException e) {
         finish();
         if (!call.isCancelled()) {
-          internal(call, "Pull", e);
+          internal(call, method, e);
         }
       }
     }
@@ -311,6 +354,8 @@ public final class ShardService implements ShardGrpc.AsyncService, BindableServi
       plan.release();
     }
   }
+
+  private static final Runnable CANCELLED = () -> { };
 
   /** The value encodings a pull may ask for. */
   private static final java.util.Set<ValueEncoding> KNOWN_ENCODINGS = java.util.EnumSet.of(
@@ -327,9 +372,14 @@ public final class ShardService implements ShardGrpc.AsyncService, BindableServi
       ShardGrpc.getPushMethod().toBuilder(ReceivedPush.pushMessageMarshaller(),
           ShardGrpc.getPushMethod().getResponseMarshaller()).build();
 
+  /** PushPull, its requests parsed as Push's are ({@link #PUSH_METHOD}). */
+  static final MethodDescriptor<PushMessage, PushPullReply> PUSH_PULL_METHOD =
+      ShardGrpc.getPushPullMethod().toBuilder(ReceivedPush.pushMessageMarshaller(),
+          ShardGrpc.getPushPullMethod().getResponseMarshaller()).build();
+
   /**
-   * The generated service definition with Push bound to {@link #PUSH_METHOD}; reflection still
-   * sees the same schema.
+   * The generated service definition with Push and PushPull bound to {@link #PUSH_METHOD} and
+   * {@link #PUSH_PULL_METHOD}; reflection still sees the same schema.
    */
   @Override
   public ServerServiceDefinition bindService() {
@@ -341,6 +391,10 @@ public final class ShardService implements ShardGrpc.AsyncService, BindableServi
       if (m.getMethodDescriptor().getFullMethodName().equals(PUSH_METHOD.getFullMethodName())) {
         m = ServerMethodDefinition.create(PUSH_METHOD,
             ServerCalls.asyncClientStreamingCall(this::push));
+      } else if (m.getMethodDescriptor().getFullMethodName()
+          .equals(PUSH_PULL_METHOD.getFullMethodName())) {
+        m = ServerMethodDefinition.create(PUSH_PULL_METHOD,
+            ServerCalls.asyncBidiStreamingCall(this::pushPull));
       }
       sd.addMethod(m.getMethodDescriptor());
       methods.add(m);
@@ -354,7 +408,21 @@ public final class ShardService implements ShardGrpc.AsyncService, BindableServi
 
   @Override
   public StreamObserver<PushMessage> push(StreamObserver<PushResponse> out) {
-    PushReceiver r = new PushReceiver(out);
+    return receiver(new PushReceiver(out, null));
+  }
+
+  @Override
+  public StreamObserver<PushMessage> pushPull(StreamObserver<PushPullReply> out) {
+    ServerCallStreamObserver<PushPullReply> call = (ServerCallStreamObserver<PushPullReply>) out;
+    call.setOnReadyThreshold(FloatCodec.streamReadyBytes(chunkFloats));
+    PullSender<PushPullReply> sender = new PullSender<>(call,
+        c -> PushPullReply.newBuilder().setChunk(c).build(), "PushPull");
+    call.setOnReadyHandler(sender::wake);
+    call.setOnCancelHandler(sender::cancelled);
+    return receiver(new PushReceiver(null, sender));
+  }
+
+  private static StreamObserver<PushMessage> receiver(PushReceiver r) {
     return new StreamObserver<>() {
       @Override
       public void onNext(PushMessage m) {
@@ -374,14 +442,24 @@ public final class ShardService implements ShardGrpc.AsyncService, BindableServi
     };
   }
 
-  /** Receives one push stream: a header, then chunks. */
+  /**
+   * Receives one push stream: a header, then chunks; answers Push's response, or (PushPull)
+   * the reply holding it and then the header's then_pull.
+   */
   private final class PushReceiver implements StreamObserver<ReceivedPush> {
-    private final StreamObserver<PushResponse> out;
+    /** Push's response observer (null for PushPull). */
+    private final StreamObserver<PushResponse> pushOut;
+    /** PushPull's sender of the pull after the push (null for Push). */
+    private final PullSender<PushPullReply> then;
+    private final StreamObserver<?> out;
     private PushPlan plan;
+    private PullRequest thenPull;
     private boolean finished;
 
-    PushReceiver(StreamObserver<PushResponse> out) {
-      this.out = out;
+    PushReceiver(StreamObserver<PushResponse> pushOut, PullSender<PushPullReply> then) {
+      this.pushOut = pushOut;
+      this.then = then;
+      this.out = pushOut != null ? pushOut : then.call;
     }
 
     /** Takes one message and always releases its receive buffers before returning. */
@@ -405,7 +483,9 @@ public final class ShardService implements ShardGrpc.AsyncService, BindableServi
           if (plan != null) {
             throw refused(ShardException.invalid("push stream has a second header"));
           }
+          checkThenPull(msg.header());
           plan = core.preparePush(msg.header());
+          thenPull = msg.header().hasThenPull() ? msg.header().getThenPull() : null;
         } else if (msg.hasChunk()) {
           if (plan == null) {
             throw refused(ShardException.invalid("push stream must start with a header"));
@@ -423,6 +503,26 @@ public final class ShardService implements ShardGrpc.AsyncService, BindableServi
         finished = true;
         dropPlan();
         internal(out, "Push", e);
+      }
+    }
+
+    /** A then_pull only in PushPull, for the push's own worker and job, in a known encoding. */
+    private void checkThenPull(PushHeader h) throws ShardException {
+      if (!h.hasThenPull()) {
+        return;
+      }
+      if (then == null) {
+        throw refused(ShardException.invalid("push header carries then_pull, which only"
+            + " PushPull serves; use PushPull, or Pull after the push"));
+      }
+      PullRequest p = h.getThenPull();
+      if (p.getWorker() != h.getWorker() || !p.getJobName().equals(h.getJobName())) {
+        throw refused(ShardException.invalid("then_pull names worker " + p.getWorker()
+            + " of job '" + p.getJobName() + "' but the push is worker " + h.getWorker()
+            + " of job '" + h.getJobName() + "'; PushPull pulls for the pushing worker only"));
+      }
+      if (!KNOWN_ENCODINGS.contains(p.getEncoding())) {
+        throw refused(refusedUnknownEncoding(p));
       }
     }
 
@@ -450,15 +550,31 @@ public final class ShardService implements ShardGrpc.AsyncService, BindableServi
         fail(out, refused(ShardException.invalid("push stream ended without a header")));
         return;
       }
+      PushResponse r;
       try {
-        out.onNext(core.push(plan));
-        out.onCompleted();
+        r = core.push(plan);
       } catch (ShardException e) {
         fail(out, e);
+        return;
       } catch (RuntimeException e) {
-        internal(out, "Push", e);
+        internal(out, then == null ? "Push" : "PushPull", e);
+        return;
       } finally {
         plan = null;
+      }
+      if (then == null) {
+        pushOut.onNext(r);
+        pushOut.onCompleted();
+        return;
+      }
+      if (then.call.isCancelled()) {
+        return;
+      }
+      then.call.onNext(PushPullReply.newBuilder().setPushed(r).build());
+      if (thenPull == null) {
+        then.call.onCompleted();
+      } else {
+        servePull(thenPull, then);
       }
     }
   }

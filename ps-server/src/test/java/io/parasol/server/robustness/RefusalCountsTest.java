@@ -53,6 +53,7 @@ class RefusalCountsTest {
       new String[] {ShardGrpc.getPullMethod().getFullMethodName(), "SERVER_STREAMING"},
       new String[] {ShardGrpc.getStatusMethod().getFullMethodName(), "UNARY"},
       new String[] {ShardGrpc.getHeartbeatMethod().getFullMethodName(), "UNARY"},
+      new String[] {ShardGrpc.getPushPullMethod().getFullMethodName(), "BIDI_STREAMING"},
       new String[] {ShardGrpc.getPushMethod().getFullMethodName(), "CLIENT_STREAMING"},
       new String[] {"grpc.health.v1.Health/Check", "UNARY"});
 

@@ -126,6 +126,13 @@ public final class TrainingLoop {
     }
   }
 
+  /**
+   * Whether a pipelined sync step sends its push and the next pull in one PushPull call per
+   * shard (default) rather than a Push and a Pull ({@code -Dparasol.pushPull=false}).
+   */
+  static final boolean PUSH_PULL =
+      Boolean.parseBoolean(System.getProperty("parasol.pushPull", "true"));
+
   private final PsClient client;
   private final Model model;
   private final Dataset part;
@@ -373,9 +380,19 @@ public final class TrainingLoop {
           // sync: the next step's pull waits at the shards for the round this push completes,
           // so it leaves with the push (one round trip less per step); it reads the same
           // version it would have read after the push.
-          CompletableFuture<PsClient.ShardOutcome[]> pushed = client.pushEachAsync(cfg.worker(),
-              steps, PushKind.PUSH_GRADIENT, grad, versions, pushBlocks, (float) loss);
-          nextPull = client.pullAfterPushAsync(cfg.worker(), xNext, step + 1, done + 1);
+          CompletableFuture<PsClient.ShardOutcome[]> pushed;
+          if (PUSH_PULL) {
+            // One PushPull call per shard carries both.
+            PsClient.PushedAndPulled both = client.pushThenPullAsync(cfg.worker(), steps,
+                PushKind.PUSH_GRADIENT, grad, versions, pushBlocks, (float) loss, xNext,
+                step + 1, done + 1);
+            pushed = both.pushed();
+            nextPull = both.pulled();
+          } else {
+            pushed = client.pushEachAsync(cfg.worker(), steps, PushKind.PUSH_GRADIENT, grad,
+                versions, pushBlocks, (float) loss);
+            nextPull = client.pullAfterPushAsync(cfg.worker(), xNext, step + 1, done + 1);
+          }
           outcomes = PsClient.await(pushed);
         } else {
           outcomes = client.pushEach(cfg.worker(), steps, PushKind.PUSH_GRADIENT, grad,
