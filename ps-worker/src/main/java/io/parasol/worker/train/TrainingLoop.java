@@ -127,8 +127,9 @@ public final class TrainingLoop {
   }
 
   /**
-   * Whether a pipelined sync step sends its push and the next pull in one PushPull call per
-   * shard (default) rather than a Push and a Pull ({@code -Dparasol.pushPull=false}).
+   * Whether a step on arrays sends its push and the next pull in one PushPull call per shard
+   * (default) rather than a Push and a Pull ({@code -Dparasol.pushPull=false}: sync still sends
+   * the two at once, async and ssp one after the other).
    */
   static final boolean PUSH_PULL =
       Boolean.parseBoolean(System.getProperty("parasol.pushPull", "true"));
@@ -298,8 +299,12 @@ public final class TrainingLoop {
     float[] grad = am == null ? null : new float[d];
     float[] bx = am == null ? null : new float[cfg.batchSize() * part.numFeatures()];
     float[] by = am == null ? null : new float[cfg.batchSize()];
-    // sync on arrays: step t+1's pull is sent right after step t's push, into a second buffer.
-    boolean pipelined = sync && am != null && stale == null;
+    // On arrays, step t+1's pull goes with step t's push, into a second buffer. sync: the pull
+    // waits at the shards for the round the push completes, as a pull after the push would.
+    // async/ssp (PushPull only): each shard serves the pull right after applying the push, as
+    // the pull sent after the push's answer would be (nothing older is read: it saves the
+    // round trip, not a wait).
+    boolean pipelined = am != null && stale == null && (sync || PUSH_PULL);
     float[] xNext = pipelined ? new float[d] : null;
     CompletableFuture<long[]> nextPull = null;
     long t = 0;
@@ -311,7 +316,7 @@ public final class TrainingLoop {
           versions = stale.merge(fresh, client.pull(cfg.worker(), fresh, sync ? t : 0, done),
               x);
         } else if (nextPull != null) {
-          // sync, pipelined: this step's pull left with the last step's push.
+          // Pipelined: this step's pull left with the last step's push.
           CompletableFuture<long[]> f = nextPull;
           nextPull = null;
           versions = PsClient.await(f);
@@ -377,15 +382,14 @@ public final class TrainingLoop {
         long t2 = System.nanoTime();
         sleeper.sleepNanos(cfg.commDelay().sample(delays));
         if (pipelined && step + 1 < cfg.steps()) {
-          // sync: the next step's pull waits at the shards for the round this push completes,
-          // so it leaves with the push (one round trip less per step); it reads the same
-          // version it would have read after the push.
+          // The next step's pull leaves with this push (one round trip less per step); it
+          // reads what it would have read after the push.
           CompletableFuture<PsClient.ShardOutcome[]> pushed;
           if (PUSH_PULL) {
             // One PushPull call per shard carries both.
             PsClient.PushedAndPulled both = client.pushThenPullAsync(cfg.worker(), steps,
                 PushKind.PUSH_GRADIENT, grad, versions, pushBlocks, (float) loss, xNext,
-                step + 1, done + 1);
+                sync ? step + 1 : 0, done + 1);
             pushed = both.pushed();
             nextPull = both.pulled();
           } else {
