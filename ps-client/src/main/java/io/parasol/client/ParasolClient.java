@@ -250,15 +250,40 @@ public final class ParasolClient implements AutoCloseable {
   }
 
   /**
-   * Pushes {@code gradient} and then, once every shard answered, pulls the model into
-   * {@code into} at version {@code >= minVersion}: one handle for a whole step's communication.
-   * The pull does not start if the push failed; the handle then fails with the push's status.
-   * Each part has its own deadline.
+   * Pushes {@code gradient} and then pulls the model into {@code into} at version
+   * {@code >= minVersion}: one handle for a whole step's communication, one PushPull call per
+   * shard (each shard takes the push, answers it, then serves the pull on the same call, so the
+   * pull reads what a {@link #pull} after the {@link #push} reads, one round trip sooner). If a
+   * shard refuses the push, the handle fails with the push's status. The push part and the pull
+   * part have their own deadlines. Bad arguments fail it as {@link #push} and {@link #pull} do,
+   * before anything is sent.
    */
   public Handle<Versions> pushPull(float[] gradient, Versions read, float[] into,
       long minVersion) {
-    Handle<PushResult> push = push(gradient, read);
-    return new Handle<>(push.future().thenCompose(r -> pull(into, minVersion).future()));
+    if (gradient.length != dimension()) {
+      return invalid("a gradient of " + gradient.length + " floats; the model has "
+          + dimension());
+    }
+    if (into.length != dimension()) {
+      return invalid("pull into " + into.length + " floats; the model has " + dimension());
+    }
+    String bad = check(read, null);
+    if (bad == null) {
+      bad = nonFinite(java.nio.FloatBuffer.wrap(gradient), null);
+    }
+    if (bad != null) {
+      return invalid(bad);
+    }
+    PsClient.PushedAndPulled both = client.pushThenPullAsync(worker, steps(read, null),
+        PushKind.PUSH_GRADIENT, gradient, read.array(), null, Float.NaN, into,
+        checkMin(minVersion), clock.get() + 1, false);
+    CompletableFuture<Versions> pull = pulled(both.pulled()).future();
+    // The handle ends only once the pull has ended too, so nothing writes into `into` after it
+    // (a shard that refused the push still has its part pulled by a plain Pull).
+    return new Handle<>(pushed(both.pushed()).future().handle((r, err) -> err)
+        .thenCombine(pull.handle((v, err) -> v), (pushErr, v) -> pushErr)
+        .thenCompose(pushErr -> pushErr != null
+            ? CompletableFuture.<Versions>failedFuture(Handle.statusOf(pushErr)) : pull));
   }
 
   private Handle<PushResult> pushed(CompletableFuture<PsClient.ShardOutcome[]> f) {

@@ -429,18 +429,20 @@ public final class PsClient implements AutoCloseable {
       CompletableFuture<long[]> pulled) {}
 
   /**
-   * {@link #pushEachAsync} and then {@link #pullAfterPushAsync} into {@code dst}, in one
-   * PushPull call per shard instead of a Push and a Pull (a shard with blocks but none to push
-   * gets a plain Pull). The shards read the same versions as with the two calls; the futures
-   * behave as theirs do. {@code values} must not change until {@code pushed} completes.
+   * {@link #pushEachAsync} and then a pull into {@code dst}, in one PushPull call per shard
+   * instead of a Push and a Pull (a shard with blocks but none to push gets a plain Pull). Each
+   * shard takes the push before it starts the pull, so the pull reads what a pull sent after the
+   * push's answer reads; {@code afterPush} (see {@link #pullAfterPushAsync}) matters only where
+   * a call fails over to a plain Pull. The futures behave as those of the two calls do.
+   * {@code values} must not change until {@code pushed} completes.
    */
   public PushedAndPulled pushThenPullAsync(int worker, long[] steps, PushKind kind,
       float[] values, long[] versionsRead, int[] blockIds, float loss, float[] dst,
-      long minVersion, long clock) {
+      long minVersion, long clock, boolean afterPush) {
     checkLength(values.length);
     checkLength(dst.length);
     PullPath.Pull p = pulls.begin(worker, (v, e, at) -> v.decodeTo(e, dst, at, false),
-        minVersion, clock, true);
+        minVersion, clock, afterPush);
     return pushes.pushThenPull(worker, steps, kind, PushPath.arraySource(values), versionsRead,
         blockIds, loss, p, pushPullTimeout, pulls::hasBlocks);
   }

@@ -94,6 +94,34 @@ class ParasolClientTest {
     }
   }
 
+  /** Sync, one worker: each pushPull (one PushPull call per shard) reads the step it ended. */
+  @Test
+  void pushPull_sync_readsTheStepItsPushCompleted_andRefusesBadArgumentsBeforeSending() {
+    Job job = zerosJob("pushpull-sync").mode(Mode.MODE_SYNC).workers(1).build();
+    try (ParasolClient ps = client(job).build()) {
+      float[] x = new float[15];
+      Versions v0 = ps.pull(x, 0).await();
+      Versions v1 = ps.pushPull(filled(15, 1f), v0, x, 1).await();
+      assertThat(v1.toArray()).containsOnly(1L);
+      assertThat(x).containsOnly(-0.5f);
+      Versions v2 = ps.pushPull(filled(15, 2f), v1, x, 2).await();
+      assertThat(v2.toArray()).containsOnly(2L);
+      assertThat(x).containsOnly(-1.5f);
+      assertThat(ps.clock()).isEqualTo(2);
+
+      float[] nan = filled(15, 1f);
+      nan[7] = Float.NaN;
+      for (Handle<Versions> bad : List.of(ps.pushPull(new float[14], v2, x, 3),
+          ps.pushPull(filled(15, 1f), v2, new float[16], 3),
+          ps.pushPull(nan, v2, x, 3))) {
+        assertThatThrownBy(bad::await).isInstanceOfSatisfying(StatusRuntimeException.class,
+            e -> assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.INVALID_ARGUMENT));
+      }
+      assertThat(ps.status().versions().toArray()).as("nothing sent").containsOnly(2L);
+      assertThat(x).containsOnly(-1.5f);
+    }
+  }
+
   @Test
   void pushBlocks_updatesOnlyThoseBlocks() {
     try (ParasolClient ps = client(zerosJob("dasgd").build()).build()) {

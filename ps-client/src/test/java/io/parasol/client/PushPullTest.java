@@ -115,7 +115,7 @@ class PushPullTest {
         float[] g = filled(d, (w + 1) * (t + 1));
         long[] steps = {t, t};
         both.add(combined.get(w).pushThenPullAsync(w, steps, PushKind.PUSH_GRADIENT, g,
-            read[w], null, 1f, nextA[w], t + 1, t + 1));
+            read[w], null, 1f, nextA[w], t + 1, t + 1, true));
         pushes.add(separate.get(w).pushEachAsync(w, steps, PushKind.PUSH_GRADIENT, g, read[w],
             null, 1f));
         pulls.add(separate.get(w).pullAfterPushAsync(w, nextB[w], t + 1, t + 1));
@@ -167,7 +167,7 @@ class PushPullTest {
     int[] shard0 = layout.blocksOf(0).stream().mapToInt(BlockLayout.Block::id).toArray();
     float[] next = filled(d, 7f);
     PsClient.PushedAndPulled both = c.pushThenPullAsync(0, new long[] {0, 0},
-        PushKind.PUSH_GRADIENT, filled(d, 2f), read, shard0, 1f, next, 0, 1);
+        PushKind.PUSH_GRADIENT, filled(d, 2f), read, shard0, 1f, next, 0, 1, false);
     PsClient.ShardOutcome[] out = PsClient.await(both.pushed());
     assertThat(out[0].ok()).isTrue();
     assertThat(out[1]).as("nothing pushed to shard 1").isNull();
@@ -213,7 +213,7 @@ class PushPullTest {
     shards.add(restarted.start());
 
     PsClient.PushedAndPulled both = c.pushThenPullAsync(0, new long[] {2},
-        PushKind.PUSH_GRADIENT, filled(d, 1f), read, null, 1f, new float[d], 0, 3);
+        PushKind.PUSH_GRADIENT, filled(d, 1f), read, null, 1f, new float[d], 0, 3, false);
     PsClient.ShardOutcome[] out = PsClient.await(both.pushed());
     assertThat(out[0].ok()).isFalse();
     assertThat(out[0].rollback()).isNotNull();

@@ -389,7 +389,7 @@ public final class TrainingLoop {
             // One PushPull call per shard carries both.
             PsClient.PushedAndPulled both = client.pushThenPullAsync(cfg.worker(), steps,
                 PushKind.PUSH_GRADIENT, grad, versions, pushBlocks, (float) loss, xNext,
-                sync ? step + 1 : 0, done + 1);
+                sync ? step + 1 : 0, done + 1, sync);
             pushed = both.pushed();
             nextPull = both.pulled();
           } else {
