@@ -105,7 +105,7 @@ public final class ReceivedReply extends ReceivedMessage {
   private static final MethodDescriptor.Marshaller<ReceivedReply> MARSHALLER =
       marshaller(ReceivedReply::parse, r -> r.toMessage().toByteArray());
 
-  /** The worker's marshaller for PushPull's replies; bytes that are no reply come back malformed. */
+  /** The worker's marshaller for PushPull's replies; other bytes come back malformed. */
   public static MethodDescriptor.Marshaller<ReceivedReply> marshaller() {
     return MARSHALLER;
   }

@@ -13,6 +13,31 @@ import java.util.concurrent.ExecutionException;
 final class Futures {
   private Futures() {}
 
+  /** Completes a future with a call's last message, or with its failure. */
+  static class LastValue<T> implements io.grpc.stub.StreamObserver<T> {
+    private final CompletableFuture<T> done;
+    private T last;
+
+    LastValue(CompletableFuture<T> done) {
+      this.done = done;
+    }
+
+    @Override
+    public void onNext(T v) {
+      last = v;
+    }
+
+    @Override
+    public void onError(Throwable t) {
+      done.completeExceptionally(t);
+    }
+
+    @Override
+    public void onCompleted() {
+      done.complete(last);
+    }
+  }
+
   /** {@code t} as a StatusRuntimeException, keeping its status and trailers where it has them. */
   static StatusRuntimeException asStatusException(Throwable t) {
     while ((t instanceof CompletionException || t instanceof ExecutionException)

@@ -212,14 +212,7 @@ public final class ParasolClient implements AutoCloseable {
    * Otherwise as {@link #push(float[], Versions)}; an unknown block id is INVALID_ARGUMENT.
    */
   public Handle<PushResult> push(float[] gradient, Versions read, int[] blockIds, float loss) {
-    if (gradient.length != dimension()) {
-      return invalid("a gradient of " + gradient.length + " floats; the model has "
-          + dimension());
-    }
-    String bad = check(read, blockIds);
-    if (bad == null) {
-      bad = nonFinite(java.nio.FloatBuffer.wrap(gradient), blockIds);
-    }
+    String bad = gradientProblem(gradient, read, blockIds);
     if (bad != null) {
       return invalid(bad);
     }
@@ -260,17 +253,9 @@ public final class ParasolClient implements AutoCloseable {
    */
   public Handle<Versions> pushPull(float[] gradient, Versions read, float[] into,
       long minVersion) {
-    if (gradient.length != dimension()) {
-      return invalid("a gradient of " + gradient.length + " floats; the model has "
-          + dimension());
-    }
-    if (into.length != dimension()) {
-      return invalid("pull into " + into.length + " floats; the model has " + dimension());
-    }
-    String bad = check(read, null);
-    if (bad == null) {
-      bad = nonFinite(java.nio.FloatBuffer.wrap(gradient), null);
-    }
+    String bad = into.length != dimension()
+        ? "pull into " + into.length + " floats; the model has " + dimension()
+        : gradientProblem(gradient, read, null);
     if (bad != null) {
       return invalid(bad);
     }
@@ -301,6 +286,15 @@ public final class ParasolClient implements AutoCloseable {
       clock.incrementAndGet();
       return new PushResult(responses);
     }), deadline, "push");
+  }
+
+  /** What is wrong with pushing {@code gradient} for {@code read}, or null. */
+  private String gradientProblem(float[] gradient, Versions read, int[] blockIds) {
+    if (gradient.length != dimension()) {
+      return "a gradient of " + gradient.length + " floats; the model has " + dimension();
+    }
+    String bad = check(read, blockIds);
+    return bad != null ? bad : nonFinite(java.nio.FloatBuffer.wrap(gradient), blockIds);
   }
 
   private String check(Versions read, int[] blockIds) {

@@ -99,7 +99,7 @@ final class PushPath {
       if (mine.isEmpty()) {
         continue;
       }
-      PushHeader header = header(worker, s, steps[s], kind, mine, versionsRead, loss);
+      PushHeader header = header(worker, s, steps[s], kind, mine, versionsRead, loss).build();
       List<PushFrame> chunks = chunks(values, mine);
       final int shard = s;
       pending.add(calls.withRetries("Push", s, () -> send(shard, header, chunks))
@@ -132,13 +132,13 @@ final class PushPath {
         }
         continue;
       }
-      PushHeader header = header(worker, s, steps[s], kind, mine, versionsRead, loss);
+      final int shard = s;
+      PushHeader header = header(worker, s, steps[s], kind, mine, versionsRead, loss)
+          .setThenPull(pull.request(shard)).build();
       List<PushFrame> chunks = chunks(values, mine);
       CompletableFuture<PushResponse> pushed = new CompletableFuture<>();
       CompletableFuture<Void> pulled = new CompletableFuture<>();
-      final int shard = s;
-      sendThenPull(shard, header.toBuilder().setThenPull(pull.request(shard)).build(), chunks,
-          pull, pullTimeout, pushed, pulled);
+      sendThenPull(shard, header, chunks, pull, pullTimeout, pushed, pulled);
       pending.add(pushed.handle((r, err) -> outcome(shard, r, err)));
       pull.add(shard, pulled);
     }
@@ -152,7 +152,8 @@ final class PushPath {
     ClientCall<PushFrame, ReceivedReply> call = calls.newCall(shard, timeout, PUSH_PULL_METHOD);
     CompletableFuture<Void> stream = new CompletableFuture<>();
     PullPath.PullReceiver receiver = pull.receiver(shard, stream);
-    ClientCalls.asyncBidiStreamingCall(call, new Sender<ReceivedReply>(header, chunks) {
+    // No future to complete: this observer handles the replies itself.
+    ClientCalls.asyncBidiStreamingCall(call, new Sender<ReceivedReply>(header, chunks, null) {
       @Override
       public void onNext(ReceivedReply r) {
         try {
@@ -245,7 +246,7 @@ final class PushPath {
         t instanceof ShardRolledBackException rb ? rb.rollback() : null);
   }
 
-  private PushHeader header(int worker, int shard, long step, PushKind kind,
+  private PushHeader.Builder header(int worker, int shard, long step, PushKind kind,
       List<BlockLayout.Block> mine, long[] versionsRead, float loss) {
     PushHeader.Builder h = PushHeader.newBuilder().setFingerprint(calls.fingerprint())
         .setJobName(calls.jobName())
@@ -262,7 +263,7 @@ final class PushPath {
         h.addSeen(BlockRead.newBuilder().setBlockId(id).setVersion(versionsRead[id]));
       }
     }
-    return h.build();
+    return h;
   }
 
   /** One Push call: the header, then the chunks ({@link Sender}). */
@@ -270,39 +271,25 @@ final class PushPath {
       List<PushFrame> chunks) {
     CompletableFuture<PushResponse> done = new CompletableFuture<>();
     ClientCall<PushFrame, PushResponse> call = calls.newCall(shard, rpcTimeout, PUSH_METHOD);
-    ClientCalls.asyncClientStreamingCall(call, new Sender<PushResponse>(header, chunks) {
-      private PushResponse resp;
-
-      @Override
-      public void onNext(PushResponse r) {
-        resp = r;
-      }
-
-      @Override
-      public void onError(Throwable t) {
-        done.completeExceptionally(t);
-      }
-
-      @Override
-      public void onCompleted() {
-        done.complete(resp);
-      }
-    });
+    ClientCalls.asyncClientStreamingCall(call, new Sender<>(header, chunks, done));
     return done;
   }
 
   /**
    * Writes a push stream: the header, then the chunks, each only while the transport is ready
    * for more (gRPC's flow control), so only a bounded part of the push sits in the transport's
-   * buffers at a time instead of all of it.
+   * buffers at a time instead of all of it. Completes {@code done} with the last reply (Push's
+   * response); PushPull's observer overrides the replies' handling.
    */
-  private abstract static class Sender<R> implements ClientResponseObserver<PushFrame, R> {
+  private static class Sender<R> extends Futures.LastValue<R>
+      implements ClientResponseObserver<PushFrame, R> {
     private final PushHeader header;
     private final List<PushFrame> chunks;
     private ClientCallStreamObserver<PushFrame> req;
     private int next = -1;
 
-    Sender(PushHeader header, List<PushFrame> chunks) {
+    Sender(PushHeader header, List<PushFrame> chunks, CompletableFuture<R> done) {
+      super(done);
       this.header = header;
       this.chunks = chunks;
     }

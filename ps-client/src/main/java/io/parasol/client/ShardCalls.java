@@ -227,24 +227,7 @@ final class ShardCalls implements AutoCloseable {
   /** Adapts a unary async call to a future. */
   static <T> CompletableFuture<T> unary(Consumer<StreamObserver<T>> call) {
     CompletableFuture<T> f = new CompletableFuture<>();
-    call.accept(new StreamObserver<>() {
-      private T value;
-
-      @Override
-      public void onNext(T v) {
-        value = v;
-      }
-
-      @Override
-      public void onError(Throwable t) {
-        f.completeExceptionally(t);
-      }
-
-      @Override
-      public void onCompleted() {
-        f.complete(value);
-      }
-    });
+    call.accept(new Futures.LastValue<>(f));
     return f;
   }
 
