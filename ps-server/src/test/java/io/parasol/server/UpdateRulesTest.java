@@ -166,6 +166,32 @@ class UpdateRulesTest {
   }
 
   @Test
+  void sync_retriedPush_getsItsFirstAnswer_whileTheRoundIsOpenAndAfterItClosed()
+      throws Exception {
+    // A worker whose call failed after the shard took its push sends it again (same sequence):
+    // it must hear what the first attempt got, not ALREADY_EXISTS (round open) or ABORTED
+    // (round closed since), which a worker counts as a refused or late contribution.
+    JobSpec spec = Specs.spec(Mode.MODE_SYNC, 2, 1f, 1).build();
+    ShardCore core = core(spec);
+    float x0 = core.blockValues(0)[0];
+    PushHeader h = Specs.header(spec, 0, 7, 0, PushKind.PUSH_GRADIENT, 0, 0);
+    PushResponse first = push(core, h, 2f);
+    assertThat(first.getOutcome()).isEqualTo(PushOutcome.PUSH_ACCEPTED);
+    assertThat(push(core, h, 2f)).isEqualTo(first);
+
+    push(core, Specs.header(spec, 1, 1, 0, PushKind.PUSH_GRADIENT, 0, 0), 4f);
+    assertThat(core.blockVersion(0)).isEqualTo(1);
+    assertThat(push(core, h, 2f)).isEqualTo(first);
+    assertThat(core.blockVersion(0)).isEqualTo(1);
+    assertThat(core.blockValues(0)[0]).isEqualTo(x0 - 3f);
+    // A new sequence for the closed step is still late.
+    assertThatThrownBy(() -> push(core,
+        Specs.header(spec, 0, 8, 0, PushKind.PUSH_GRADIENT, 0, 0), 2f))
+        .isInstanceOfSatisfying(ShardException.class,
+            e -> assertThat(e.code()).isEqualTo(Status.Code.ABORTED));
+  }
+
+  @Test
   void pull_waitsForTheMinimumVersionThenRuns() throws Exception {
     JobSpec spec = Specs.spec(Mode.MODE_SYNC, 2, 1f, 1).build();
     ShardCore core = core(spec);

@@ -54,6 +54,20 @@ final class Dedupe {
     }
   }
 
+  /**
+   * Whether {@code (worker, sequence)} was seen: a retry, answered with the first attempt's
+   * outcome; the mode's checks of the header (is the round still open?) do not apply to it.
+   */
+  boolean seen(int worker, long sequence) {
+    if (sequence == 0) {
+      return false;
+    }
+    synchronized (lock) {
+      LinkedHashMap<Long, Entry> w = byWorker.get(worker);
+      return w != null && w.containsKey(sequence);
+    }
+  }
+
   /** Null when this is the first attempt (now registered); otherwise the earlier attempt. */
   Entry begin(int worker, long sequence) {
     if (sequence == 0) {

@@ -346,7 +346,12 @@ public final class ShardCore {
       }
       RequestChecks.counter("version seen of block " + r.getBlockId(), r.getVersion());
     }
-    j.rule.checkHeader(h, blocks);
+    // A retry of a push the shard already took is answered with that push's outcome
+    // (pushHeld), even where the round it went into has closed since: checking it as a new
+    // contribution would call it late (ABORTED) or a repeat (ALREADY_EXISTS).
+    if (!j.dedupe.seen(h.getWorker(), h.getSequence())) {
+      j.rule.checkHeader(h, blocks);
+    }
     j.acquireStream(h.getWorker());
     return new PushPlan(j, h, blocks, j.metrics, buffers);
   }

@@ -25,6 +25,8 @@ import java.util.concurrent.TimeUnit;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * One worker's training loop: pull, compute the mini-batch gradient on the worker's partition,
@@ -53,6 +55,8 @@ import org.nd4j.linalg.factory.Nd4j;
  * row without a completed step ({@code Rollbacks}).
  */
 public final class TrainingLoop {
+  private static final Logger log = LoggerFactory.getLogger(TrainingLoop.class);
+
 
   /**
    * @param worker this worker's index k
@@ -476,6 +480,16 @@ public final class TrainingLoop {
       if (rounds && (code == Status.Code.ABORTED || code == Status.Code.OUT_OF_RANGE)) {
         // ABORTED: the round was over. OUT_OF_RANGE: the shard restarted from a checkpoint
         // behind this step; the next pull reads its version and the worker contributes again.
+        // With backup workers late gradients are the scheme; without, one means the live set
+        // changed (an expired lease, a closed connection) or a shard restarted: the first is
+        // logged where it can be seen.
+        if (late == 0 && !wasLate) {
+          log.info("worker {}: contribution to shard {} came too late ({}): {}; later ones are"
+              + " logged at debug", cfg.worker(), o.shard(), code, o.status().getDescription());
+        } else {
+          log.debug("worker {}: contribution to shard {} came too late ({}): {}", cfg.worker(),
+              o.shard(), code, o.status().getDescription());
+        }
         wasLate = true;
       } else if (!(rounds && code == Status.Code.ALREADY_EXISTS)) {
         throw o.status().augmentDescription("push to shard " + o.shard()).asRuntimeException();
