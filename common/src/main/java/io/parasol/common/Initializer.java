@@ -91,8 +91,8 @@ public final class Initializer {
   }
 
   private static SplittableRandom rng(long seed, int blockId) {
-    // Mix the block id in so blocks get independent streams.
-    return new SplittableRandom(seed * 0x9E3779B97F4A7C15L + blockId * 0xBF58476D1CE4E5B9L + 1);
+    // The block id salts the seed's streams (Seeds: two seeds' streams are unrelated).
+    return new SplittableRandom(Seeds.base(seed) + blockId * 0xBF58476D1CE4E5B9L + 1);
   }
 
   private static double gaussian(SplittableRandom rng) {

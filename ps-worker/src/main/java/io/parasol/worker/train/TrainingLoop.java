@@ -4,6 +4,7 @@ import io.grpc.Status;
 import io.parasol.common.BlockLayout;
 import io.parasol.common.LrSchedules;
 import io.parasol.common.Participation;
+import io.parasol.common.Seeds;
 import io.parasol.proto.v1.LrSchedule;
 import io.parasol.proto.v1.LrScheduleKind;
 import io.parasol.proto.v1.BlockResult;
@@ -205,9 +206,12 @@ public final class TrainingLoop {
     return this;
   }
 
-  /** A per-worker seed derived from the job seed, so workers draw independent batches. */
+  /**
+   * A per-worker seed derived from the job seed, so workers draw independent batches, and two
+   * job seeds independent ones ({@link Seeds}).
+   */
   public static long workerSeed(long seed, int worker) {
-    return seed * 0x9E3779B97F4A7C15L + 0x632BE59BD9B4E019L * (worker + 1);
+    return Seeds.base(seed) + 0x632BE59BD9B4E019L * (worker + 1);
   }
 
   /**
