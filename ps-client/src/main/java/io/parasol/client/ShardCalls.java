@@ -188,8 +188,11 @@ final class ShardCalls implements AutoCloseable {
       synchronized (jitter) {
         pause = Math.min(retry.backoffNanos(n + 1, jitter), 1_000_000_000L);
       }
+      // UNKNOWN too: gRPC reports a write on a connection a restarted shard reset as
+      // UNKNOWN ("channel closed"), as RetryPolicy says; a shard never answers it itself.
       boolean transport = st.getCode() == Status.Code.UNAVAILABLE
-          || st.getCode() == Status.Code.DEADLINE_EXCEEDED;
+          || st.getCode() == Status.Code.DEADLINE_EXCEEDED
+          || st.getCode() == Status.Code.UNKNOWN;
       if (!transport) {
         result.completeExceptionally(Futures.asStatusException(err));
         return;
