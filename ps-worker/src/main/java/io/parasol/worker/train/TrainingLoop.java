@@ -58,7 +58,6 @@ import org.slf4j.LoggerFactory;
 public final class TrainingLoop {
   private static final Logger log = LoggerFactory.getLogger(TrainingLoop.class);
 
-
   /**
    * @param worker this worker's index k
    * @param job the job's settings (mode, seed, η, τ, participation, blocks to update)
@@ -487,12 +486,12 @@ public final class TrainingLoop {
         // With backup workers late gradients are the scheme; without, one means the live set
         // changed (an expired lease, a closed connection) or a shard restarted: the first is
         // logged where it can be seen.
+        String line = "worker " + cfg.worker() + ": contribution to shard " + o.shard()
+            + " came too late (" + code + "): " + o.status().getDescription();
         if (late == 0 && !wasLate) {
-          log.info("worker {}: contribution to shard {} came too late ({}): {}; later ones are"
-              + " logged at debug", cfg.worker(), o.shard(), code, o.status().getDescription());
+          log.info("{}; later ones are logged at debug", line);
         } else {
-          log.debug("worker {}: contribution to shard {} came too late ({}): {}", cfg.worker(),
-              o.shard(), code, o.status().getDescription());
+          log.debug(line);
         }
         wasLate = true;
       } else if (!(rounds && code == Status.Code.ALREADY_EXISTS)) {
